@@ -1,0 +1,75 @@
+"""The check registry. A check is ``fn(exchange) -> None`` that records verdicts through ``verdict()``.
+
+Each check declares the API and operations it applies to and the rule IDs it enforces; its
+docstring is the rule's text as a QA engineer would read it. Registration validates all three.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from conformance.errors import InternalError
+from conformance.http.exchange import Exchange
+
+CheckFn = Callable[[Exchange], None]
+CHECK_MODULES = ("conformance.checks.capillary", "conformance.checks.thanx", "conformance.checks.juspay")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    api: str
+    operations: tuple[str, ...]
+    rules: tuple[str, ...]
+    phases: tuple[str, ...]
+    fn: CheckFn
+    doc: str
+
+    def applies_to(self, exchange: Exchange) -> bool:
+        return (
+            exchange.api == self.api
+            and exchange.operation in self.operations
+            and exchange.phase in self.phases
+            and exchange.response is not None
+        )
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def check(
+    *, api: str, operations: Sequence[str], rules: Sequence[str], phases: Sequence[str] = ("test",)
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a check for ``operations`` of ``api`` that enforces ``rules``."""
+
+    def register(fn: CheckFn) -> CheckFn:
+        name = fn.__name__
+        if name in REGISTRY:
+            raise InternalError(f"Check {name} is registered twice; check names are unique.")
+        if not fn.__doc__:
+            raise InternalError(f"Check {name} has no docstring; a check's docstring is the rule it enforces.")
+        if not operations or not rules:
+            raise InternalError(f"Check {name} must declare the operations it applies to and the rules it enforces.")
+        REGISTRY[name] = Check(name, api, tuple(operations), tuple(rules), tuple(phases), fn, fn.__doc__.strip())
+        return fn
+
+    return register
+
+
+def load_all() -> dict[str, Check]:
+    """Import every check module so the registry is complete."""
+    for module in CHECK_MODULES:
+        importlib.import_module(module)
+    return REGISTRY
+
+
+def checks_for(exchange: Exchange) -> list[Check]:
+    return [c for c in load_all().values() if c.applies_to(exchange)]
+
+
+def run_checks(exchange: Exchange) -> None:
+    """Run every registered check that applies to ``exchange``; the first violation raises its Finding."""
+    for registered in checks_for(exchange):
+        registered.fn(exchange)

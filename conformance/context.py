@@ -1,0 +1,134 @@
+"""What a conformance test holds: its target, tenant, clients, provisioners and verdict recorder."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from conformance.checks.registry import run_checks
+from conformance.errors import UsageError
+from conformance.http.client import ApiClient
+from conformance.http.exchange import Exchange
+from conformance.provisioners.base import Provisioner
+from conformance.provisioners.control import ControlProvisioner
+from conformance.targets import CONTROL, Target
+from conformance.verdicts import Recorder, note_exchange
+
+T = TypeVar("T")
+ProvisionerFactory = Callable[[str, "ScenarioContext"], Provisioner]
+
+
+class DeadlineExceeded(AssertionError):
+    """An asynchronous transition did not happen in time; the message names the resource and last state."""
+
+
+class ScenarioContext:
+    def __init__(
+        self,
+        target: Target,
+        tenant: str,
+        recorder: Recorder,
+        provisioner_factories: dict[str, ProvisionerFactory] | None = None,
+    ) -> None:
+        self.target = target
+        self.settings = target.settings
+        self.tenant = tenant
+        self.recorder = recorder
+        self.exchanges: list[Exchange] = []
+        self.observers: list[Callable[[Exchange], None]] = [self._remember, run_checks]
+        self._clients: dict[str, ApiClient] = {}
+        self._provisioners: dict[str, Provisioner] = {}
+        self._factories = provisioner_factories or {}
+
+    def _remember(self, exchange: Exchange) -> None:
+        self.exchanges.append(exchange)
+        note_exchange(exchange)
+
+    def client(self, api: str) -> ApiClient:
+        if api not in self._clients:
+            self._clients[api] = self.target.client(api, tenant=self.tenant, observers=self.observers)
+        return self._clients[api]
+
+    def provisioner(self, api: str) -> Provisioner:
+        """The provisioner chosen for ``api`` on this target (control, vendor or manifest)."""
+        if api not in self._provisioners:
+            name = self.settings.provisioner_for(api)
+            if name == "control":
+                self._provisioners[api] = ControlProvisioner(self.client(CONTROL))
+            elif name in self._factories:
+                self._provisioners[api] = self._factories[name](api, self)
+            else:
+                raise UsageError(f"The {name} provisioner is not available in this installation.")
+        return self._provisioners[api]
+
+    def poll(
+        self,
+        read: Callable[[], T],
+        done: Callable[[T], bool],
+        *,
+        what: str,
+        describe: Callable[[T], str] = repr,
+        deadline_s: float | None = None,
+    ) -> T:
+        """Read until ``done`` with capped exponential backoff; a passed deadline names what and how long."""
+        deadline = deadline_s if deadline_s is not None else self.settings.poll_deadline()
+        started = time.monotonic()
+        interval = self.settings.poll_interval_s
+        while True:
+            value = read()
+            if done(value):
+                return value
+            waited = time.monotonic() - started
+            if waited >= deadline:
+                raise DeadlineExceeded(
+                    f"{what} did not reach its documented state within {deadline:.1f} s "
+                    f"(waited {waited:.1f} s); last seen: {describe(value)}"
+                )
+            time.sleep(min(interval, max(0.0, deadline - waited)))
+            interval = min(interval * 2, 5.0)
+
+    def concurrently(self, *calls: Callable[[], T]) -> list[T]:
+        """Run ``calls`` at the same time in threads; their exchanges are reported afterwards, in order."""
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        buffered: list[Exchange] = []
+        lock = threading.Lock()
+        saved = list(self.observers)
+
+        def buffer(exchange: Exchange) -> None:
+            with lock:
+                buffered.append(exchange)
+
+        # Observers (Allure steps, verdict notes) are not thread-safe: buffer and replay them here.
+        self.observers[:] = [buffer]
+        try:
+            barrier = threading.Barrier(len(calls))
+
+            def run(call: Callable[[], T]) -> T:
+                barrier.wait()
+                return call()
+
+            with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+                results = list(pool.map(run, calls))
+        finally:
+            self.observers[:] = saved
+        for exchange in buffered:
+            for observer in self.observers:
+                observer(exchange)
+        return results
+
+    def close(self) -> None:
+        for provisioner in self._provisioners.values():
+            provisioner.close()
+
+
+def response_field(exchange: Exchange, *path: str) -> Any:
+    """Dig into the JSON body; missing keys give None rather than an exception, so verdicts can report them."""
+    value: Any = exchange.json()
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value

@@ -1,0 +1,77 @@
+"""Each vendor's real authentication, built from per-API credentials."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from typing import Literal
+
+from conformance.http.redact import secret_variants
+
+AuthVariant = Literal["valid", "missing", "wrong"]
+WRONG = "conformance-wrong-credential"
+
+# The credential names each vendor needs, and how to set them; used for the "missing settings" message.
+REQUIRED_CREDENTIALS: dict[str, tuple[str, ...]] = {
+    "capillary-badges": ("username", "password"),
+    "capillary-points": ("username", "password"),
+    "capillary-rewards": ("username", "password"),
+    "thanx": ("access_token", "client_id"),
+    "juspay": ("api_key", "merchant_id"),
+}
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def auth_headers(api: str, creds: Mapping[str, str], variant: AuthVariant = "valid") -> dict[str, str]:
+    """Headers that authenticate (or, for negative tests, fail to authenticate) a call to ``api``."""
+    if api.startswith("capillary"):
+        return _capillary(creds, variant)
+    if api == "thanx":
+        return _thanx(creds, variant)
+    if api == "juspay":
+        return _juspay(creds, variant)
+    raise ValueError(f"no auth scheme for {api}")
+
+
+def _capillary(creds: Mapping[str, str], variant: AuthVariant) -> dict[str, str]:
+    if variant == "missing":
+        return {}
+    if creds.get("oauth_token") and not creds.get("username"):
+        token = creds["oauth_token"] if variant == "valid" else WRONG
+        return {"X-CAP-API-OAUTH-TOKEN": token}
+    password = creds.get("password", "") if variant == "valid" else WRONG
+    # Capillary's Basic scheme carries the md5 of the till password, never the password itself.
+    return {"Authorization": _basic(creds.get("username", ""), hashlib.md5(password.encode()).hexdigest())}
+
+
+def _thanx(creds: Mapping[str, str], variant: AuthVariant) -> dict[str, str]:
+    headers = {"X-ClientId": creds.get("client_id", ""), "Accept-Version": "v4.0"}
+    if variant == "valid":
+        headers["Authorization"] = f"Bearer {creds.get('access_token', '')}"
+    elif variant == "wrong":
+        headers["Authorization"] = f"Bearer {WRONG}"
+    return headers
+
+
+def _juspay(creds: Mapping[str, str], variant: AuthVariant) -> dict[str, str]:
+    headers = {"x-merchantid": creds.get("merchant_id", "")}
+    if variant == "valid":
+        headers["Authorization"] = _basic(creds.get("api_key", ""), "")
+    elif variant == "wrong":
+        headers["Authorization"] = _basic(WRONG, "")
+    return headers
+
+
+def secrets_of(api: str, creds: Mapping[str, str]) -> set[str]:
+    """Every encoding of ``api``'s secrets that a request could carry."""
+    raw = [v for k, v in creds.items() if k not in {"merchant_id", "username"} and v]
+    pairs: list[tuple[str, str]] = []
+    if creds.get("username"):
+        pairs.append((creds["username"], creds.get("password", "")))
+    if creds.get("api_key"):
+        pairs.append((creds["api_key"], ""))
+    return secret_variants(*raw, pairs=pairs)

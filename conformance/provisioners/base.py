@@ -1,0 +1,114 @@
+"""The provisioner interface. Every capability a target lacks raises PreconditionUnavailable, which skips."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.errors import PreconditionUnavailable
+
+
+@dataclass(frozen=True)
+class BadgeEarn:
+    badge_meta_id: str
+    earned_badge_id: str
+    customer_id: int
+    identifiers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Redemption:
+    redemption_id: str
+    customer_id: int
+    points: float
+    identifiers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RewardTxn:
+    txn_id: int
+    customer_id: int
+    user_rewards: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ThanxJob:
+    id: str
+    merchant_id: str
+    state: str
+    job: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mandate:
+    mandate_id: str
+    customer_id: str
+    status: str
+
+
+class Provisioner:
+    """Base: nothing is available. Implementations override what their target can do."""
+
+    name = "none"
+
+    def unavailable(self, capability: str) -> PreconditionUnavailable:
+        return PreconditionUnavailable(capability, f"the {self.name} provisioner cannot provide it on this target")
+
+    # Capillary badges
+    def badge_earn(self, *, active: bool = True) -> BadgeEarn:
+        raise self.unavailable("badge earn" if active else "inactive badge earn")
+
+    # Capillary points
+    def points_redemption(
+        self,
+        *,
+        points: float,
+        expired_points: float = 0,
+        program_reversal_enabled: bool = True,
+        customer_eligible: bool = True,
+        customer_locked: bool = False,
+        reversal_limit: int | None = None,
+    ) -> Redemption:
+        raise self.unavailable("points redemption")
+
+    # Capillary rewards
+    def set_revoke_enabled(self, enabled: bool) -> None:
+        raise self.unavailable("REVOKE_ENABLE flag")
+
+    def reward_txn(self, rewards: list[tuple[str, float]]) -> RewardTxn:
+        """A transaction whose user rewards are in the given (state, points) pairs."""
+        raise self.unavailable("reward transaction in chosen states")
+
+    def reverse_redeem(self, txn: RewardTxn) -> None:
+        raise self.unavailable("reverse-redeem of a reward")
+
+    def reward_state(self, txn: RewardTxn) -> dict[str, Any]:
+        """Full state (attempts, refund count, audit) where the vendor has no read operation for it."""
+        raise self.unavailable("reward transaction internals (attempts, refunds, audit)")
+
+    def badge_state(self, earn: BadgeEarn) -> dict[str, Any]:
+        raise self.unavailable("badge earn internals")
+
+    def redemption_state(self, redemption: Redemption) -> dict[str, Any]:
+        raise self.unavailable("redemption internals (reversals)")
+
+    # Thanx
+    def thanx_job(self, state: str, *, success_count: int | None = None, failure_count: int | None = None) -> ThanxJob:
+        raise self.unavailable(f"Thanx issuance job in state {state}")
+
+    def thanx_advance(self, job: ThanxJob) -> None:
+        raise self.unavailable("advancing Thanx asynchronous work")
+
+    # Juspay
+    def mandate(self, status: str) -> Mandate:
+        raise self.unavailable(f"Juspay mandate in status {status}")
+
+    def mandate_state(self, mandate: Mandate) -> dict[str, Any]:
+        raise self.unavailable("mandate internals (routing ids seen)")
+
+    # Faults
+    def fault(self, api: str, kind: str, **params: Any) -> None:
+        raise self.unavailable(f"fault injection ({kind})")
+
+    def close(self) -> None:
+        """Release what the provisioner holds (ledgers, connections)."""

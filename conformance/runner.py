@@ -1,0 +1,100 @@
+"""``conformance run``: the suite under pytest, then the documented exit code.
+
+Exit codes: 0 no violation, 1 violations, 2 usage error, 3 target unreachable or pre-flight failed,
+4 internal error (a defect in the suite).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from conformance.errors import UsageError
+
+SUITE_DIR = Path(__file__).resolve().parent / "suite"
+OK, VIOLATIONS, USAGE, UNREACHABLE, INTERNAL = 0, 1, 2, 3, 4
+
+
+@dataclass
+class RunOptions:
+    target: str | None = None
+    base_url: str | None = None
+    provisioner: str | None = None
+    seed: int | None = None
+    report_dir: Path = Path("reports")
+    targets_file: str | None = None
+    manifest: str | None = None
+    apis: str | None = None
+    deviation: str | None = None
+    baseline: Path | None = None
+    shard: str | None = None
+    workers: str | None = None
+    select: str | None = None
+    extra: list[str] = field(default_factory=list)
+
+    def pytest_args(self) -> list[str]:
+        args = [
+            str(SUITE_DIR),
+            "-p", "conformance.pytest_plugin",
+            "--rootdir", str(SUITE_DIR.parent.parent),
+            "-q",
+            "--report-dir", str(self.report_dir),
+            "--alluredir", str(self.report_dir / "allure-results"),
+            "--clean-alluredir",
+            "--junitxml", str(self.report_dir / "junit.xml"),
+            "-o", "junit_family=xunit2",
+        ]
+        for name in ("target", "base_url", "provisioner", "seed", "targets_file", "manifest", "apis", "deviation", "shard"):
+            value = getattr(self, name)
+            if value is not None:
+                args += [f"--{name.replace('_', '-')}", str(value)]
+        if self.workers:
+            args += ["-n", self.workers]
+        if self.select:
+            args += ["-k", self.select]
+        return args + self.extra
+
+
+def violated_rules(report_dir: Path) -> list[str]:
+    path = report_dir / "conformance.json"
+    if not path.is_file():
+        return []
+    matrix = json.loads(path.read_text())
+    return [row["rule_id"] for row in matrix["rows"] if row["verdict"] == "violated"]
+
+
+def exit_code_for(pytest_code: int, report_dir: Path, baseline: Path | None) -> tuple[int, str]:
+    """Map pytest's outcome and the matrix to the documented exit code, with a one-line reason."""
+    if pytest_code in (UNREACHABLE,) or pytest_code == pytest.ExitCode.INTERNAL_ERROR and not (report_dir / "conformance.json").exists():
+        return UNREACHABLE if pytest_code == UNREACHABLE else INTERNAL, "the run did not complete"
+    if pytest_code == pytest.ExitCode.USAGE_ERROR:
+        return USAGE, "usage error"
+    if pytest_code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        return USAGE, "no test was selected (check --apis, --shard and -k)"
+    violated = violated_rules(report_dir)
+    if baseline is not None:
+        from conformance.reporting.baseline import apply_baseline
+
+        violated, message = apply_baseline(violated, baseline)
+    else:
+        message = ""
+    if violated:
+        return VIOLATIONS, f"{len(violated)} rule(s) violated: {', '.join(violated)}" + (f"; {message}" if message else "")
+    if pytest_code == pytest.ExitCode.TESTS_FAILED:
+        return INTERNAL, "tests failed without a rule violation: a defect in the suite (see the failures above)"
+    if pytest_code not in (pytest.ExitCode.OK,):
+        return INTERNAL, f"pytest ended with exit code {pytest_code}"
+    return OK, "no violation" + (f"; {message}" if message else "")
+
+
+def run(options: RunOptions) -> int:
+    if options.baseline is not None and not options.baseline.is_file():
+        raise UsageError(f"The baseline file {options.baseline} does not exist; pass a YAML list of accepted deviations.")
+    options.report_dir.mkdir(parents=True, exist_ok=True)
+    code = int(pytest.main(options.pytest_args()))
+    final, reason = exit_code_for(code, options.report_dir, options.baseline)
+    print(f"conformance: exit {final}: {reason}")  # noqa: T201
+    return final

@@ -1,0 +1,1 @@
+"""Scripted scenarios, one module per API; each test reads as its rule's story."""

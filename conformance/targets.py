@@ -1,0 +1,125 @@
+"""Targets: where the suite sends its requests (the reference sandbox, a live server, or cassettes)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from conformance.apis import APIS
+from conformance.errors import TargetUnreachable, UsageError
+from conformance.http.auth import secrets_of
+from conformance.http.client import ApiClient, Observer
+from conformance.http.exchange import Exchange
+from conformance.http.ratelimit import RateLimiter
+from conformance.http.redact import Redactor
+from conformance.settings import DEFAULT_RATE_LIMITS, VENDOR_OF, Settings, missing_settings
+
+CONTROL = "control"
+
+
+@dataclass
+class Target:
+    """A resolved target: base URLs and credentials per API, one HTTP client, one redactor."""
+
+    settings: Settings
+    base_urls: dict[str, str]
+    credentials: dict[str, dict[str, str]]
+    http: httpx.Client
+    redactor: Redactor
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    state_dir: Path = Path(".conformance")
+    cassette: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.settings.target
+
+    def evidence(self, exchange: Exchange | None) -> str:
+        """Where a verdict's evidence came from; a replayed verdict never poses as a live one."""
+        if self.settings.target == "reference":
+            return "reference"
+        if self.settings.target == "replay":
+            return f"replay:{self.cassette or 'cassettes'}"
+        host = urlsplit(str(exchange.request.url)).netloc if exchange is not None else "unknown"
+        return f"live:{host}@{self.started_at}"
+
+    def client(self, api: str, *, tenant: str | None, observers: list[Observer]) -> ApiClient:
+        limiter = None
+        if self.settings.is_networked and api != CONTROL:
+            vendor = VENDOR_OF[api]
+            rate = self.settings.vendor(api).rate_limit or DEFAULT_RATE_LIMITS[vendor]
+            limiter = RateLimiter(vendor, rate, self.state_dir / "ratelimit")
+        return ApiClient(
+            api,
+            self.base_urls[api],
+            self.credentials.get(api, {}),
+            http=self.http,
+            redactor=self.redactor,
+            limiter=limiter,
+            tenant=tenant,
+            observers=observers,
+        )
+
+
+def _fetch_sandbox_credentials(http: httpx.Client, base_url: str) -> dict[str, dict[str, str]]:
+    try:
+        response = http.get(base_url + "/_sandbox/credentials")
+    except httpx.HTTPError as exc:
+        raise TargetUnreachable(f"The sandbox at {base_url} did not answer /_sandbox/credentials ({exc}).") from None
+    if response.status_code != 200:
+        raise TargetUnreachable(
+            f"{base_url} does not implement the sandbox control API (GET /_sandbox/credentials gave "
+            f"{response.status_code}); give vendor credentials or use --provisioner vendor|manifest."
+        )
+    body = response.json()
+    return {api: {k: str(v) for k, v in (body.get(api) or {}).items()} for api in APIS}
+
+
+def _live_urls_and_credentials(settings: Settings) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    missing = missing_settings(settings)
+    urls: dict[str, str] = {}
+    creds: dict[str, dict[str, str]] = {}
+    for api in APIS:
+        vendor = settings.vendor(api)
+        urls[api] = (vendor.base_url or settings.base_url or "").rstrip("/")
+        creds[api] = vendor.credentials()
+    urls[CONTROL] = (settings.base_url or "").rstrip("/")
+    return urls, creds if not missing else creds
+
+
+@contextlib.contextmanager
+def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
+    """Resolve ``settings`` into a usable Target, starting the reference sandbox when asked to."""
+    http = httpx.Client(timeout=settings.timeout_s, follow_redirects=False)
+    with http, contextlib.ExitStack() as stack:
+        if settings.target == "reference" and not settings.base_url:
+            from conformance.sandbox import create_app
+            from conformance.sandbox.server import run_in_thread
+
+            app = create_app(seed=settings.seed, deviation=settings.deviation)
+            base = stack.enter_context(run_in_thread(app))
+            urls = {api: base for api in [*APIS, CONTROL]}
+            creds = _fetch_sandbox_credentials(http, base)
+        elif settings.target == "replay":
+            base = "http://replay.invalid"
+            urls = {api: base for api in [*APIS, CONTROL]}
+            creds = {}
+        else:
+            urls, creds = _live_urls_and_credentials(settings)
+            if settings.base_url and not any(creds.values()):
+                creds = _fetch_sandbox_credentials(http, settings.base_url.rstrip("/"))
+            elif missing := missing_settings(settings):
+                raise UsageError(
+                    "The live target is missing settings: " + "; ".join(missing) + ". Set them in the environment or "
+                    "the targets file (secrets as ${VAR}); see README, 'Running against a live sandbox'."
+                )
+        secrets: set[str] = set()
+        for api, values in creds.items():
+            secrets |= secrets_of(api, values)
+        yield Target(settings, urls, creds, http, Redactor(secrets), state_dir=state_dir)

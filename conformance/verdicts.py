@@ -1,0 +1,148 @@
+"""Verdicts are recorded, never inferred: a check calls ``verdict()`` as it runs.
+
+A rule is ``verified`` only because some check recorded it so; a test that passes without
+recording anything proves nothing, and the plugin turns that into an error.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel
+
+from conformance.errors import InternalError
+from conformance.findings import Finding, show
+
+if TYPE_CHECKING:
+    from conformance.http.exchange import Exchange
+    from conformance.rules import Rule
+
+Status = Literal["verified", "violated", "undocumented-behaviour", "skipped", "untested", "hygiene"]
+STATUSES: tuple[Status, ...] = ("verified", "violated", "undocumented-behaviour", "skipped", "untested", "hygiene")
+
+
+class VerdictRecord(BaseModel):
+    rule_id: str
+    status: Status
+    received: str = ""
+    documented: str = ""
+    evidence: str = "reference"
+    test: str = ""
+    curl: str | None = None
+    detail: str | None = None
+
+
+class Recorder:
+    """Collects the verdicts of one test. The plugin creates one per test and flushes it afterwards."""
+
+    def __init__(
+        self, test_id: str, catalogue: dict[str, Rule], evidence: Callable[[Exchange | None], str]
+    ) -> None:
+        self.test_id = test_id
+        self.catalogue = catalogue
+        self.evidence = evidence
+        self.records: list[VerdictRecord] = []
+        self.last_exchange: Exchange | None = None
+        self._lock = threading.Lock()
+
+    def add(self, record: VerdictRecord) -> None:
+        with self._lock:
+            self.records.append(record)
+
+    def rule(self, rule_id: str) -> Rule:
+        try:
+            return self.catalogue[rule_id]
+        except KeyError:
+            raise InternalError(f"The suite recorded a verdict for {rule_id}, which is not in specs/rules/.") from None
+
+
+_current: Recorder | None = None
+
+
+def current() -> Recorder:
+    if _current is None:
+        raise InternalError("verdict() was called outside a conformance test; no recorder is active.")
+    return _current
+
+
+@contextmanager
+def recording(recorder: Recorder) -> Iterator[Recorder]:
+    """Make ``recorder`` the target of ``verdict()`` calls for the duration of one test."""
+    global _current
+    previous, _current = _current, recorder
+    try:
+        yield recorder
+    finally:
+        _current = previous
+
+
+def note_exchange(exchange: Exchange) -> None:
+    """Remember the latest exchange so a verdict without one still carries a reproduction."""
+    if _current is not None:
+        _current.last_exchange = exchange
+
+
+def verdict(
+    rule_id: str, *, ok: bool, received: Any, documented: Any, exchange: Exchange | None = None
+) -> None:
+    """Record one verdict for ``rule_id``; raise a Finding when the target broke the rule."""
+    recorder = current()
+    rule = recorder.rule(rule_id)
+    source = exchange or recorder.last_exchange
+    curl = source.curl() if source is not None else None
+    record = VerdictRecord(
+        rule_id=rule_id,
+        status="verified" if ok else "violated",
+        received=show(received),
+        documented=show(documented),
+        evidence=recorder.evidence(source),
+        test=recorder.test_id,
+        curl=curl,
+    )
+    recorder.add(record)
+    if not ok:
+        raise Finding(rule_id=rule_id, claim=rule.claim, received=received, documented=documented, curl=curl)
+
+
+def expect_equal(rule_id: str, received: Any, documented: Any, exchange: Exchange | None = None) -> None:
+    """The commonest verdict: the received value must equal the documented one."""
+    verdict(rule_id, ok=received == documented, received=received, documented=documented, exchange=exchange)
+
+
+def observe(gap_id: str, *, received: Any, note: str, exchange: Exchange | None = None) -> None:
+    """Record what the target did where the docs are silent: reported, never failing."""
+    recorder = current()
+    source = exchange or recorder.last_exchange
+    recorder.add(
+        VerdictRecord(
+            rule_id=gap_id,
+            status="undocumented-behaviour",
+            received=show(received),
+            documented="(the documentation is silent)",
+            evidence=recorder.evidence(source),
+            test=recorder.test_id,
+            curl=source.curl() if source is not None else None,
+            detail=note,
+        )
+    )
+
+
+def hygiene(rule_id: str, *, check: str, message: str, exchange: Exchange | None = None) -> None:
+    """Record a generic HTTP finding that no vendor page promises; it never gates."""
+    recorder = current()
+    source = exchange or recorder.last_exchange
+    recorder.add(
+        VerdictRecord(
+            rule_id=rule_id,
+            status="hygiene",
+            received=message,
+            documented=f"(no vendor page promises {check})",
+            evidence=recorder.evidence(source),
+            test=recorder.test_id,
+            curl=source.curl() if source is not None else None,
+            detail=check,
+        )
+    )
