@@ -39,13 +39,13 @@ def _specs_check(args: argparse.Namespace, extra: list[str]) -> int:
 def _report(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.reporting.html import report_command
 
-    return report_command(Path(args.report_dir), [Path(p) for p in args.merge or []])
+    return int(report_command(Path(args.report_dir), [Path(p) for p in args.merge or []]))
 
 
 def _matrix_diff(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.reporting.history import diff_command
 
-    return diff_command(Path(args.old), Path(args.new), Path(args.output) if args.output else None)
+    return int(diff_command(Path(args.old), Path(args.new), Path(args.output) if args.output else None))
 
 
 def build_parser() -> argparse.ArgumentParser:

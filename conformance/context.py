@@ -12,11 +12,12 @@ from conformance.http.client import ApiClient
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import Provisioner
 from conformance.provisioners.control import ControlProvisioner
+from conformance.provisioners.manifest import Ledger, ManifestProvisioner, load_manifest
+from conformance.provisioners.vendor import VendorProvisioner
 from conformance.targets import CONTROL, Target
 from conformance.verdicts import Recorder, note_exchange
 
 T = TypeVar("T")
-ProvisionerFactory = Callable[[str, "ScenarioContext"], Provisioner]
 
 
 class DeadlineExceeded(AssertionError):
@@ -29,7 +30,6 @@ class ScenarioContext:
         target: Target,
         tenant: str,
         recorder: Recorder,
-        provisioner_factories: dict[str, ProvisionerFactory] | None = None,
     ) -> None:
         self.target = target
         self.settings = target.settings
@@ -39,7 +39,6 @@ class ScenarioContext:
         self.observers: list[Callable[[Exchange], None]] = [self._remember, run_checks]
         self._clients: dict[str, ApiClient] = {}
         self._provisioners: dict[str, Provisioner] = {}
-        self._factories = provisioner_factories or {}
 
     def _remember(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)
@@ -56,11 +55,23 @@ class ScenarioContext:
             name = self.settings.provisioner_for(api)
             if name == "control":
                 self._provisioners[api] = ControlProvisioner(self.client(CONTROL))
-            elif name in self._factories:
-                self._provisioners[api] = self._factories[name](api, self)
+            elif name == "vendor":
+                self._provisioners[api] = VendorProvisioner(
+                    self.client(api), self.settings.vendor(api).setup, self._poll_exchange, self.recorder.test_id
+                )
             else:
-                raise UsageError(f"The {name} provisioner is not available in this installation.")
+                self._provisioners[api] = self._manifest_provisioner()
         return self._provisioners[api]
+
+    def _poll_exchange(self, read: Callable[[], Exchange], done: Callable[[Exchange], bool], what: str) -> Exchange:
+        return self.poll(read, done, what=what, describe=lambda ex: f"HTTP {ex.status} {ex.json()!r}")
+
+    def _manifest_provisioner(self) -> Provisioner:
+        path = self.settings.manifest
+        if path is None:
+            raise UsageError("The manifest provisioner needs --manifest FILE (or CONFORMANCE_MANIFEST).")
+        ledger = Ledger(path.with_name(path.name + ".ledger.jsonl"))
+        return ManifestProvisioner(load_manifest(path), ledger, self.recorder.test_id)
 
     def poll(
         self,

@@ -45,6 +45,8 @@ class VendorSettings(BaseModel):
     access_token: str | None = None
     api_key: str | None = None
     merchant_id: str | None = None
+    # Ids the vendor provisioner needs on a live sandbox (badge meta id, campaign id, ...); not secrets.
+    setup: dict[str, str] = Field(default_factory=dict)
 
     def credentials(self) -> dict[str, str]:
         fields = ("username", "password", "oauth_token", "client_id", "access_token", "api_key", "merchant_id")

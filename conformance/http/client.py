@@ -27,13 +27,13 @@ class RetryPolicy:
     max_wait_s: float = 30.0
 
     def wait_for(self, response: httpx.Response, attempt: int) -> float:
-        retry_after = response.headers.get("Retry-After")
+        retry_after: str | None = response.headers.get("Retry-After")
         if retry_after is not None:
             try:
                 return min(float(retry_after), self.max_wait_s)
             except ValueError:
                 pass
-        return min(self.backoff_s * (2**attempt), self.max_wait_s)
+        return min(self.backoff_s * 2.0**attempt, self.max_wait_s)
 
 
 def retryable(response: httpx.Response) -> bool:

@@ -1,0 +1,152 @@
+"""The vendor-API provisioner: builds preconditions with the vendors' own setup endpoints on a live sandbox.
+
+Every setup call carries an idempotency key (Thanx ``X-Idempotency-Key``, Capillary ``requestId`` or
+external reference number), so a retried setup call never creates a second resource. What the
+vendors' APIs cannot create (a job in ``processing`` on demand, an ACTIVE mandate, a fault) is
+unavailable here and the scenario is skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from conformance.errors import InternalError, PreconditionUnavailable
+from conformance.http.client import ApiClient
+from conformance.http.exchange import Exchange
+from conformance.provisioners.base import BadgeEarn, Provisioner, Redemption, RewardTxn, ThanxJob
+
+Poll = Callable[[Callable[[], Exchange], Callable[[Exchange], bool], str], Exchange]
+
+
+def _require(setup: Mapping[str, str], key: str, vendor: str) -> str:
+    if not setup.get(key):
+        raise PreconditionUnavailable(
+            f"{vendor} setup value {key}",
+            f"set vendors.{vendor}.setup.{key} in the targets file to let the vendor provisioner create it",
+        )
+    return setup[key]
+
+
+class VendorProvisioner(Provisioner):
+    name = "vendor"
+
+    def __init__(self, client: ApiClient, setup: Mapping[str, str], poll: Poll, test_id: str) -> None:
+        self.client = client
+        self.setup = dict(setup)
+        self.poll = poll
+        self.test_id = test_id
+
+    def key(self, purpose: str) -> str:
+        # Unique per run and purpose: an idempotency key must never be reused for a different request.
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.test_id}:{purpose}:{uuid.uuid4()}"))
+
+    def _ok(self, exchange: Exchange, what: str) -> Any:
+        if exchange.status is None or exchange.status >= 300:
+            raise InternalError(f"Vendor setup '{what}' failed with HTTP {exchange.status}; see the exchange: {exchange.curl()}")
+        return exchange.json()
+
+    def badge_earn(self, *, active: bool = True) -> BadgeEarn:
+        if not active:
+            raise self.unavailable("inactive badge earn")
+        meta = _require(self.setup, "badge_meta_id", "capillary")
+        customer = _require(self.setup, "customer_id", "capillary")
+        body = {
+            "badgeMetaId": meta,
+            "customerId": int(customer),
+            "requestId": self.key("earn"),
+            "triggeredBy": {
+                "ownerType": self.setup.get("badge_owner_type", "Loyalty"),
+                "referenceId": _require(self.setup, "badge_reference_id", "capillary"),
+            },
+        }
+        ex = self.client.call("POST", "/api_gateway/v1/badges/customer/earn", operation="earnBadge", phase="setup", json=body, retry=True)
+        data = (self._ok(ex, "badge earn") or {}).get("data") or {}
+        return BadgeEarn(meta, str(data["earnedBadgeId"]), int(customer))
+
+    def points_redemption(
+        self,
+        *,
+        points: float,
+        expired_points: float = 0,
+        program_reversal_enabled: bool = True,
+        customer_eligible: bool = True,
+        customer_locked: bool = False,
+        reversal_limit: int | None = None,
+    ) -> Redemption:
+        if expired_points or not program_reversal_enabled or not customer_eligible or customer_locked or reversal_limit is not None:
+            raise self.unavailable("points redemption with chosen program or customer flags")
+        mobile = _require(self.setup, "customer_mobile", "capillary")
+        entry = {
+            "points_redeemed": points,
+            "customer": {"mobile": mobile},
+            "transaction_number": self.key("txn")[:20],
+            "external_reference_number": self.key("redeem"),
+            "validation_code": self.setup.get("validation_code", ""),
+        }
+        params = {"skip_validation": "true", "program_id": _require(self.setup, "program_id", "capillary"), "format": "json"}
+        ex = self.client.call(
+            "POST", "/v1.1/points/redeem", operation="redeemPoints", phase="setup", params=params,
+            json={"root": {"redeem": [entry]}}, retry=True,
+        )
+        body = self._ok(ex, "points redeem") or {}
+        redemption_id = str(body["response"]["responses"]["points"]["redemption_id"])
+        customer_id = int(self.setup.get("customer_id", "0"))
+        return Redemption(redemption_id, customer_id, points, {"mobile": mobile})
+
+    def set_revoke_enabled(self, enabled: bool) -> None:
+        body = {
+            "configKeyName": "REVOKE_ENABLE",
+            "configKeyValue": str(enabled).lower(),
+            "brandId": _require(self.setup, "brand_id", "capillary"),
+            "label": "REVOKE_ENABLE",
+        }
+        ex = self.client.call("POST", "/api_gateway/rewards/core/v1/brand/config", operation="setBrandConfig", phase="setup", json=body, retry=True)
+        self._ok(ex, "brand config")
+
+    def reward_txn(self, rewards: list[tuple[str, float]]) -> RewardTxn:
+        if [s for s, _ in rewards] != ["ISSUED"]:
+            raise self.unavailable("reward transaction in chosen states (the issue API creates one ISSUED reward)")
+        reward_id = _require(self.setup, "reward_id", "capillary")
+        body = {
+            "mobile": _require(self.setup, "customer_mobile", "capillary"),
+            "brand": _require(self.setup, "brand", "capillary"),
+            "transactionNumber": self.key("txn")[:20],
+            "requestId": self.key("issue"),
+        }
+        ex = self.client.call(
+            "POST", f"/api_gateway/rewards/core/v1/user/reward/{reward_id}/issue", operation="issueUserReward",
+            phase="setup", params={"skip_validation": "true"}, json=body, retry=True,
+        )
+        data = self._ok(ex, "reward issue") or {}
+        return RewardTxn(int(data["transactionId"]), int(self.setup.get("customer_id", "0")))
+
+    def thanx_job(self, state: str, *, success_count: int | None = None, failure_count: int | None = None) -> ThanxJob:
+        if state not in ("completed", "failed") or success_count is not None or failure_count is not None:
+            raise self.unavailable(f"Thanx job in state {state} with chosen counters")
+        merchant = _require(self.setup, "merchant_id", "thanx")
+        identifiers = [{"type": "email", "value": v.strip()} for v in _require(self.setup, "identifier_emails", "thanx").split(",")]
+        body = {
+            "campaign_id": _require(self.setup, "campaign_id", "thanx"),
+            "variant_id": _require(self.setup, "variant_id", "thanx"),
+            "merchant_id": merchant,
+            "identifiers": identifiers,
+        }
+        ex = self.client.call(
+            "POST", "/partner/campaigns/issue", operation="issueCampaignRewards", phase="setup", json=body,
+            headers={"X-Idempotency-Key": self.key("issue")}, retry=True,
+        )
+        job_id = str(((self._ok(ex, "campaign issue") or {}).get("issuance_job") or {})["id"])
+
+        def read() -> Exchange:
+            return self.client.call(
+                "GET", f"/partner/issuance_jobs/{job_id}", operation="getIssuanceJob", phase="setup",
+                params={"merchant_id": merchant}, retry=True,
+            )
+
+        final = self.poll(read, lambda e: (e.json() or {}).get("issuance_job", {}).get("state") in ("completed", "failed"), f"Thanx job {job_id}")
+        job = (final.json() or {})["issuance_job"]
+        if job["state"] != state:
+            raise PreconditionUnavailable(f"Thanx job in state {state}", f"the issued job ended {job['state']}")
+        return ThanxJob(job_id, merchant, job["state"], job)
