@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from vcr.errors import CannotOverwriteExistingCassetteException
 
 from conformance.context import ScenarioContext
 from conformance.errors import ConformanceError, PreconditionUnavailable
+from conformance.recording import cassette_for, describe_miss
 from conformance.rules import Rule, active_rules
 from conformance.settings import Settings, build_settings
 from conformance.targets import Target, open_target
@@ -143,15 +146,21 @@ def ctx(
 
     label_test(item, [rule_catalogue[r] for r in bound_rules(item) if r in rule_catalogue], conformance_target)
     context.observers.append(attach_exchange)
-    with recording(recorder):
+    settings = conformance_target.settings
+    with contextlib.ExitStack() as stack:
+        if settings.target in ("record", "replay"):
+            stack.enter_context(cassette_for(settings, item.nodeid, conformance_target.redactor, context.exchanges))
+        stack.enter_context(recording(recorder))
         yield context
-    context.close()
+        context.close()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     try:
         return (yield)
+    except CannotOverwriteExistingCassetteException as exc:
+        pytest.fail(describe_miss(exc), pytrace=False)
     except PreconditionUnavailable as exc:
         rules = bound_rules(item) or ["(no rule)"]
         reason = f"{', '.join(rules)}: precondition not available on this target: {exc}"
@@ -168,6 +177,9 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceError):
+        _note_run_error(item.config, call.excinfo.value)
+        report.longrepr = str(call.excinfo.value)
     recorder = item.stash.get(RECORDER_KEY, None)
     if recorder is None or call.when != "call":
         return report
@@ -181,6 +193,14 @@ def pytest_runtest_makereport(
             "it: a rule is verified only by a recorded verdict (conformance.verdicts.verdict)."
         )
     return report
+
+
+def _note_run_error(config: pytest.Config, error: ConformanceError) -> None:
+    """Errors that decide the run's exit code (usage 2, unreachable 3), for the runner to read."""
+    directory = verdict_dir(config.stash[SETTINGS_KEY])
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / f"{worker_name(config)}.errors.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"exit_code": error.exit_code, "message": str(error)}) + "\n")
 
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:

@@ -66,8 +66,18 @@ def violated_rules(report_dir: Path) -> list[str]:
     return [row["rule_id"] for row in matrix["rows"] if row["verdict"] == "violated"]
 
 
+def run_errors(report_dir: Path) -> list[dict[str, object]]:
+    errors: list[dict[str, object]] = []
+    for path in sorted((report_dir / "verdicts").glob("*.errors.jsonl")):
+        errors += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return errors
+
+
 def exit_code_for(pytest_code: int, report_dir: Path, baseline: Path | None) -> tuple[int, str]:
     """Map pytest's outcome and the matrix to the documented exit code, with a one-line reason."""
+    if errors := run_errors(report_dir):
+        worst = max(errors, key=lambda e: int(str(e["exit_code"])) == UNREACHABLE)
+        return int(str(worst["exit_code"])), str(worst["message"])
     if pytest_code in (UNREACHABLE,) or pytest_code == pytest.ExitCode.INTERNAL_ERROR and not (report_dir / "conformance.json").exists():
         return UNREACHABLE if pytest_code == UNREACHABLE else INTERNAL, "the run did not complete"
     if pytest_code == pytest.ExitCode.USAGE_ERROR:

@@ -65,6 +65,7 @@ class Settings(BaseModel):
     apis: list[str] = Field(default_factory=lambda: list(APIS))
     deviation: str | None = None
     cassette_dir: Path = Path("cassettes")
+    cassette_name: str | None = None
     timeout_s: float = 15.0
     poll_deadline_s: float | None = None
     poll_interval_s: float = 0.05
@@ -75,6 +76,12 @@ class Settings(BaseModel):
     def is_networked(self) -> bool:
         return self.target in ("live", "record")
 
+    @property
+    def uses_reference_sandbox(self) -> bool:
+        """The embedded sandbox serves ``reference`` runs, and ``record`` runs given no URL to record from."""
+        configured = self.base_url or any(v.base_url for v in self.vendors.values())
+        return self.target == "reference" or (self.target == "record" and not configured)
+
     def vendor(self, api: str) -> VendorSettings:
         return self.vendors.get(VENDOR_OF[api], VendorSettings())
 
@@ -82,7 +89,7 @@ class Settings(BaseModel):
         chosen = self.vendor(api).provisioner or self.provisioner
         if chosen:
             return chosen
-        if self.target in ("reference", "replay") or self.base_url:
+        if self.uses_reference_sandbox or self.target == "replay" or self.base_url:
             return "control"
         return "vendor"
 

@@ -42,7 +42,7 @@ class Target:
 
     def evidence(self, exchange: Exchange | None) -> str:
         """Where a verdict's evidence came from; a replayed verdict never poses as a live one."""
-        if self.settings.target == "reference":
+        if self.settings.uses_reference_sandbox:
             return "reference"
         if self.settings.target == "replay":
             return f"replay:{self.cassette or 'cassettes'}"
@@ -51,7 +51,7 @@ class Target:
 
     def client(self, api: str, *, tenant: str | None, observers: list[Observer]) -> ApiClient:
         limiter = None
-        if self.settings.is_networked and api != CONTROL:
+        if self.settings.is_networked and api != CONTROL and not self.settings.uses_reference_sandbox:
             vendor = VENDOR_OF[api]
             rate = self.settings.vendor(api).rate_limit or DEFAULT_RATE_LIMITS[vendor]
             limiter = RateLimiter(vendor, rate, self.state_dir / "ratelimit")
@@ -78,7 +78,23 @@ def _fetch_sandbox_credentials(http: httpx.Client, base_url: str) -> dict[str, d
             f"{response.status_code}); give vendor credentials or use --provisioner vendor|manifest."
         )
     body = response.json()
-    return {api: {k: str(v) for k, v in (body.get(api) or {}).items()} for api in APIS}
+    return {api: _credential_names(body.get(api) or {}) for api in APIS}
+
+
+# The control API's names for test credentials, mapped onto the suite's (the settings' field names).
+SANDBOX_NAMES = {
+    "basic_username": "username",
+    "basic_password": "password",
+    "access_token": "access_token",
+    "noscope_access_token": "noscope_access_token",
+    "client_id": "client_id",
+    "api_key": "api_key",
+    "merchant_id": "merchant_id",
+}
+
+
+def _credential_names(raw: dict[str, object]) -> dict[str, str]:
+    return {SANDBOX_NAMES[k]: str(v) for k, v in raw.items() if k in SANDBOX_NAMES and v not in (None, "")}
 
 
 def _live_urls_and_credentials(settings: Settings) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
@@ -98,7 +114,7 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
     """Resolve ``settings`` into a usable Target, starting the reference sandbox when asked to."""
     http = httpx.Client(timeout=settings.timeout_s, follow_redirects=False)
     with http, contextlib.ExitStack() as stack:
-        if settings.target == "reference" and not settings.base_url:
+        if settings.uses_reference_sandbox:
             from conformance.sandbox import create_app
             from conformance.sandbox.server import run_in_thread
 
@@ -109,7 +125,8 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
         elif settings.target == "replay":
             base = "http://replay.invalid"
             urls = {api: base for api in [*APIS, CONTROL]}
-            creds = {}
+            # Placeholders take the code paths a recording took; requests never match on credentials.
+            creds = {api: {name: "replayed-credential" for name in SANDBOX_NAMES.values()} for api in APIS}
         else:
             urls, creds = _live_urls_and_credentials(settings)
             if settings.base_url and not any(creds.values()):
