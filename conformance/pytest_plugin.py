@@ -126,6 +126,7 @@ def conformance_target(conformance_settings: Settings, pytestconfig: pytest.Conf
         with open_target(conformance_settings, state_dir) as target:
             yield target
     except ConformanceError as exc:
+        _note_run_error(pytestconfig, exc)
         pytest.exit(str(exc), returncode=exc.exit_code)
 
 

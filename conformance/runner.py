@@ -76,28 +76,27 @@ def run_errors(report_dir: Path) -> list[dict[str, object]]:
 def exit_code_for(pytest_code: int, report_dir: Path, baseline: Path | None) -> tuple[int, str]:
     """Map pytest's outcome and the matrix to the documented exit code, with a one-line reason."""
     if errors := run_errors(report_dir):
+        # Unreachable outranks usage: a run that could not reach its target says so first.
         worst = max(errors, key=lambda e: int(str(e["exit_code"])) == UNREACHABLE)
         return int(str(worst["exit_code"])), str(worst["message"])
-    if pytest_code in (UNREACHABLE,) or pytest_code == pytest.ExitCode.INTERNAL_ERROR and not (report_dir / "conformance.json").exists():
-        return UNREACHABLE if pytest_code == UNREACHABLE else INTERNAL, "the run did not complete"
     if pytest_code == pytest.ExitCode.USAGE_ERROR:
-        return USAGE, "usage error"
+        return USAGE, "usage error (see the message above)"
     if pytest_code == pytest.ExitCode.NO_TESTS_COLLECTED:
         return USAGE, "no test was selected (check --apis, --shard and -k)"
+    if pytest_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return INTERNAL, f"pytest ended with exit code {pytest_code}"
     violated = violated_rules(report_dir)
+    message = ""
     if baseline is not None:
         from conformance.reporting.baseline import apply_baseline
 
         violated, message = apply_baseline(violated, baseline)
-    else:
-        message = ""
+    suffix = f"; {message}" if message else ""
     if violated:
-        return VIOLATIONS, f"{len(violated)} rule(s) violated: {', '.join(violated)}" + (f"; {message}" if message else "")
+        return VIOLATIONS, f"{len(violated)} rule(s) violated: {', '.join(violated)}{suffix}"
     if pytest_code == pytest.ExitCode.TESTS_FAILED:
         return INTERNAL, "tests failed without a rule violation: a defect in the suite (see the failures above)"
-    if pytest_code not in (pytest.ExitCode.OK,):
-        return INTERNAL, f"pytest ended with exit code {pytest_code}"
-    return OK, "no violation" + (f"; {message}" if message else "")
+    return OK, "no violation" + suffix
 
 
 def run(options: RunOptions) -> int:

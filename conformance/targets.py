@@ -98,7 +98,6 @@ def _credential_names(raw: dict[str, object]) -> dict[str, str]:
 
 
 def _live_urls_and_credentials(settings: Settings) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    missing = missing_settings(settings)
     urls: dict[str, str] = {}
     creds: dict[str, dict[str, str]] = {}
     for api in APIS:
@@ -106,7 +105,7 @@ def _live_urls_and_credentials(settings: Settings) -> tuple[dict[str, str], dict
         urls[api] = (vendor.base_url or settings.base_url or "").rstrip("/")
         creds[api] = vendor.credentials()
     urls[CONTROL] = (settings.base_url or "").rstrip("/")
-    return urls, creds if not missing else creds
+    return urls, creds
 
 
 @contextlib.contextmanager
@@ -120,13 +119,13 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
 
             app = create_app(seed=settings.seed, deviation=settings.deviation)
             base = stack.enter_context(run_in_thread(app))
-            urls = {api: base for api in [*APIS, CONTROL]}
+            urls = dict.fromkeys([*APIS, CONTROL], base)
             creds = _fetch_sandbox_credentials(http, base)
         elif settings.target == "replay":
             base = "http://replay.invalid"
-            urls = {api: base for api in [*APIS, CONTROL]}
+            urls = dict.fromkeys([*APIS, CONTROL], base)
             # Placeholders take the code paths a recording took; requests never match on credentials.
-            creds = {api: {name: "replayed-credential" for name in SANDBOX_NAMES.values()} for api in APIS}
+            creds = {api: dict.fromkeys(SANDBOX_NAMES.values(), "replayed-credential") for api in APIS}
         else:
             urls, creds = _live_urls_and_credentials(settings)
             if settings.base_url and not any(creds.values()):

@@ -1,9 +1,19 @@
-"""Allure labels and per-exchange steps. A no-op when allure-pytest is not writing results."""
+"""Allure labels, per-exchange steps, the environment and the categories. A no-op when allure-pytest is not writing.
+
+History ids: allure-pytest derives a result's ``historyId`` from the test's full name (module and function, no
+parameters of its own for Schemathesis items) and its non-excluded parameters. Every conformance test therefore
+gets a hidden ``node`` parameter holding its pytest node id, so the id is stable across runs and distinct per
+parametrized case and per Schemathesis operation; the ``seed`` parameter is excluded, so a new seed keeps history.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+import importlib.metadata
+import json
+import platform
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import allure
 
@@ -14,7 +24,9 @@ if TYPE_CHECKING:
 
     from conformance.http.exchange import Exchange
     from conformance.rules import Rule
+    from conformance.settings import Settings
     from conformance.targets import Target
+    from conformance.verdicts import VerdictRecord
 
 SEVERITY = {
     "blocker": allure.severity_level.BLOCKER,
@@ -31,6 +43,55 @@ DOC_URLS = {
     "juspay-mandate-revoke.md": "https://juspay.io/in/docs/payment-page-enterprise/react-native/mandates/mandate-revoke-api",
 }
 ORDER = ["blocker", "critical", "normal", "minor", "trivial"]
+UNDOCUMENTED_TAG = "undocumented-behaviour"
+
+# Category regexes are written to work both in Allure 2 (Java, whole-message match) and Allure 3 (JavaScript,
+# search): no inline flags, ``[\s\S]`` for "anything including newlines". A Finding's message is
+# "conformance.findings.Finding: RULE-ID: claim\nReceived: ...".
+_ANY = r"[\s\S]*"
+FINDING_REGEX = r"^(?:[\w.]+: )?[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+: " + _ANY + "Received:" + _ANY + "$"
+PRECONDITION_REGEX = _ANY + "precondition not available" + _ANY
+UNREACHABLE_REGEX = (
+    _ANY + "(?:TargetUnreachable|ConnectError|ConnectTimeout|ReadTimeout|did not answer|unreachable)" + _ANY
+)
+CATEGORIES: list[dict[str, Any]] = [
+    {"name": "vendor deviates from its documentation", "matchedStatuses": ["failed", "broken"],
+     "messageRegex": FINDING_REGEX},
+    {"name": "undocumented behaviour", "matchedStatuses": ["passed", "failed", "broken"],
+     "messageRegex": _ANY + "undocumented behaviour" + _ANY},
+    {"name": "precondition not available on this target", "matchedStatuses": ["skipped"],
+     "messageRegex": PRECONDITION_REGEX},
+    {"name": "target unreachable", "matchedStatuses": ["failed", "broken", "skipped"],
+     "messageRegex": UNREACHABLE_REGEX},
+    {"name": "defect in the suite", "matchedStatuses": ["failed", "broken"]},
+]
+
+
+def allure3_categories() -> list[dict[str, Any]]:
+    """The same categories in Allure 3's configuration form (``allurerc``), where labels can be matched too."""
+    out: list[dict[str, Any]] = []
+    for cat in CATEGORIES:
+        matcher: dict[str, Any] = {"statuses": cat["matchedStatuses"]}
+        if "messageRegex" in cat:
+            matcher["message"] = cat["messageRegex"]
+        matchers: list[dict[str, Any]] = [matcher]
+        if cat["name"] == "undocumented behaviour":
+            # A test that observed undocumented behaviour passes; Allure 3 finds it by its tag.
+            matchers = [{"labels": {"tag": f"^{UNDOCUMENTED_TAG}$"}}]
+        out.append({"id": cat["name"].replace(" ", "-"), "name": cat["name"], "matchers": matchers})
+    return out
+
+
+def history_id_parameter(item: pytest.Item) -> None:
+    allure.dynamic.parameter("node", item.nodeid, mode=allure.parameter_mode.HIDDEN)
+
+
+def _operation(item: pytest.Item, rules: list[Rule]) -> str:
+    operations = sorted({r.operation for r in rules})
+    if operations:
+        return ", ".join(operations)
+    # Schemathesis' pytest items carry their operation as "METHOD /path".
+    return str(getattr(item, "operation_label", "") or "")
 
 
 def label_test(item: pytest.Item, rules: list[Rule], target: Target) -> None:
@@ -46,9 +107,33 @@ def label_test(item: pytest.Item, rules: list[Rule], target: Target) -> None:
         worst = min((r.severity for r in rules), key=ORDER.index)
         allure.dynamic.severity(SEVERITY[worst])
     allure.dynamic.parameter("target", target.name)
-    allure.dynamic.parameter("seed", target.settings.seed)
-    # A stable id per test node keeps Allure's history and trends working across runs.
+    allure.dynamic.parameter("seed", target.settings.seed, excluded=True)
+    if operation := _operation(item, rules):
+        allure.dynamic.parameter("operation", operation)
+    history_id_parameter(item)
+    # A stable id per test node (Allure TestOps' id label).
     allure.dynamic.id(hashlib.sha256(item.nodeid.encode()).hexdigest()[:16])
+    if target.name == "reference":
+        allure.dynamic.tag("evidence: reference sandbox (not the vendor)")
+    item.addfinalizer(lambda: _label_outcome(item))
+
+
+def _records_of(item: pytest.Item) -> list[VerdictRecord]:
+    from conformance.pytest_plugin import RECORDER_KEY  # the plugin owns the key; imported late, it is loaded
+
+    recorder = item.stash.get(RECORDER_KEY, None)
+    return list(recorder.records) if recorder is not None else []
+
+
+def _label_outcome(item: pytest.Item) -> None:
+    """After the test: tag undocumented behaviour and attach what was observed, for the vendor's questions."""
+    records = [r for r in _records_of(item) if r.status == "undocumented-behaviour"]
+    if not records:
+        return
+    allure.dynamic.tag(UNDOCUMENTED_TAG)
+    text = "\n\n".join(f"undocumented behaviour {r.rule_id}: {r.detail or ''}\nReceived: {r.received}" for r in records)
+    allure.attach(text, name="undocumented behaviour (questions for the vendor)",
+                  attachment_type=allure.attachment_type.TEXT)
 
 
 def attach_exchange(exchange: Exchange) -> None:
@@ -57,3 +142,52 @@ def attach_exchange(exchange: Exchange) -> None:
     with allure.step(title):
         allure.attach(exchange.render(), name="exchange", attachment_type=allure.attachment_type.JSON)
         allure.attach(exchange.curl(), name="curl", attachment_type=allure.attachment_type.TEXT)
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def _prop(value: str, *, key: bool = False) -> str:
+    value = value.replace("\\", "\\\\").replace("\n", " ")
+    return value.replace("=", "\\=").replace(":", "\\:").replace(" ", "\\ ") if key else value
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """What a reader of the report needs to know about the run: target, URLs, spec hashes, versions."""
+    try:
+        version = importlib.metadata.version("conformance")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    env = {
+        "target": settings.target,
+        "seed": str(settings.seed),
+        "apis": ",".join(settings.apis),
+        "conformance.version": version,
+        "python": platform.python_version(),
+    }
+    if settings.target == "reference" and not settings.base_url:
+        env["base_url"] = "in-process reference sandbox on 127.0.0.1"
+    elif settings.base_url:
+        env["base_url"] = settings.base_url
+    for name, vendor in sorted(settings.vendors.items()):
+        if vendor.base_url:
+            env[f"base_url.{name}"] = vendor.base_url
+    if settings.deviation:
+        env["deviation"] = settings.deviation
+    for key in settings.apis:
+        if key in APIS:
+            env[f"spec.{key}.sha256"] = _sha256(APIS[key].spec_path)
+            env[f"rules.{key}.sha256"] = _sha256(APIS[key].rules_path)
+    return env
+
+
+def write_allure_metadata(results_dir: Path, settings: Settings) -> None:
+    """``environment.properties`` and ``categories.json`` beside the results of the run."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    lines = [f"{_prop(k, key=True)}={_prop(v)}" for k, v in environment(settings).items()]
+    (results_dir / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (results_dir / "categories.json").write_text(json.dumps(CATEGORIES, indent=2) + "\n", encoding="utf-8")
