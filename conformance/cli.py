@@ -15,7 +15,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     options = RunOptions(
         target=args.target, base_url=args.base_url, provisioner=args.provisioner, seed=args.seed,
         report_dir=Path(args.report_dir), targets_file=args.targets_file, manifest=args.manifest,
-        apis=args.apis, deviation=args.deviation, baseline=Path(args.baseline) if args.baseline else None,
+        apis=args.apis, deviation=args.deviation, cassette_dir=args.cassette_dir, baseline=Path(args.baseline) if args.baseline else None,
         shard=args.shard, workers=args.workers, select=args.select, extra=extra,
     )
     return run(options)
@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--manifest")
     run.add_argument("--apis", help="comma-separated: capillary-badges,capillary-points,capillary-rewards,thanx,juspay")
     run.add_argument("--deviation", help="reference target only: start the sandbox with this deviation")
+    run.add_argument("--cassette-dir", help="where cassettes are recorded and replayed (default: cassettes/)")
     run.add_argument("--baseline", help="YAML of accepted deviations (rule, reason, expires)")
     run.add_argument("--shard", help="K/N: run a deterministic slice")
     run.add_argument("-n", "--workers", help="pytest-xdist workers (e.g. 2 or auto)")

@@ -15,7 +15,8 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 
 from conformance.context import ScenarioContext
 from conformance.errors import ConformanceError, PreconditionUnavailable
-from conformance.recording import cassette_for, describe_miss
+from conformance.http.exchange import Exchange
+from conformance.recording import cassette_for, cassette_path, describe_miss
 from conformance.rules import Rule, active_rules
 from conformance.settings import Settings, build_settings
 from conformance.targets import Target, open_target
@@ -33,6 +34,14 @@ OPTIONS = {
     "manifest": "--manifest",
     "apis": "--apis",
     "deviation": "--deviation",
+    "cassette_dir": "--cassette-dir",
+}
+RULE_PREFIX_API = {
+    "BADGE": "capillary-badges",
+    "POINTS": "capillary-points",
+    "REWARDS": "capillary-rewards",
+    "THANX": "thanx",
+    "JUSPAY": "juspay",
 }
 
 
@@ -47,6 +56,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--manifest", default=None, help="YAML of pre-provisioned ids per state (manifest provisioner)")
     group.addoption("--apis", default=None, help="comma-separated APIs to test (default: all five)")
     group.addoption("--deviation", default=None, help="start the reference sandbox with this named deviation")
+    group.addoption("--cassette-dir", default=None, help="where cassettes are recorded and replayed (default: cassettes/)")
     group.addoption("--shard", default=None, help="K/N: run the K-th of N deterministic slices of the suite")
 
 
@@ -76,7 +86,25 @@ def shard_of(nodeid: str, total: int) -> int:
     return int(hashlib.sha256(nodeid.encode()).hexdigest(), 16) % total
 
 
+def item_api(item: pytest.Item) -> str | None:
+    """The API a suite test exercises: from its bound rules, else from its name."""
+    for rid in bound_rules(item):
+        if api := RULE_PREFIX_API.get(rid.split("-", 1)[0]):
+            return api
+    name = item.nodeid.replace("_", "-")
+    return next((api for api in sorted(RULE_PREFIX_API.values(), key=len, reverse=True) if api in name), None)
+
+
+def deselect(config: pytest.Config, items: list[pytest.Item], keep: list[pytest.Item]) -> None:
+    kept = set(map(id, keep))
+    config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
+    items[:] = keep
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    apis = set(config.stash[SETTINGS_KEY].apis)
+    if config.getoption("--apis"):
+        deselect(config, items, [i for i in items if not is_suite_item(i) or item_api(i) in apis or item_api(i) is None])
     shard = config.getoption("--shard")
     if not shard:
         return
@@ -86,9 +114,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise ValueError
     except ValueError:
         raise pytest.UsageError(f"--shard {shard!r} must be K/N with 1 <= K <= N, e.g. --shard 2/4.") from None
-    keep = [item for item in items if shard_of(item.nodeid, n) == k - 1]
-    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
-    items[:] = keep
+    deselect(config, items, [item for item in items if shard_of(item.nodeid, n) == k - 1])
 
 
 def verdict_dir(settings: Settings) -> Path:
@@ -140,7 +166,14 @@ def ctx(
 ) -> Iterator[ScenarioContext]:
     """A conformance test's context: a fresh tenant, its clients and provisioners, its verdict recorder."""
     item = request.node
-    recorder = Recorder(item.nodeid, rule_catalogue, conformance_target.evidence)
+    evidence = conformance_target.evidence
+    if conformance_target.settings.target == "replay":
+        replayed = f"replay:{cassette_path(conformance_target.settings, item.nodeid)}"
+
+        def evidence(_exchange: Exchange | None) -> str:
+            return replayed
+
+    recorder = Recorder(item.nodeid, rule_catalogue, evidence, conformance_target.redactor.text)
     item.stash[RECORDER_KEY] = recorder
     context = ScenarioContext(conformance_target, _tenant(conformance_target.settings, item.nodeid), recorder)
     from conformance.reporting.allure_bridge import attach_exchange, label_test

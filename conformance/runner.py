@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from conformance.errors import UsageError
-
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 OK, VIOLATIONS, USAGE, UNREACHABLE, INTERNAL = 0, 1, 2, 3, 4
 
@@ -29,6 +27,7 @@ class RunOptions:
     manifest: str | None = None
     apis: str | None = None
     deviation: str | None = None
+    cassette_dir: str | None = None
     baseline: Path | None = None
     shard: str | None = None
     workers: str | None = None
@@ -47,7 +46,7 @@ class RunOptions:
             "--junitxml", str(self.report_dir / "junit.xml"),
             "-o", "junit_family=xunit2",
         ]
-        for name in ("target", "base_url", "provisioner", "seed", "targets_file", "manifest", "apis", "deviation", "shard"):
+        for name in ("target", "base_url", "provisioner", "seed", "targets_file", "manifest", "apis", "deviation", "cassette_dir", "shard"):
             value = getattr(self, name)
             if value is not None:
                 args += [f"--{name.replace('_', '-')}", str(value)]
@@ -73,6 +72,15 @@ def run_errors(report_dir: Path) -> list[dict[str, object]]:
     return errors
 
 
+def suite_defects(report_dir: Path) -> int | None:
+    """Failures that are not Findings (a baseline-accepted violation still fails its test); None if unknown."""
+    path = report_dir / "conformance.json"
+    if not path.is_file():
+        return None
+    defects = json.loads(path.read_text()).get("tests", {}).get("defects")
+    return len(defects) if isinstance(defects, list) else None
+
+
 def exit_code_for(pytest_code: int, report_dir: Path, baseline: Path | None) -> tuple[int, str]:
     """Map pytest's outcome and the matrix to the documented exit code, with a one-line reason."""
     if errors := run_errors(report_dir):
@@ -94,15 +102,18 @@ def exit_code_for(pytest_code: int, report_dir: Path, baseline: Path | None) -> 
     suffix = f"; {message}" if message else ""
     if violated:
         return VIOLATIONS, f"{len(violated)} rule(s) violated: {', '.join(violated)}{suffix}"
-    if pytest_code == pytest.ExitCode.TESTS_FAILED:
+    if pytest_code == pytest.ExitCode.TESTS_FAILED and suite_defects(report_dir) != 0:
         return INTERNAL, "tests failed without a rule violation: a defect in the suite (see the failures above)"
     return OK, "no violation" + suffix
 
 
 def run(options: RunOptions) -> int:
-    if options.baseline is not None and not options.baseline.is_file():
-        raise UsageError(f"The baseline file {options.baseline} does not exist; pass a YAML list of accepted deviations.")
+    if options.baseline is not None:
+        from conformance.reporting.baseline import load_baseline
+
+        load_baseline(options.baseline)  # a missing or malformed baseline fails before the run, not after it
     options.report_dir.mkdir(parents=True, exist_ok=True)
+    (options.report_dir / "conformance.json").unlink(missing_ok=True)  # never gate on a previous run's matrix
     code = int(pytest.main(options.pytest_args()))
     final, reason = exit_code_for(code, options.report_dir, options.baseline)
     print(f"conformance: exit {final}: {reason}")  # noqa: T201

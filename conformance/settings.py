@@ -142,7 +142,7 @@ def read_targets_file(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
 
 def from_env(env: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    simple = ("target", "base_url", "seed", "provisioner", "report_dir", "targets_file", "manifest", "deviation")
+    simple = ("target", "base_url", "seed", "provisioner", "report_dir", "targets_file", "manifest", "deviation", "cassette_dir")
     for name in simple:
         if (value := env.get(f"CONFORMANCE_{name.upper()}")) is not None:
             out[name] = value

@@ -39,11 +39,17 @@ class Recorder:
     """Collects the verdicts of one test. The plugin creates one per test and flushes it afterwards."""
 
     def __init__(
-        self, test_id: str, catalogue: dict[str, Rule], evidence: Callable[[Exchange | None], str]
+        self,
+        test_id: str,
+        catalogue: dict[str, Rule],
+        evidence: Callable[[Exchange | None], str],
+        redact: Callable[[str], str] = str,
     ) -> None:
         self.test_id = test_id
         self.catalogue = catalogue
         self.evidence = evidence
+        # Received values can quote a request (an Authorization header, a form body): redact before keeping.
+        self.redact = redact
         self.records: list[VerdictRecord] = []
         self.last_exchange: Exchange | None = None
         self._lock = threading.Lock()
@@ -96,15 +102,15 @@ def verdict(
     record = VerdictRecord(
         rule_id=rule_id,
         status="verified" if ok else "violated",
-        received=show(received),
-        documented=show(documented),
+        received=recorder.redact(show(received)),
+        documented=recorder.redact(show(documented)),
         evidence=recorder.evidence(source),
         test=recorder.test_id,
         curl=curl,
     )
     recorder.add(record)
     if not ok:
-        raise Finding(rule_id=rule_id, claim=rule.claim, received=received, documented=documented, curl=curl)
+        raise Finding(rule_id=rule_id, claim=rule.claim, received=record.received, documented=record.documented, curl=curl)
 
 
 def expect_equal(rule_id: str, received: Any, documented: Any, exchange: Exchange | None = None) -> None:
@@ -120,12 +126,12 @@ def observe(gap_id: str, *, received: Any, note: str, exchange: Exchange | None 
         VerdictRecord(
             rule_id=gap_id,
             status="undocumented-behaviour",
-            received=show(received),
+            received=recorder.redact(show(received)),
             documented="(the documentation is silent)",
             evidence=recorder.evidence(source),
             test=recorder.test_id,
             curl=source.curl() if source is not None else None,
-            detail=note,
+            detail=recorder.redact(note),
         )
     )
 
@@ -138,7 +144,7 @@ def hygiene(rule_id: str, *, check: str, message: str, exchange: Exchange | None
         VerdictRecord(
             rule_id=rule_id,
             status="hygiene",
-            received=message,
+            received=recorder.redact(message),
             documented=f"(no vendor page promises {check})",
             evidence=recorder.evidence(source),
             test=recorder.test_id,

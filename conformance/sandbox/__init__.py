@@ -1,0 +1,65 @@
+"""An executable rendering of the five vendor pages: the default target of the conformance suite.
+
+One Starlette app serves every API (their paths do not collide) plus the control API under
+``/_sandbox``. It is written from the vendor documentation alone and never reads ``specs/``, so
+the suite's specs and this sandbox are two independent readings that check each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from conformance.sandbox import (
+    capillary_badges,
+    capillary_points,
+    capillary_points_v11,
+    capillary_rewards,
+    juspay,
+    thanx,
+)
+from conformance.sandbox.auth import SandboxCredentials
+from conformance.sandbox.control import fallback_route, general_routes
+from conformance.sandbox.control_vendors import capillary_routes, thanx_juspay_routes
+from conformance.sandbox.core import API_KEYS, SandboxState
+
+__all__ = ["API_KEYS", "SandboxCredentials", "create_app"]
+
+RouteFactory = Callable[[SandboxState, SandboxCredentials], list[Route]]
+ROUTERS: dict[str, RouteFactory] = {
+    "capillary-badges": capillary_badges.routes,
+    "capillary-points": lambda state, creds: (
+        capillary_points.routes(state, creds) + capillary_points_v11.routes(state, creds)
+    ),
+    "capillary-rewards": capillary_rewards.routes,
+    "thanx": thanx.routes,
+    "juspay": juspay.routes,
+}
+
+
+def create_app(
+    *,
+    seed: int = 0,
+    apis: Iterable[str] | None = None,
+    deviation: str | None = None,
+    credentials: SandboxCredentials | None = None,
+) -> Starlette:
+    """Build a sandbox app; ``apis`` restricts which vendor routers mount (the control API always does)."""
+    chosen = tuple(API_KEYS) if apis is None else tuple(dict.fromkeys(apis))
+    unknown = [api for api in chosen if api not in ROUTERS]
+    if unknown:
+        raise ValueError(f"unknown api {', '.join(unknown)}; choose from {', '.join(API_KEYS)}")
+    # Keep the canonical order so health output does not depend on how the caller listed them.
+    mounted = tuple(api for api in API_KEYS if api in chosen)
+    creds = credentials or SandboxCredentials()
+    state = SandboxState(seed=seed, apis=mounted, deviation=deviation)
+    control = general_routes(state, creds) + capillary_routes(state) + thanx_juspay_routes(state)
+    routes = list(control)
+    for api in mounted:
+        routes.extend(ROUTERS[api](state, creds))
+    routes.append(fallback_route(state, control))
+    app = Starlette(routes=routes)
+    app.state.sandbox = state
+    return app

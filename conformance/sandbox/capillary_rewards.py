@@ -1,0 +1,351 @@
+"""Capillary Rewards core: issue a reward, read a transaction back, brand config, revoke.
+
+The revoke page says "HTTP 200 in all cases"; every outcome of the *endpoint* is therefore HTTP 200
+with the verdict in ``status.code``. Gap decisions:
+
+* Missing or wrong credentials → HTTP 401 ``{"status": {"success": false, "code": 401, "message"}}``:
+  the API gateway authenticates before the rewards service runs, so the service's always-200 promise
+  never gets the chance to apply; the status envelope keeps clients' parsing uniform.
+* Injected ``rate_limit``/``server_error`` faults are gateway answers too: HTTP 429/5xx, same envelope.
+* A non-integer ``txnId`` (string, fraction, boolean) → code 400 "txnId must be an integer"; a
+  malformed JSON body → code 400 "Malformed JSON request"; an unparsable ``revokedEventDateTime``
+  → code 400. All HTTP 200, ``txnId`` echoed only when it is an integer.
+* Order of checks: body validation (400), REVOKE_ENABLE (13005), lookup (10007), no user rewards
+  (10008), any reward not ISSUED (13003), the single points reversal (1018), success.
+* Every revoke that reaches an existing transaction (past 13005) is recorded as an attempt ``{at, code}``.
+* The reward catalogue is not modelled: any integer ``rewardId`` can be issued and costs 100 points;
+  a repeated issue ``requestId`` replays the original transaction; an unknown customer gives code 8015.
+* REVOKE_ENABLE is an org flag (per tenant); setting it through any ``brandId`` sets it for the org.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from conformance.sandbox.auth import SandboxCredentials, capillary_gate
+from conformance.sandbox.capillary import Customer, find_customer
+from conformance.sandbox.core import SandboxState, TenantState
+from conformance.sandbox.web import (
+    BadBody,
+    Call,
+    fault_gate,
+    json_response,
+    number,
+    parse_json_object,
+    route,
+    sleep_ms,
+    take_delay,
+)
+
+API = "capillary-rewards"
+PREFIX = "/api_gateway/rewards/core/v1"
+ISSUE_POINTS = 100_000  # thousandths: 100 points per issued reward
+MESSAGES = {
+    200: "Reward revoked successfully",
+    400: "must not be null",
+    1018: "Failed to reverse points",
+    10007: "Transaction not found",
+    10008: "User reward not found",
+    13003: "Transaction is not in the required state for this operation",
+    13005: "Revoke feature is not enabled for this brand",
+}
+CONFIG_KEYS = (
+    "REVOKE_ENABLE",
+    "CONF_START_OF_THE_WEEK_FOR_ORG_RESTRICTION",
+    "CONF_SEND_REWARD_EXPIRY_NOTIFICATION_ENABLED",
+    "CONF_SEND_EXPIRY_NOTIFICATION_FOR_REWARD_TIME",
+    "CONF_EXT_POINTS_VENDOR",
+    "CONF_ENABLE_FEATURE_CATALOG_PROMOTION",
+    "CONF_CATALOG_PROMOTION_BUFFER_END_TIME_MINUTES",
+    "CONF_ENABLE_ORG_TIMEZONE",
+)
+STATES = ("ISSUED", "REDEEMED", "CANCELLED")
+
+
+@dataclass
+class UserReward:
+    user_reward_id: int
+    reward_id: int | None
+    state: str
+    points: int
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "userRewardId": self.user_reward_id,
+            "rewardId": self.reward_id,
+            "state": self.state,
+            "points": number(self.points),
+        }
+
+
+@dataclass
+class RewardTransaction:
+    txn_id: int
+    customer_id: int
+    user_rewards: list[UserReward]
+    request_id: str | None = None
+    attempts: list[dict[str, object]] = field(default_factory=list)
+    refund_count: int = 0
+    refunded_points: int = 0
+    reversal_reference: str | None = None
+    audit: dict[str, str | None] = field(
+        default_factory=lambda: {"revokedBy": None, "revokeReason": None, "revokedEventDateTime": None}
+    )
+
+    def state_json(self) -> dict[str, object]:
+        return {
+            "txnId": self.txn_id,
+            "customerId": self.customer_id,
+            "userRewards": [reward.as_json() for reward in self.user_rewards],
+            "attempts": list(self.attempts),
+            "refundCount": self.refund_count,
+            "refundedPoints": number(self.refunded_points),
+            "reversalReference": self.reversal_reference,
+            "audit": dict(self.audit),
+        }
+
+
+@dataclass
+class RewardsStore:
+    transactions: dict[int, RewardTransaction] = field(default_factory=dict)
+    configs: dict[str, dict[str, object]] = field(default_factory=dict)
+    request_ids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def revoke_enabled(self) -> bool:
+        return str(self.configs.get("REVOKE_ENABLE", {}).get("configKeyValue", "false")).lower() == "true"
+
+    def set_revoke_enabled(self, enabled: bool, brand_id: object = None, label: object = None) -> None:
+        self.configs["REVOKE_ENABLE"] = {
+            "configKeyName": "REVOKE_ENABLE",
+            "configKeyValue": "true" if enabled else "false",
+            "brandId": brand_id,
+            "label": label,
+        }
+
+    def config_list(self) -> list[dict[str, object]]:
+        if "REVOKE_ENABLE" not in self.configs:
+            self.set_revoke_enabled(False)
+        return [dict(self.configs[key]) for key in CONFIG_KEYS if key in self.configs]
+
+
+def status(success: bool, code: int, message: str) -> dict[str, object]:
+    return {"success": success, "code": code, "message": message}
+
+
+def outcome(code: int, txn_id: object = None, message: str | None = None) -> Response:
+    body: dict[str, object] = {"status": status(code == 200, code, message or MESSAGES[code])}
+    if isinstance(txn_id, int) and not isinstance(txn_id, bool):
+        body["txnId"] = txn_id
+    return json_response(body)
+
+
+def create_transaction(
+    tenant: TenantState, customer: Customer, rewards: Sequence[tuple[str, int]], reward_id: int | None = None
+) -> RewardTransaction:
+    with tenant.lock:
+        txn = RewardTransaction(
+            txn_id=tenant.new_int("rewards-txn", 10),
+            customer_id=customer.customer_id,
+            user_rewards=[
+                UserReward(tenant.new_int("rewards-user-reward", 9), reward_id, state, points)
+                for state, points in rewards
+            ],
+        )
+        tenant.store(RewardsStore).transactions[txn.txn_id] = txn
+        return txn
+
+
+def _revoke_request(payload: dict[str, Any]) -> tuple[int, dict[str, str | None]] | Response:
+    txn_id = payload.get("txnId")
+    if txn_id is None:
+        return outcome(400)
+    if isinstance(txn_id, bool) or not isinstance(txn_id, int):
+        return outcome(400, message="txnId must be an integer")
+    audit: dict[str, str | None] = {}
+    for name in ("revokedBy", "revokeReason", "revokedEventDateTime"):
+        value = payload.get(name)
+        if value is not None and not isinstance(value, str):
+            return outcome(400, txn_id, f"{name} must be a string")
+        audit[name] = value
+    when = audit["revokedEventDateTime"]
+    if when is not None:
+        try:
+            datetime.fromisoformat(when)
+        except ValueError:
+            return outcome(400, txn_id, "revokedEventDateTime must be an ISO 8601 date-time")
+    return txn_id, audit
+
+
+def revoke(call: Call) -> Response:
+    try:
+        parsed = _revoke_request(parse_json_object(call.body))
+    except BadBody:
+        return outcome(400, message="Malformed JSON request")
+    if isinstance(parsed, Response):
+        return parsed
+    txn_id, audit = parsed
+    tenant = call.tenant
+    with tenant.lock:
+        delay = take_delay(tenant, API)
+        store = tenant.store(RewardsStore)
+        if not store.revoke_enabled:
+            return outcome(13005, txn_id)
+        txn = store.transactions.get(txn_id)
+        if txn is None:
+            return outcome(10007, txn_id)
+        now = tenant.now_iso()
+        code = _revoke_code(tenant, txn)
+        txn.attempts.append({"at": now, "code": code})
+        if code != 200:
+            return outcome(code, txn_id)
+        sleep_ms(delay)
+        points = sum(reward.points for reward in txn.user_rewards)
+        if points > 0:
+            txn.refund_count += 1
+            txn.refunded_points += points
+            txn.reversal_reference = str(tenant.new_int("rewards-points-reversal", 10))
+        for reward in txn.user_rewards:
+            reward.state = "CANCELLED"
+        txn.audit = {**audit, "revokedEventDateTime": audit["revokedEventDateTime"] or now}
+        body = {"status": status(True, 200, MESSAGES[200]), "txnId": txn_id, "state": "CANCELLED"}
+        return json_response({**body, "userRewardCount": len(txn.user_rewards)})
+
+
+def _revoke_code(tenant: TenantState, txn: RewardTransaction) -> int:
+    if not txn.user_rewards:
+        return 10008
+    if any(reward.state != "ISSUED" for reward in txn.user_rewards):
+        return 13003
+    # One reversal per transaction, and only when something carries points (page: points reversal behaviour).
+    if any(reward.points > 0 for reward in txn.user_rewards) and tenant.take_fault(API, ("points_failure",)):
+        return 1018
+    return 200
+
+
+def issue(call: Call) -> Response:
+    raw_id = call.path_params["rewardId"]
+    if not (raw_id.isdecimal() and len(raw_id) < 20):
+        return outcome(400, message="rewardId must be an integer")
+    try:
+        payload = parse_json_object(call.body)
+    except BadBody:
+        return outcome(400, message="Malformed JSON request")
+    request_id = payload.get("requestId")
+    with call.tenant.lock:
+        store = call.tenant.store(RewardsStore)
+        if isinstance(request_id, str) and request_id in store.request_ids:
+            txn = store.transactions[store.request_ids[request_id]]
+        else:
+            customer = next(
+                (
+                    find_customer(call.tenant, kind, payload[kind])
+                    for kind in ("mobile", "externalId", "emailId")
+                    if payload.get(kind) not in (None, "")
+                ),
+                None,
+            )
+            if customer is None:
+                known = any(payload.get(kind) for kind in ("mobile", "externalId", "emailId"))
+                return (
+                    outcome(8015, message="Customer not found")
+                    if known
+                    else outcome(400, message="mobile, externalId or emailId must not be null")
+                )
+            txn = create_transaction(call.tenant, customer, [("ISSUED", ISSUE_POINTS)], int(raw_id))
+            if isinstance(request_id, str):
+                txn.request_id = request_id
+                store.request_ids[request_id] = txn.txn_id
+    issued = sum(reward.points for reward in txn.user_rewards)
+    return json_response(
+        {
+            "status": status(True, 200, "Reward issued successfully"),
+            "transactionId": txn.txn_id,
+            "vendor": {"pointsRedeemed": str(number(issued))},
+        }
+    )
+
+
+def issual(call: Call) -> Response:
+    raw_customer, raw_txn = call.path_params["customerId"], call.path_params["rewardTransactionId"]
+    with call.tenant.lock:
+        txn = (
+            call.tenant.store(RewardsStore).transactions.get(int(raw_txn))
+            if raw_txn.isdecimal() and len(raw_txn) < 20
+            else None
+        )
+        if txn is None or str(txn.customer_id) != raw_customer:
+            return outcome(10007)
+        state = txn.state_json()
+    states = {reward.state for reward in txn.user_rewards}
+    return json_response(
+        {
+            "status": status(True, 200, "Success"),
+            "transactionId": state["txnId"],
+            "customerId": state["customerId"],
+            # One state for the transaction when its rewards agree (they move together on revoke).
+            "state": states.pop() if len(states) == 1 else None,
+            "userRewards": state["userRewards"],
+            "pointsReversalRefId": txn.reversal_reference,
+        }
+    )
+
+
+def set_config(call: Call) -> Response:
+    try:
+        payload = parse_json_object(call.body)
+    except BadBody:
+        return outcome(400, message="Malformed JSON request")
+    name, value = payload.get("configKeyName"), payload.get("configKeyValue")
+    if name is None or value is None:
+        return outcome(400, message=f"{'configKeyName' if name is None else 'configKeyValue'} must not be null")
+    if name not in CONFIG_KEYS:
+        return outcome(3011, message="Brand or config key not found")
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    if name == "REVOKE_ENABLE" and text.lower() not in ("true", "false"):
+        return outcome(400, message="configKeyValue of REVOKE_ENABLE must be true or false")
+    with call.tenant.lock:
+        store = call.tenant.store(RewardsStore)
+        if name == "REVOKE_ENABLE":
+            store.set_revoke_enabled(text.lower() == "true", payload.get("brandId"), payload.get("label"))
+        else:
+            store.configs[name] = {
+                "configKeyName": name,
+                "configKeyValue": text,
+                "brandId": payload.get("brandId"),
+                "label": payload.get("label"),
+            }
+        configs = store.config_list()
+    return json_response({"status": status(True, 3008, "Org config updated successfully"), "configList": configs})
+
+
+def get_config(call: Call) -> Response:
+    with call.tenant.lock:
+        configs = call.tenant.store(RewardsStore).config_list()
+    return json_response({"status": status(True, 3012, "Org configs fetched successfully"), "configList": configs})
+
+
+def routes(state: SandboxState, creds: SandboxCredentials) -> list[Route]:
+    def shape(code: int, message: str) -> dict[str, Any]:
+        return {"status": status(False, code, message)}
+
+    gates = (capillary_gate(creds, lambda: json_response(shape(401, "Unauthorized"), 401)), fault_gate(API, shape))
+    return [
+        route(state, f"{PREFIX}/user/reward/revoke", revoke, methods=["POST"], gates=gates),
+        route(state, PREFIX + "/user/reward/{rewardId}/issue", issue, methods=["POST"], gates=gates),
+        route(
+            state,
+            PREFIX + "/management/customer/{customerId}/issuals/{rewardTransactionId}",
+            issual,
+            methods=["GET"],
+            gates=gates,
+        ),
+        route(state, f"{PREFIX}/brand/config", set_config, methods=["POST"], gates=gates),
+        route(state, PREFIX + "/brand/{brandId}/getConfig", get_config, methods=["GET"], gates=gates),
+    ]

@@ -1,0 +1,82 @@
+"""Serve the sandbox over real sockets: in a background thread for tests, or in the foreground for a CLI."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import uvicorn
+from starlette.applications import Starlette
+
+from conformance.sandbox import create_app
+from conformance.sandbox.auth import SandboxCredentials
+from conformance.sandbox.web import dumps
+
+STARTUP_TIMEOUT_S = 10.0
+
+
+def _bound_port(server: uvicorn.Server) -> int:
+    for listener in server.servers:
+        for sock in listener.sockets:
+            return int(sock.getsockname()[1])
+    raise RuntimeError("uvicorn reported started without a listening socket")
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def run_in_thread(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Run ``app`` under uvicorn in a daemon thread; yield its base URL once it accepts connections."""
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="sandbox-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"sandbox server did not start on {host}:{port}")
+        time.sleep(0.01)
+    bound = _bound_port(server)
+    while not _accepts(host, bound):
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"sandbox server on {host}:{bound} does not accept connections")
+        time.sleep(0.01)
+    try:
+        yield f"http://{host}:{bound}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=STARTUP_TIMEOUT_S)
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    apis: Iterable[str] | None = None,
+    seed: int = 0,
+    deviation: str | None = None,
+    credentials: SandboxCredentials | None = None,
+) -> None:
+    """Serve in the foreground until Ctrl-C, logging one line per request."""
+    creds = credentials or SandboxCredentials()
+    app = create_app(seed=seed, apis=apis, deviation=deviation, credentials=creds)
+    state = app.state.sandbox
+    sys.stdout.write(f"sandbox listening on http://{host}:{port} (seed {seed}, deviation {deviation})\n")
+    sys.stdout.write(f"apis: {', '.join(state.apis)}\n")
+    sys.stdout.write("credentials: " + dumps(creds.describe(state.apis)).decode() + "\n")
+    sys.stdout.flush()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # uvicorn's access log is exactly one line per request; it handles SIGINT/SIGTERM itself.
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=True, lifespan="off")

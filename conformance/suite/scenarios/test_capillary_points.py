@@ -1,0 +1,349 @@
+"""Capillary points v2: reverse redeemed points (fully or partly; 16 documented refusal codes, HTTP status undocumented)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.context import ScenarioContext, response_field
+from conformance.http.auth import AuthVariant
+from conformance.http.exchange import Exchange
+from conformance.provisioners.base import Redemption
+from conformance.verdicts import expect_equal, observe, verdict
+
+pytestmark = pytest.mark.conformance
+API = "capillary-points"
+REVERSE = "/v2/points/reverse"
+UNKNOWN_REDEMPTION_ID = "zzzzzz0"
+DOCUMENTED_CODES = frozenset({804, 817, 818, 827, 878, 885, 886, 887, 888, 896, 898, 899, 901, 902, 903, 904})
+# identifier.type as the page names it (ID, PHONE, EMAIL), and where the provisioned customer's value is.
+IDENTIFIER_KEYS = {"PHONE": "mobile", "EMAIL": "email"}
+TOLERANCE = 0.0005  # points carry at most three decimals
+
+
+def identifier(redemption: Redemption, kind: str = "ID") -> dict[str, str]:
+    value = str(redemption.customer_id) if kind == "ID" else redemption.identifiers[IDENTIFIER_KEYS[kind]]
+    return {"type": kind, "value": value}
+
+
+def reverse(
+    ctx: ScenarioContext,
+    redemption: Redemption,
+    points: float | None = None,
+    *,
+    kind: str = "ID",
+    omit: str | None = None,
+    auth: AuthVariant = "valid",
+    **overrides: Any,
+) -> Exchange:
+    """reversePoints for ``redemption``; ``points`` None leaves pointsToBeReversed out; ``omit`` may be dotted."""
+    body: dict[str, Any] = {"redemptionId": redemption.redemption_id, "identifier": identifier(redemption, kind)}
+    if points is not None:
+        body["pointsToBeReversed"] = points
+    body.update(overrides)
+    if omit is not None:
+        *parents, name = omit.split(".")
+        holder = body
+        for parent in parents:
+            holder = holder[parent]
+        del holder[name]
+    return ctx.client(API).call("POST", REVERSE, operation="reversePoints", json=body, auth=auth)
+
+
+def read_redemptions(ctx: ScenarioContext, redemption: Redemption) -> Exchange:
+    return ctx.client(API).call(
+        "GET", "/v1.1/customer/redemptions", operation="getCustomerRedemptions", phase="readback",
+        params={"mobile": redemption.identifiers["mobile"], "type": "points"}, retry=True,
+    )
+
+
+def find_entry(value: Any, key: str, wanted: object) -> dict[str, Any] | None:
+    """The first object anywhere in ``value`` whose ``key`` is ``wanted`` (the read-back shape is undocumented)."""
+    if isinstance(value, dict):
+        if value.get(key) == wanted:
+            return value
+        children: list[Any] = list(value.values())
+    elif isinstance(value, list):
+        children = value
+    else:
+        return None
+    for child in children:
+        found = find_entry(child, key, wanted)
+        if found is not None:
+            return found
+    return None
+
+
+def reversed_so_far(ctx: ScenarioContext, redemption: Redemption) -> tuple[Any, Exchange]:
+    """Points reversed on ``redemption`` as the customer's redemptions show them, and the read-back exchange."""
+    readback = read_redemptions(ctx, redemption)
+    body = readback.json()
+    entry = find_entry(body, "redemption_id", redemption.redemption_id) or find_entry(body, "id", redemption.redemption_id)
+    return (None if entry is None else entry.get("points_reversed")), readback
+
+
+def error_codes(exchange: Exchange) -> list[Any]:
+    errors = response_field(exchange, "errors")
+    return [item.get("code") for item in errors if isinstance(item, dict)] if isinstance(errors, list) else []
+
+
+def expect_refused(rule: str, exchange: Exchange, code: int | None = None) -> None:
+    """A refusal: ``code`` (or, when None, some error) in errors and no reversal in the answer; status observed."""
+    codes = error_codes(exchange)
+    refused = (code in codes) if code is not None else bool(codes)
+    verdict(rule, ok=refused and response_field(exchange, "reversalId") is None,
+            received={"errors": response_field(exchange, "errors"), "reversalId": response_field(exchange, "reversalId")},
+            documented=f"error {code} in errors and no reversal" if code else "an error in errors and no reversal",
+            exchange=exchange)
+    observe("POINTS-GAP-ERROR-HTTP-STATUS", received={"status": exchange.status, "codes": codes},
+            note="HTTP status that came with the reversal error", exchange=exchange)
+
+
+def expect_codes_documented(exchange: Exchange) -> None:
+    codes = error_codes(exchange)
+    verdict("POINTS-ERROR-CODES-DOCUMENTED", ok=bool(codes) and set(codes) <= DOCUMENTED_CODES, received=codes,
+            documented=f"codes from the page's table: {sorted(DOCUMENTED_CODES)}", exchange=exchange)
+
+
+def expect_reversed(rule: str, ctx: ScenarioContext, redemption: Redemption, points: float) -> None:
+    total, readback = reversed_so_far(ctx, redemption)
+    expect_equal(rule, total, points, readback)
+
+
+@pytest.mark.rules("POINTS-PARTIAL-REVERSAL", "POINTS-REVERSED-LE-REQUESTED", "POINTS-ENVELOPE", "POINTS-RESPONSE-ECHO",
+                   "POINTS-STATE-READBACK")
+def test_a_partial_reversal_reverses_the_requested_points(ctx: ScenarioContext) -> None:
+    redemption = ctx.provisioner(API).points_redemption(points=100)
+    response = reverse(ctx, redemption, 40)
+    expect_equal("POINTS-PARTIAL-REVERSAL", response.status, 200, response)
+    body = response.json()
+    verdict("POINTS-ENVELOPE",
+            ok=isinstance(body, dict) and "data" not in body and isinstance(body.get("warnings"), list)
+            and body.get("errors", []) == [],
+            received=body, documented="a flat object with warnings [] and errors [] (or absent); no data wrapper",
+            exchange=response)
+    expect_equal("POINTS-PARTIAL-REVERSAL", response_field(response, "pointsReversed"), 40, response)
+    reversed_points, requested = response_field(response, "pointsReversed"), response_field(response, "pointsToBeReversed")
+    verdict("POINTS-REVERSED-LE-REQUESTED",
+            ok=isinstance(reversed_points, int | float) and isinstance(requested, int | float) and reversed_points <= requested,
+            received={"pointsReversed": reversed_points, "pointsToBeReversed": requested},
+            documented="pointsReversed <= pointsToBeReversed", exchange=response)
+    echo = {f: response_field(response, f) for f in ("redemptionId", "identifier")}
+    expect_equal("POINTS-RESPONSE-ECHO", echo,
+                 {"redemptionId": redemption.redemption_id, "identifier": identifier(redemption)}, response)
+    expect_reversed("POINTS-STATE-READBACK", ctx, redemption, 40)
+
+
+@pytest.mark.rules("POINTS-FULL-REVERSAL-DEFAULT", "POINTS-DETAILS-SUM", "POINTS-STATE-READBACK")
+def test_without_points_to_reverse_everything_is_reversed(ctx: ScenarioContext) -> None:
+    redemption = ctx.provisioner(API).points_redemption(points=100, expired_points=30)
+    response = reverse(ctx, redemption)
+    expect_equal("POINTS-FULL-REVERSAL-DEFAULT", response.status, 200, response)
+    expect_equal("POINTS-FULL-REVERSAL-DEFAULT", response_field(response, "pointsReversed"), redemption.points, response)
+    details = response_field(response, "pointsReversedDetails") or {}
+    total = response_field(response, "pointsReversed")
+    parts = [details.get("available"), details.get("expired")]
+    numbers = [p for p in [*parts, total] if isinstance(p, int | float)]
+    verdict("POINTS-DETAILS-SUM", ok=len(numbers) == 3 and abs(numbers[0] + numbers[1] - numbers[2]) <= TOLERANCE,
+            received={"pointsReversedDetails": details, "pointsReversed": total},
+            documented="available + expired = pointsReversed (± 0.0005: three decimals)", exchange=response)
+    expect_reversed("POINTS-STATE-READBACK", ctx, redemption, redemption.points)
+
+
+@pytest.mark.rules("POINTS-REVERSALID-UNIQUE")
+def test_each_reversal_gets_its_own_reversal_id(ctx: ScenarioContext) -> None:
+    redemption = ctx.provisioner(API).points_redemption(points=100)
+    first, second = reverse(ctx, redemption, 30), reverse(ctx, redemption, 25)
+    ids = [response_field(first, "reversalId"), response_field(second, "reversalId")]
+    verdict("POINTS-REVERSALID-UNIQUE", ok=all(isinstance(i, str) and i for i in ids) and ids[0] != ids[1],
+            received=ids, documented="two different reversalId strings", exchange=second)
+
+
+IDENTIFIER_TYPES = ["ID", "PHONE", "EMAIL"]
+
+
+@pytest.mark.parametrize("kind", IDENTIFIER_TYPES)
+@pytest.mark.rules("POINTS-IDENTIFIER-TYPES")
+def test_the_customer_may_be_named_by_each_documented_identifier_type(ctx: ScenarioContext, kind: str) -> None:
+    redemption = ctx.provisioner(API).points_redemption(points=20)
+    response = reverse(ctx, redemption, kind=kind)
+    expect_equal("POINTS-IDENTIFIER-TYPES", response.status, 200, response)
+    expect_equal("POINTS-IDENTIFIER-TYPES", response_field(response, "customerId"), redemption.customer_id, response)
+
+
+@pytest.mark.rules("POINTS-DECIMAL-3-ACCEPTED")
+def test_three_decimal_places_are_accepted(ctx: ScenarioContext) -> None:
+    redemption = ctx.provisioner(API).points_redemption(points=50)
+    response = reverse(ctx, redemption, 12.125)
+    expect_equal("POINTS-DECIMAL-3-ACCEPTED", response.status, 200, response)
+    expect_equal("POINTS-DECIMAL-3-ACCEPTED", response_field(response, "pointsReversed"), 12.125, response)
+    expect_reversed("POINTS-DECIMAL-3-ACCEPTED", ctx, redemption, 12.125)
+
+
+@pytest.mark.rules("POINTS-DECIMAL-4-878", "POINTS-ERROR-CODES-DOCUMENTED")
+def test_four_decimal_places_are_refused_with_878(ctx: ScenarioContext) -> None:
+    redemption = ctx.provisioner(API).points_redemption(points=50)
+    response = reverse(ctx, redemption, 1.0005)
+    expect_refused("POINTS-DECIMAL-4-878", response, 878)
+    expect_codes_documented(response)
+    expect_reversed("POINTS-DECIMAL-4-878", ctx, redemption, 0)
+
+
+REQUIRED_FIELDS = [
+    pytest.param(name, rule, marks=pytest.mark.rules(rule), id=name)
+    for name, rule in [
+        ("redemptionId", "POINTS-BODY-REDEMPTIONID-REQUIRED"),
+        ("identifier", "POINTS-BODY-IDENTIFIER-REQUIRED"),
+        ("identifier.type", "POINTS-BODY-IDENTIFIER-TYPE-REQUIRED"),
+        ("identifier.value", "POINTS-BODY-IDENTIFIER-VALUE-REQUIRED"),
+    ]
+]
+
+
+@pytest.mark.parametrize(("field", "rule"), REQUIRED_FIELDS)
+@pytest.mark.rules("POINTS-ERROR-CODES-DOCUMENTED")
+def test_a_reversal_without_a_required_field_is_refused(ctx: ScenarioContext, field: str, rule: str) -> None:
+    redemption = ctx.provisioner(API).points_redemption(points=50)
+    response = reverse(ctx, redemption, omit=field)
+    expect_refused(rule, response)
+    expect_codes_documented(response)
+    expect_reversed(rule, ctx, redemption, 0)
+
+
+@pytest.mark.rules("POINTS-OVER-REVERSAL-REFUSED", "POINTS-ERROR-CODES-DOCUMENTED")
+def test_reversing_more_than_was_redeemed_is_refused(ctx: ScenarioContext) -> None:
+    redemption = ctx.provisioner(API).points_redemption(points=50)
+    response = reverse(ctx, redemption, 80)
+    expect_refused("POINTS-OVER-REVERSAL-REFUSED", response)
+    expect_codes_documented(response)
+    observe("POINTS-GAP-OVER-REVERSAL-CODE", received=error_codes(response),
+            note="Error code for pointsToBeReversed above the redeemed points", exchange=response)
+    expect_reversed("POINTS-OVER-REVERSAL-REFUSED", ctx, redemption, 0)
+
+
+@pytest.mark.rules("POINTS-DUPLICATE-902")
+def test_repeating_a_reversal_is_refused_as_a_duplicate(ctx: ScenarioContext) -> None:
+    redemption = ctx.provisioner(API).points_redemption(points=100)
+    first = reverse(ctx, redemption, 30)
+    expect_equal("POINTS-DUPLICATE-902", first.status, 200, first)
+    again = reverse(ctx, redemption, 30)
+    expect_refused("POINTS-DUPLICATE-902", again, 902)
+    expect_reversed("POINTS-DUPLICATE-902", ctx, redemption, 30)
+
+
+@pytest.mark.rules("POINTS-SECOND-REVERSAL-REFUSED", "POINTS-ERROR-CODES-DOCUMENTED")
+def test_a_fully_reversed_redemption_cannot_be_reversed_again(ctx: ScenarioContext) -> None:
+    redemption = ctx.provisioner(API).points_redemption(points=60)
+    first = reverse(ctx, redemption)
+    expect_equal("POINTS-SECOND-REVERSAL-REFUSED", first.status, 200, first)
+    again = reverse(ctx, redemption, 10)
+    expect_refused("POINTS-SECOND-REVERSAL-REFUSED", again)
+    expect_codes_documented(again)
+    observe("POINTS-GAP-DUPLICATE-902", received=error_codes(again),
+            note="Error code for a reversal of a redemption with nothing left to reverse", exchange=again)
+    expect_reversed("POINTS-SECOND-REVERSAL-REFUSED", ctx, redemption, redemption.points)
+
+
+@pytest.mark.rules("POINTS-LIMIT-903")
+def test_a_customer_over_the_reversal_limit_is_refused_with_903(ctx: ScenarioContext) -> None:
+    redemption = ctx.provisioner(API).points_redemption(points=100, reversal_limit=1)
+    first = reverse(ctx, redemption, 10)
+    expect_equal("POINTS-LIMIT-903", first.status, 200, first)
+    over = reverse(ctx, redemption, 20)
+    expect_refused("POINTS-LIMIT-903", over, 903)
+    expect_reversed("POINTS-LIMIT-903", ctx, redemption, 10)
+
+
+REFUSED_BY_ACCOUNT = [
+    pytest.param(setup, code, rule, marks=pytest.mark.rules(rule), id=str(code))
+    for setup, code, rule in [
+        ({"program_reversal_enabled": False}, 818, "POINTS-PROGRAM-DISABLED-818"),
+        ({"customer_eligible": False}, 901, "POINTS-CUSTOMER-INELIGIBLE-901"),
+        ({"customer_locked": True}, 904, "POINTS-LOCKED-904"),
+    ]
+]
+
+
+@pytest.mark.parametrize(("setup", "code", "rule"), REFUSED_BY_ACCOUNT)
+@pytest.mark.rules("POINTS-ERROR-CODES-DOCUMENTED")
+def test_a_program_or_customer_that_forbids_reversal_is_refused(
+    ctx: ScenarioContext, setup: dict[str, bool], code: int, rule: str
+) -> None:
+    redemption = ctx.provisioner(API).points_redemption(points=40, **setup)
+    response = reverse(ctx, redemption)
+    expect_refused(rule, response, code)
+    expect_codes_documented(response)
+    expect_reversed(rule, ctx, redemption, 0)
+
+
+RETRYABLE = [
+    pytest.param(code, rule, marks=pytest.mark.rules(rule), id=str(code))
+    for code, rule in [(886, "POINTS-RETRYABLE-886"), (896, "POINTS-RETRYABLE-896"), (898, "POINTS-RETRYABLE-898")]
+]
+
+
+@pytest.mark.parametrize(("code", "rule"), RETRYABLE)
+@pytest.mark.rules("POINTS-ERROR-CODES-DOCUMENTED")
+def test_a_temporary_failure_reverses_nothing_and_a_retry_succeeds(ctx: ScenarioContext, code: int, rule: str) -> None:
+    provisioner = ctx.provisioner(API)
+    redemption = provisioner.points_redemption(points=70)
+    provisioner.fault(API, "points_failure", count=1, code=code)
+    failed = reverse(ctx, redemption)
+    expect_refused(rule, failed, code)
+    expect_codes_documented(failed)
+    expect_reversed(rule, ctx, redemption, 0)
+    retried = reverse(ctx, redemption)
+    expect_equal(rule, retried.status, 200, retried)
+    expect_equal(rule, response_field(retried, "pointsReversed"), redemption.points, retried)
+    expect_reversed(rule, ctx, redemption, redemption.points)
+
+
+@pytest.mark.rules("POINTS-UNKNOWN-REDEMPTION-REFUSED", "POINTS-ERROR-CODES-DOCUMENTED")
+def test_an_unknown_redemption_is_refused(ctx: ScenarioContext) -> None:
+    redemption = ctx.provisioner(API).points_redemption(points=30)
+    response = reverse(ctx, redemption, redemptionId=UNKNOWN_REDEMPTION_ID)
+    expect_refused("POINTS-UNKNOWN-REDEMPTION-REFUSED", response)
+    expect_codes_documented(response)
+    observe("POINTS-GAP-UNKNOWN-REDEMPTION", received=error_codes(response),
+            note="Error code for a redemptionId that does not exist", exchange=response)
+    expect_reversed("POINTS-UNKNOWN-REDEMPTION-REFUSED", ctx, redemption, 0)
+
+
+@pytest.mark.rules("POINTS-IDENTIFIER-MISMATCH-REFUSED", "POINTS-ERROR-CODES-DOCUMENTED")
+def test_an_identifier_of_another_customer_is_refused_and_credits_no_one(ctx: ScenarioContext) -> None:
+    provisioner = ctx.provisioner(API)
+    redemption, others = provisioner.points_redemption(points=30), provisioner.points_redemption(points=30)
+    response = reverse(ctx, redemption, identifier=identifier(others))
+    expect_refused("POINTS-IDENTIFIER-MISMATCH-REFUSED", response)
+    expect_codes_documented(response)
+    observe("POINTS-GAP-IDENTIFIER-MISMATCH", received=error_codes(response),
+            note="error code for an identifier naming another customer", exchange=response)
+    expect_reversed("POINTS-IDENTIFIER-MISMATCH-REFUSED", ctx, redemption, 0)
+    expect_reversed("POINTS-IDENTIFIER-MISMATCH-REFUSED", ctx, others, 0)
+
+
+@pytest.mark.parametrize("auth", ["missing", "wrong"])
+@pytest.mark.rules("POINTS-AUTH-REQUIRED")
+def test_a_reversal_without_valid_credentials_is_refused_with_401(ctx: ScenarioContext, auth: AuthVariant) -> None:
+    redemption = ctx.provisioner(API).points_redemption(points=30)
+    response = reverse(ctx, redemption, auth=auth)
+    expect_equal("POINTS-AUTH-REQUIRED", response.status, 401, response)
+    expect_reversed("POINTS-AUTH-REQUIRED", ctx, redemption, 0)
+
+
+@pytest.mark.rules("POINTS-RACE-ONE-SUCCESS")
+def test_two_concurrent_full_reversals_credit_the_points_once(ctx: ScenarioContext) -> None:
+    provisioner = ctx.provisioner(API)
+    redemption = provisioner.points_redemption(points=80)
+    provisioner.fault(API, "delay", delay_ms=150)
+    answers = ctx.concurrently(lambda: reverse(ctx, redemption), lambda: reverse(ctx, redemption))
+    outcomes = [(answer.status, response_field(answer, "pointsReversed"), error_codes(answer)) for answer in answers]
+    succeeded = [points for _, points, codes in outcomes if points is not None and not codes]
+    refused = [codes for *_, codes in outcomes if codes and set(codes) <= DOCUMENTED_CODES]
+    verdict("POINTS-RACE-ONE-SUCCESS", ok=len(succeeded) == 1 and len(refused) == 1, received=outcomes,
+            documented="one reversal of all 80 points; the other refused with a documented code (902 or another)",
+            exchange=answers[-1])
+    expect_reversed("POINTS-RACE-ONE-SUCCESS", ctx, redemption, redemption.points)
+    reversals = provisioner.redemption_state(redemption).get("reversals")
+    expect_equal("POINTS-RACE-ONE-SUCCESS", len(reversals) if isinstance(reversals, list) else reversals, 1)

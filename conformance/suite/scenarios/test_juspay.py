@@ -1,0 +1,260 @@
+"""Juspay mandates: revoke an ACTIVE mandate (200 REVOKED; 400 otherwise), read back with check_status."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+
+from conformance.context import ScenarioContext, response_field
+from conformance.http.auth import AuthVariant
+from conformance.http.exchange import Exchange
+from conformance.provisioners.base import Mandate
+from conformance.verdicts import expect_equal, observe, verdict
+
+pytestmark = pytest.mark.conformance
+API = "juspay"
+# CREATED (awaiting PG) | ACTIVE | PAUSED | REVOKED | FAILURE | EXPIRED, and PENDING from the v3.2 docs.
+MANDATE_STATUSES = ("CREATED", "ACTIVE", "PAUSED", "REVOKED", "FAILURE", "EXPIRED", "PENDING")
+FORM = "application/x-www-form-urlencoded"
+GATEWAY_FIELDS = ("gateway_response_code", "gateway_response_message")
+ERROR_INFO_FIELDS = ("user_message", "developer_message", "code", "category")
+NOT_ACTIVE_MESSAGE = "Mandate Not in Active State"
+
+
+def command(
+    ctx: ScenarioContext, mandate: Mandate, fields: Mapping[str, str], *, phase: str = "test",
+    auth: AuthVariant = "valid", retry: bool = False,
+) -> Exchange:
+    return ctx.client(API).call(
+        "POST", f"/mandates/{mandate.mandate_id}", operation="mandateCommand", phase=phase, data=fields,
+        headers={"x-routing-id": mandate.customer_id}, auth=auth, retry=retry,
+    )
+
+
+def revoke(ctx: ScenarioContext, mandate: Mandate, *, auth: AuthVariant = "valid", **fields: str) -> Exchange:
+    return command(ctx, mandate, {"command": "revoke", **fields}, auth=auth)
+
+
+def check_status(ctx: ScenarioContext, mandate: Mandate) -> Exchange:
+    return command(ctx, mandate, {"command": "check_status"}, phase="readback", retry=True)
+
+
+def status_of(exchange: Exchange) -> Any:
+    return response_field(exchange, "mandate_status")
+
+
+def expect_status_after(ctx: ScenarioContext, rule: str, mandate: Mandate, documented: str) -> None:
+    """Read the mandate back with the vendor's own check_status."""
+    after = check_status(ctx, mandate)
+    expect_equal(rule, status_of(after), documented, after)
+
+
+def strings(body: Any, *fields: str) -> bool:
+    return isinstance(body, dict) and all(isinstance(body.get(f), str) and body.get(f) for f in fields)
+
+
+def error_shape_ok(body: Any, *fields: str) -> bool:
+    """The named string fields, and error_info (optional) with its four string fields when present."""
+    info = body.get("error_info") if isinstance(body, dict) else None
+    return strings(body, *fields) and (info is None or strings(info, *ERROR_INFO_FIELDS))
+
+
+def basic_user(exchange: Exchange) -> tuple[str, str] | None:
+    header = exchange.request.headers.get("authorization", "")
+    if not header.startswith("Basic "):
+        return None
+    try:
+        user, colon, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (user, password) if colon else None
+
+
+@pytest.mark.rules("JUSPAY-REVOKE-ACTIVE", "JUSPAY-MANDATE-ID-ECHO", "JUSPAY-STATE-READBACK")
+def test_revoking_an_active_mandate_revokes_it(ctx: ScenarioContext) -> None:
+    mandate = ctx.provisioner(API).mandate("ACTIVE")
+    response = revoke(ctx, mandate)
+    expect_equal("JUSPAY-REVOKE-ACTIVE", [response.status, status_of(response)], [200, "REVOKED"], response)
+    expect_equal("JUSPAY-MANDATE-ID-ECHO", response_field(response, "mandate_id"), mandate.mandate_id, response)
+    expect_status_after(ctx, "JUSPAY-STATE-READBACK", mandate, "REVOKED")
+
+
+@pytest.mark.rules("JUSPAY-STATUS-ENUM")
+@pytest.mark.parametrize("status", MANDATE_STATUSES)
+def test_mandate_status_is_one_of_the_documented_states(ctx: ScenarioContext, status: str) -> None:
+    mandate = ctx.provisioner(API).mandate(status)
+    for exchange in (check_status(ctx, mandate), revoke(ctx, mandate), check_status(ctx, mandate)):
+        if exchange.status != 200:
+            continue
+        verdict("JUSPAY-STATUS-ENUM", ok=status_of(exchange) in MANDATE_STATUSES, received=status_of(exchange),
+                documented=f"mandate_status one of {', '.join(MANDATE_STATUSES)}", exchange=exchange)
+
+
+NOT_ACTIVE = [
+    pytest.param(status, marks=pytest.mark.rules("JUSPAY-REVOKE-NON-ACTIVE-REFUSED", "JUSPAY-ERROR-SHAPE"), id=status)
+    for status in MANDATE_STATUSES
+    if status != "ACTIVE"
+]
+
+
+@pytest.mark.parametrize("status", NOT_ACTIVE)
+def test_a_mandate_that_is_not_active_is_refused_with_400(ctx: ScenarioContext, status: str) -> None:
+    mandate = ctx.provisioner(API).mandate(status)
+    response = revoke(ctx, mandate)
+    expect_equal("JUSPAY-REVOKE-NON-ACTIVE-REFUSED", response.status, 400, response)
+    body = response.json()
+    verdict("JUSPAY-ERROR-SHAPE", ok=error_shape_ok(body, "status", "error_message", "error_code"), received=body,
+            documented="a 400 body with string status, error_message and error_code", exchange=response)
+    if status == "PAUSED":
+        observe("JUSPAY-GAP-REVOKE-PAUSED", received=body, exchange=response,
+                note="the 400 body for a PAUSED mandate; the page covers ACTIVE, revoked and pending only")
+    expect_status_after(ctx, "JUSPAY-REVOKE-NON-ACTIVE-REFUSED", mandate, status)
+
+
+@pytest.mark.rules("JUSPAY-REVOKE-REVOKED-400")
+@pytest.mark.parametrize("case", ["second-revoke", "pending"])
+def test_a_revoked_or_pending_mandate_is_not_in_active_state(ctx: ScenarioContext, case: str) -> None:
+    if case == "second-revoke":
+        mandate = ctx.provisioner(API).mandate("ACTIVE")
+        revoke(ctx, mandate)
+        expected = "REVOKED"
+    else:
+        mandate = ctx.provisioner(API).mandate("PENDING")
+        expected = "PENDING"
+    response = revoke(ctx, mandate)
+    received = [response.status, response_field(response, "error_code"), response_field(response, "error_message")]
+    expect_equal("JUSPAY-REVOKE-REVOKED-400", received, [400, "BAD_REQUEST", NOT_ACTIVE_MESSAGE], response)
+    expect_status_after(ctx, "JUSPAY-REVOKE-REVOKED-400", mandate, expected)
+
+
+@pytest.mark.rules("JUSPAY-TERMINAL-STATES")
+@pytest.mark.parametrize("status", ["REVOKED", "FAILURE", "EXPIRED"])
+def test_a_mandate_in_a_terminal_state_stays_there(ctx: ScenarioContext, status: str) -> None:
+    if status == "REVOKED":
+        mandate = ctx.provisioner(API).mandate("ACTIVE")
+        revoke(ctx, mandate)
+    else:
+        mandate = ctx.provisioner(API).mandate(status)
+    revoke(ctx, mandate)
+    revoke(ctx, mandate, should_do_implicit_revoke="True")
+    for _ in range(2):
+        after = check_status(ctx, mandate)
+        expect_equal("JUSPAY-TERMINAL-STATES", status_of(after), status, after)
+
+
+@pytest.mark.rules("JUSPAY-GATEWAY-FAILURE-ACTIVE", "JUSPAY-GATEWAY-FAILURE-HTTP-200")
+def test_a_gateway_failure_leaves_the_mandate_active(ctx: ScenarioContext) -> None:
+    mandate = ctx.provisioner(API).mandate("ACTIVE")
+    ctx.provisioner(API).fault(API, "gateway_failure")
+    response = revoke(ctx, mandate)
+    body = response.json()
+    verdict("JUSPAY-GATEWAY-FAILURE-ACTIVE", ok=status_of(response) == "ACTIVE" and strings(body, *GATEWAY_FIELDS),
+            received=body, documented="mandate_status ACTIVE with gateway_response_code and gateway_response_message",
+            exchange=response)
+    expect_equal("JUSPAY-GATEWAY-FAILURE-HTTP-200", response.status, 200, response)
+    expect_status_after(ctx, "JUSPAY-GATEWAY-FAILURE-ACTIVE", mandate, "ACTIVE")
+
+
+@pytest.mark.rules("JUSPAY-IMPLICIT-REVOKE", "JUSPAY-IMPLICIT-REVOKE-READBACK")
+def test_an_implicit_revoke_revokes_despite_a_gateway_failure(ctx: ScenarioContext) -> None:
+    mandate = ctx.provisioner(API).mandate("ACTIVE")
+    ctx.provisioner(API).fault(API, "gateway_failure")
+    response = revoke(ctx, mandate, should_do_implicit_revoke="True")
+    body = response.json()
+    verdict("JUSPAY-IMPLICIT-REVOKE", ok=status_of(response) == "REVOKED" and strings(body, *GATEWAY_FIELDS),
+            received=body, documented="mandate_status REVOKED with gateway_response_code and gateway_response_message",
+            exchange=response)
+    expect_status_after(ctx, "JUSPAY-IMPLICIT-REVOKE-READBACK", mandate, "REVOKED")
+
+
+@pytest.mark.rules("JUSPAY-UNKNOWN-400", "JUSPAY-ERROR-SHAPE")
+def test_an_unknown_mandate_is_refused_with_400(ctx: ScenarioContext) -> None:
+    known = ctx.provisioner(API).mandate("ACTIVE")
+    unknown = Mandate("unknownMandate00000000", known.customer_id, "UNKNOWN")
+    response = revoke(ctx, unknown)
+    body = response.json()
+    expect_equal("JUSPAY-UNKNOWN-400", [response.status, response_field(response, "error_message")],
+                 [400, "Mandate not found"], response)
+    verdict("JUSPAY-ERROR-SHAPE", ok=error_shape_ok(body, "status", "error_message", "error_code"), received=body,
+            documented="a 400 body with string status, error_message and error_code", exchange=response)
+    expect_status_after(ctx, "JUSPAY-UNKNOWN-400", known, "ACTIVE")
+
+
+@pytest.mark.rules("JUSPAY-BAD-KEY-401", "JUSPAY-ERROR-SHAPE")
+def test_a_bad_api_key_is_refused_with_401(ctx: ScenarioContext) -> None:
+    mandate = ctx.provisioner(API).mandate("ACTIVE")
+    response = revoke(ctx, mandate, auth="wrong")
+    received = [response.status, response_field(response, "status"), response_field(response, "error_code")]
+    expect_equal("JUSPAY-BAD-KEY-401", received, [401, "error", "access_denied"], response)
+    body = response.json()
+    verdict("JUSPAY-ERROR-SHAPE", ok=error_shape_ok(body, "status", "error_code"), received=body,
+            documented="a 401 body with string status and error_code", exchange=response)
+    expect_status_after(ctx, "JUSPAY-BAD-KEY-401", mandate, "ACTIVE")
+
+
+@pytest.mark.rules("JUSPAY-COMMAND-REQUIRED")
+def test_a_request_without_command_is_refused_with_400(ctx: ScenarioContext) -> None:
+    mandate = ctx.provisioner(API).mandate("ACTIVE")
+    response = command(ctx, mandate, {})
+    expect_equal("JUSPAY-COMMAND-REQUIRED", [response.status, response_field(response, "error_code")],
+                 [400, "BAD_REQUEST"], response)
+    expect_status_after(ctx, "JUSPAY-COMMAND-REQUIRED", mandate, "ACTIVE")
+
+
+@pytest.mark.rules("JUSPAY-MERCHANTID-REQUIRED")
+def test_a_revoke_without_x_merchantid_is_refused(ctx: ScenarioContext) -> None:
+    mandate = ctx.provisioner(API).mandate("ACTIVE")
+    client = ctx.client(API)
+    headers = client.headers({"x-routing-id": mandate.customer_id}, "valid")
+    headers.pop("x-merchantid")
+    request = client.http.build_request(
+        "POST", f"{client.base_url}/mandates/{mandate.mandate_id}", data={"command": "revoke"}, headers=headers
+    )
+    response = client.send(request, operation="mandateCommand", phase="test")
+    # The page says only "Required": any 4xx refusal conforms; the status and body are a gap.
+    verdict("JUSPAY-MERCHANTID-REQUIRED", ok=response.status is not None and 400 <= response.status < 500,
+            received=response.status, documented="a 4xx refusal: x-merchantid is required", exchange=response)
+    observe("JUSPAY-GAP-MISSING-MERCHANTID", received={"status": response.status, "body": response.json()},
+            note="status and body of a revoke without x-merchantid; undocumented", exchange=response)
+    expect_status_after(ctx, "JUSPAY-MERCHANTID-REQUIRED", mandate, "ACTIVE")
+
+
+@pytest.mark.rules("JUSPAY-ROUTING-ID-CONSISTENT", "JUSPAY-ROUTING-ID-SENT", "JUSPAY-FORM-ENCODED", "JUSPAY-BASIC-AUTH")
+def test_every_call_for_one_customer_is_routed_form_encoded_and_authenticated_alike(ctx: ScenarioContext) -> None:
+    mandate = ctx.provisioner(API).mandate("ACTIVE")
+    check_status(ctx, mandate)
+    revoke(ctx, mandate)
+    revoke(ctx, mandate)
+    check_status(ctx, mandate)
+    calls = [ex for ex in ctx.exchanges if ex.api == API]
+    for exchange in calls:
+        sent = exchange.request.headers.get("x-routing-id")
+        verdict("JUSPAY-ROUTING-ID-SENT", ok=bool(sent), received=sent, documented="an x-routing-id header",
+                exchange=exchange)
+        media = exchange.request.headers.get("content-type", "").split(";")[0].strip()
+        fields = parse_qs(exchange.request_body_text())
+        verdict("JUSPAY-FORM-ENCODED", ok=media == FORM and bool(fields.get("command")),
+                received={"content-type": media, "body": exchange.request_body_text()},
+                documented=f"Content-Type {FORM} with the form field command", exchange=exchange)
+        expect_equal("JUSPAY-BASIC-AUTH", basic_user(exchange), (ctx.client(API).credentials.get("api_key"), ""),
+                     exchange)
+    routing_ids = sorted({ex.request.headers.get("x-routing-id", "") for ex in calls})
+    expect_equal("JUSPAY-ROUTING-ID-CONSISTENT", routing_ids, [mandate.customer_id], calls[-1])
+    # What the target saw for this mandate: no vendor read exposes it, so the control provisioner's state does.
+    seen = ctx.provisioner(API).mandate_state(mandate).get("routing_ids_seen") or []
+    expect_equal("JUSPAY-ROUTING-ID-CONSISTENT", sorted(set(seen)), [mandate.customer_id], calls[-1])
+
+
+@pytest.mark.rules("JUSPAY-RACE-ONE-SUCCESS")
+def test_of_two_concurrent_revokes_exactly_one_succeeds(ctx: ScenarioContext) -> None:
+    mandate = ctx.provisioner(API).mandate("ACTIVE")
+    ctx.provisioner(API).fault(API, "delay", delay_ms=150)
+    responses = ctx.concurrently(lambda: revoke(ctx, mandate), lambda: revoke(ctx, mandate))
+    outcomes = sorted(([r.status, status_of(r) if r.status == 200 else None] for r in responses), key=lambda o: o[0] or 0)
+    expect_equal("JUSPAY-RACE-ONE-SUCCESS", outcomes, [[200, "REVOKED"], [400, None]], responses[0])
+    expect_status_after(ctx, "JUSPAY-RACE-ONE-SUCCESS", mandate, "REVOKED")

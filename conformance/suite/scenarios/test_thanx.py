@@ -1,0 +1,346 @@
+"""Thanx partner API: revoke an issuance job (202 + revoking, then revoked; 422 unless completed or failed)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from conformance.context import ScenarioContext, response_field
+from conformance.errors import PreconditionUnavailable
+from conformance.http.auth import AuthVariant
+from conformance.http.exchange import Exchange
+from conformance.provisioners.base import ThanxJob
+from conformance.targets import CONTROL
+from conformance.verdicts import expect_equal, observe, verdict
+
+pytestmark = pytest.mark.conformance
+API = "thanx"
+COUNTERS = ("total_count", "processed_count", "success_count", "failure_count", "progress_percent")
+TIMESTAMPS = ("created_at", "started_at", "completed_at")
+STATES = ("pending", "processing", "completed", "failed", "revoking", "revoked")
+# ISO 8601 date and time, as in the page's "2025-06-15T10:30:00Z"; seconds and offset may be omitted.
+ISO8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+CONSISTENT = "processed_count ≤ total_count, success_count + failure_count = processed_count, progress_percent 0–100"
+
+
+def revoke(
+    ctx: ScenarioContext, job: ThanxJob, *, auth: AuthVariant = "valid", headers: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Exchange:
+    body = {"merchant_id": job.merchant_id, **overrides}
+    return ctx.client(API).call(
+        "POST", f"/partner/issuance_jobs/{job.id}/revoke", operation="revokeIssuanceJob", json=body, auth=auth,
+        headers=headers,
+    )
+
+
+def read_job(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
+    return ctx.client(API).call(
+        "GET", f"/partner/issuance_jobs/{job.id}", operation="getIssuanceJob", phase="readback",
+        params={"merchant_id": job.merchant_id}, retry=True,
+    )
+
+
+def state_of(exchange: Exchange) -> Any:
+    return response_field(exchange, "issuance_job", "state")
+
+
+def error_code(exchange: Exchange) -> Any:
+    return response_field(exchange, "error", "code")
+
+
+def expect_revoking_or_revoked(ctx: ScenarioContext, job: ThanxJob, rule: str = "THANX-202-STATE-REVOKING") -> None:
+    """Read the job back: an accepted revoke leaves it revoking, or revoked once the background work is done."""
+    after = read_job(ctx, job)
+    verdict(rule, ok=state_of(after) in ("revoking", "revoked"), received=state_of(after),
+            documented="revoking (or, once the background work is done, revoked)", exchange=after)
+
+
+def expect_unchanged(ctx: ScenarioContext, rule: str, job: ThanxJob, state: str = "completed") -> None:
+    after = read_job(ctx, job)
+    expect_equal(rule, state_of(after), state, after)
+
+
+def wait_until_not_revoking(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
+    return ctx.poll(
+        lambda: read_job(ctx, job),
+        lambda ex: state_of(ex) != "revoking",
+        what=f"Thanx issuance job {job.id}",
+        describe=lambda ex: f"state {state_of(ex)!r}",
+    )
+
+
+def is_iso8601(value: Any) -> bool:
+    if not isinstance(value, str) or not ISO8601.match(value):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def counters_consistent(job: Mapping[str, Any]) -> bool:
+    values = [job.get(name) for name in COUNTERS]
+    counts = [v for v in values if isinstance(v, int) and not isinstance(v, bool) and v >= 0]
+    if len(counts) != len(COUNTERS):
+        return False
+    total, processed, success, failure, progress = counts
+    return processed <= total and success + failure == processed and progress <= 100
+
+
+def noscope_token(ctx: ScenarioContext) -> str:
+    """A valid access token without rewards.issue: from the target's credentials, else the sandbox control API."""
+    token = ctx.client(API).credentials.get("noscope_access_token")
+    if token:
+        return token
+    if not ctx.target.base_urls.get(CONTROL):
+        raise PreconditionUnavailable("Thanx credential without the rewards.issue scope", "the target has no control API")
+    exchange = ctx.client(CONTROL).call(
+        "GET", "/_sandbox/credentials", auth=None, phase="setup", operation="control /credentials"
+    )
+    token = response_field(exchange, API, "noscope_access_token")
+    if exchange.status != 200 or not isinstance(token, str) or not token:
+        raise PreconditionUnavailable("Thanx credential without the rewards.issue scope", "the target provides none")
+    return token
+
+
+def other_merchant(ctx: ScenarioContext, job: ThanxJob) -> str:
+    """A merchant the credential can act for, other than the job's."""
+    listing = ctx.client(API).call("GET", "/partner/merchants", operation="listMerchants", phase="setup", retry=True)
+    merchants = response_field(listing, "merchants") or []
+    others = [m.get("id") for m in merchants if isinstance(m, dict) and m.get("id") not in (None, job.merchant_id)]
+    if not others:
+        raise PreconditionUnavailable("a second Thanx merchant", "the credential can act for one merchant only")
+    return str(others[0])
+
+
+@pytest.mark.rules("THANX-REVOKE-COMPLETED-202", "THANX-202-STATE-REVOKING", "THANX-ENVELOPE", "THANX-ID-ECHO")
+def test_revoking_a_completed_job_is_accepted_and_starts_revoking(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed")
+    response = revoke(ctx, job)
+    expect_equal("THANX-REVOKE-COMPLETED-202", response.status, 202, response)
+    verdict("THANX-ENVELOPE", ok=isinstance(response_field(response, "issuance_job"), dict),
+            received=response.json(), documented="a body {issuance_job: {...}}", exchange=response)
+    expect_equal("THANX-202-STATE-REVOKING", state_of(response), "revoking", response)
+    expect_equal("THANX-ID-ECHO", response_field(response, "issuance_job", "id"), job.id, response)
+    expect_revoking_or_revoked(ctx, job)
+
+
+@pytest.mark.rules("THANX-REVOKE-FAILED-202", "THANX-202-STATE-REVOKING")
+def test_revoking_a_failed_job_is_accepted(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("failed")
+    response = revoke(ctx, job)
+    expect_equal("THANX-REVOKE-FAILED-202", response.status, 202, response)
+    expect_equal("THANX-202-STATE-REVOKING", state_of(response), "revoking", response)
+    expect_revoking_or_revoked(ctx, job)
+
+
+@pytest.mark.rules("THANX-REVOKE-ZERO-SUCCESS-202", "THANX-202-STATE-REVOKING")
+def test_a_failed_job_with_no_successes_is_still_revocable(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("failed", success_count=0, failure_count=2)
+    response = revoke(ctx, job)
+    expect_equal("THANX-REVOKE-ZERO-SUCCESS-202", response.status, 202, response)
+    expect_equal("THANX-202-STATE-REVOKING", state_of(response), "revoking", response)
+    expect_revoking_or_revoked(ctx, job)
+
+
+NOT_REVOCABLE = [
+    pytest.param(state, rule, marks=pytest.mark.rules(rule), id=state)
+    for state, rule in [
+        ("pending", "THANX-REVOKE-PENDING-422"),
+        ("processing", "THANX-REVOKE-PROCESSING-422"),
+        ("revoking", "THANX-REVOKE-REVOKING-422"),
+        ("revoked", "THANX-REVOKE-REVOKED-422"),
+    ]
+]
+
+
+@pytest.mark.parametrize(("state", "rule"), NOT_REVOCABLE)
+def test_a_job_not_completed_or_failed_is_refused_with_422(ctx: ScenarioContext, state: str, rule: str) -> None:
+    job = ctx.provisioner(API).thanx_job(state)
+    response = revoke(ctx, job)
+    expect_equal(rule, response.status, 422, response)
+    observe("THANX-GAP-422-BODY", received=response.json(), exchange=response,
+            note=f"the body of the 422 for a {state} job; the page documents the status only")
+    after = read_job(ctx, job)
+    if state == "revoking":
+        # Background revocation may finish in the meantime; the refusal must not have reset it.
+        verdict(rule, ok=state_of(after) in ("revoking", "revoked"), received=state_of(after),
+                documented="still revoking (or revoked): the refused call changed nothing", exchange=after)
+    else:
+        expect_equal(rule, state_of(after), state, after)
+
+
+@pytest.mark.rules("THANX-EVENTUALLY-REVOKED")
+def test_a_revoking_job_eventually_becomes_revoked(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed")
+    revoke(ctx, job)
+    final = wait_until_not_revoking(ctx, job)
+    expect_equal("THANX-EVENTUALLY-REVOKED", state_of(final), "revoked", final)
+
+
+@pytest.mark.rules("THANX-COUNTERS-UNCHANGED")
+def test_a_revoke_changes_no_counter_and_no_timestamp(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed", success_count=3, failure_count=1)
+    before = response_field(read_job(ctx, job), "issuance_job") or {}
+    fields = COUNTERS + TIMESTAMPS
+    expected = {f: before.get(f) for f in fields}
+    response = revoke(ctx, job)
+    after = response_field(response, "issuance_job") or {}
+    expect_equal("THANX-COUNTERS-UNCHANGED", {f: after.get(f) for f in fields}, expected, response)
+    final = wait_until_not_revoking(ctx, job)
+    revoked = response_field(final, "issuance_job") or {}
+    expect_equal("THANX-COUNTERS-UNCHANGED", {f: revoked.get(f) for f in fields}, expected, final)
+
+
+@pytest.mark.rules("THANX-COUNTERS-CONSISTENT")
+@pytest.mark.parametrize("state", STATES)
+def test_a_jobs_counters_agree_with_each_other(ctx: ScenarioContext, state: str) -> None:
+    job = ctx.provisioner(API).thanx_job(state)
+    read = read_job(ctx, job)
+    body = response_field(read, "issuance_job") or {}
+    verdict("THANX-COUNTERS-CONSISTENT", ok=counters_consistent(body), received={c: body.get(c) for c in COUNTERS},
+            documented=CONSISTENT, exchange=read)
+
+
+@pytest.mark.rules("THANX-COUNTERS-CONSISTENT")
+def test_a_revoked_jobs_counters_still_agree(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed", success_count=2, failure_count=1)
+    for exchange in (revoke(ctx, job), wait_until_not_revoking(ctx, job)):
+        body = response_field(exchange, "issuance_job") or {}
+        verdict("THANX-COUNTERS-CONSISTENT", ok=counters_consistent(body), received={c: body.get(c) for c in COUNTERS},
+                documented=CONSISTENT, exchange=exchange)
+
+
+@pytest.mark.rules("THANX-TIMESTAMPS-ISO8601")
+def test_the_jobs_timestamps_are_iso8601_before_and_after_a_revoke(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed")
+    for exchange in (read_job(ctx, job), revoke(ctx, job), read_job(ctx, job)):
+        body = response_field(exchange, "issuance_job") or {}
+        stamps = {name: body.get(name) for name in TIMESTAMPS}
+        verdict("THANX-TIMESTAMPS-ISO8601", ok=all(is_iso8601(v) for v in stamps.values()), received=stamps,
+                documented="created_at, started_at and completed_at as ISO 8601 date-times", exchange=exchange)
+
+
+@pytest.mark.rules("THANX-TIMESTAMPS-ISO8601")
+def test_a_pending_jobs_unset_timestamps_are_null(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("pending")
+    read = read_job(ctx, job)
+    body = response_field(read, "issuance_job") or {}
+    stamps = {name: body.get(name) for name in TIMESTAMPS}
+    ok = is_iso8601(stamps["created_at"]) and all(v is None or is_iso8601(v) for v in stamps.values())
+    verdict("THANX-TIMESTAMPS-ISO8601", ok=ok, received=stamps,
+            documented="created_at an ISO 8601 date-time; started_at and completed_at null until set", exchange=read)
+
+
+@pytest.mark.rules("THANX-MERCHANT-REQUIRED")
+def test_a_revoke_without_merchant_id_is_refused(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed")
+    response = ctx.client(API).call("POST", f"/partner/issuance_jobs/{job.id}/revoke", operation="revokeIssuanceJob", json={})
+    # The page says only "required": any 4xx refusal conforms; the exact status and body are a gap.
+    verdict("THANX-MERCHANT-REQUIRED", ok=response.status is not None and 400 <= response.status < 500,
+            received=response.status, documented="a 4xx refusal: merchant_id is required", exchange=response)
+    observe("THANX-GAP-MISSING-MERCHANT-ID", received={"status": response.status, "body": response.json()},
+            note="status and body of a revoke without merchant_id; undocumented", exchange=response)
+    expect_unchanged(ctx, "THANX-MERCHANT-REQUIRED", job)
+
+
+@pytest.mark.rules("THANX-GET-MERCHANT-REQUIRED")
+def test_reading_a_job_without_merchant_id_is_refused(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed")
+    response = ctx.client(API).call("GET", f"/partner/issuance_jobs/{job.id}", operation="getIssuanceJob")
+    # As for revoke, "REQUIRE" gives no status: any 4xx refusal conforms.
+    verdict("THANX-GET-MERCHANT-REQUIRED", ok=response.status is not None and 400 <= response.status < 500,
+            received=response.status, documented="a 4xx refusal: merchant_id is required", exchange=response)
+
+
+@pytest.mark.rules("THANX-OTHER-MERCHANT-NOT-FOUND")
+def test_another_merchants_job_is_not_found(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed")
+    response = revoke(ctx, job, merchant_id=other_merchant(ctx, job))
+    expect_equal("THANX-OTHER-MERCHANT-NOT-FOUND", [response.status, error_code(response)],
+                 [404, "RESOURCE_NOT_FOUND"], response)
+    expect_unchanged(ctx, "THANX-OTHER-MERCHANT-NOT-FOUND", job)
+
+
+@pytest.mark.rules("THANX-UNKNOWN-JOB-NOT-FOUND")
+def test_an_unknown_job_is_not_found(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed")
+    unknown = ThanxJob("job_unknown0", job.merchant_id, "unknown")
+    response = revoke(ctx, unknown)
+    expect_equal("THANX-UNKNOWN-JOB-NOT-FOUND", [response.status, error_code(response)],
+                 [404, "RESOURCE_NOT_FOUND"], response)
+    expect_unchanged(ctx, "THANX-UNKNOWN-JOB-NOT-FOUND", job)
+
+
+@pytest.mark.rules("THANX-AUTH-REQUIRED")
+@pytest.mark.parametrize("auth", ["missing", "wrong"])
+def test_a_revoke_without_a_valid_access_token_is_refused_with_401(ctx: ScenarioContext, auth: AuthVariant) -> None:
+    job = ctx.provisioner(API).thanx_job("completed")
+    response = revoke(ctx, job, auth=auth)
+    expect_equal("THANX-AUTH-REQUIRED", [response.status, error_code(response)], [401, "AUTHENTICATION_GENERIC"], response)
+    expect_unchanged(ctx, "THANX-AUTH-REQUIRED", job)
+
+
+@pytest.mark.rules("THANX-SCOPE-REWARDS-ISSUE")
+def test_a_token_without_the_rewards_issue_scope_cannot_revoke(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed")
+    response = revoke(ctx, job, headers={"Authorization": f"Bearer {noscope_token(ctx)}"})
+    # "Scope required: rewards.issue": a refusal; whether 401 or 403 is undocumented (THANX-GAP-MISSING-SCOPE).
+    verdict("THANX-SCOPE-REWARDS-ISSUE", ok=response.status is not None and 400 <= response.status < 500,
+            received=response.status, documented="a 4xx refusal: the scope rewards.issue is required", exchange=response)
+    observe("THANX-GAP-MISSING-SCOPE", received={"status": response.status, "body": response.json()},
+            note="status and body for a valid token lacking rewards.issue; undocumented", exchange=response)
+    expect_unchanged(ctx, "THANX-SCOPE-REWARDS-ISSUE", job)
+
+
+@pytest.mark.rules("THANX-ACCEPT-VERSION", "THANX-CONTENT-TYPE-JSON")
+def test_every_call_carries_accept_version_and_a_json_body(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed")
+    read_job(ctx, job)
+    revoke(ctx, job)
+    revoke(ctx, job)
+    read_job(ctx, job)
+    calls = [ex for ex in ctx.exchanges if ex.api == API]
+    for exchange in calls:
+        expect_equal("THANX-ACCEPT-VERSION", exchange.request.headers.get("accept-version"), "v4.0", exchange)
+    for exchange in (ex for ex in calls if ex.operation == "revokeIssuanceJob"):
+        media = exchange.request.headers.get("content-type", "").split(";")[0].strip()
+        try:
+            body = json.loads(exchange.request_body_text())
+        except ValueError:
+            body = None
+        verdict("THANX-CONTENT-TYPE-JSON", ok=media == "application/json" and isinstance(body, dict),
+                received={"content-type": media, "body": exchange.request_body_text()},
+                documented="Content-Type application/json with a JSON object body", exchange=exchange)
+
+
+@pytest.mark.rules("THANX-RATE-LIMIT-429")
+def test_a_rate_limited_revoke_gets_429_and_succeeds_when_retried(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed")
+    ctx.provisioner(API).fault(API, "rate_limit", retry_after=0)
+    limited = revoke(ctx, job)
+    expect_equal("THANX-RATE-LIMIT-429", limited.status, 429, limited)
+    expect_unchanged(ctx, "THANX-RATE-LIMIT-429", job)
+    # A 429 did no work, so re-sending the revoke once Retry-After (or a short backoff) has passed is safe.
+    retry_after = limited.response.headers.get("Retry-After", "") if limited.response is not None else ""
+    time.sleep(min(float(retry_after), 30.0) if retry_after.isdigit() else 0.2)
+    retried = revoke(ctx, job)
+    expect_equal("THANX-RATE-LIMIT-429", retried.status, 202, retried)
+
+
+@pytest.mark.rules("THANX-RACE-ONE-SUCCESS")
+def test_of_two_concurrent_revokes_exactly_one_is_accepted(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed")
+    ctx.provisioner(API).fault(API, "delay", delay_ms=150)
+    responses = ctx.concurrently(lambda: revoke(ctx, job), lambda: revoke(ctx, job))
+    statuses = sorted(r.status or 0 for r in responses)
+    expect_equal("THANX-RACE-ONE-SUCCESS", statuses, [202, 422], responses[0])
+    expect_revoking_or_revoked(ctx, job, "THANX-RACE-ONE-SUCCESS")
