@@ -1,0 +1,282 @@
+"""Checks of capillary's documented conventions.
+
+Capillary has three envelopes: rewards answers HTTP 200 with the outcome in ``status``; badges
+wraps everything in ``{data, errors, warnings}``; points v2 is flat with ``errors``/``warnings``.
+The pages describe the services' own outcomes. Answers the API gateway gives before a service
+runs (401/403 auth, 429 rate limit, 5xx) are recorded as observations against the documented
+gaps and judged by the auth and rate-limit scenarios, never by an envelope check.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from conformance.checks.registry import check
+from conformance.http.exchange import Exchange
+from conformance.verdicts import expect_equal, observe, verdict
+
+REWARDS = "capillary-rewards"
+BADGES = "capillary-badges"
+POINTS = "capillary-points"
+BADGE_OPERATIONS = ("revokeEarn", "earnBadge", "getCustomerBadges")
+
+# REWARDS "API-specific error codes" table: the status.code values the revoke may answer with.
+REWARDS_CODES = frozenset({200, 400, 13005, 13003, 10007, 10008, 1018})
+# POINTS "API Specific Error Code" table: the 16 codes of POST /v2/points/reverse.
+POINTS_CODES = frozenset({804, 817, 818, 827, 878, 885, 886, 887, 888, 896, 898, 899, 901, 902, 903, 904})
+BADGE_REVOKE_CODES = frozenset({814})
+POINTS_TOLERANCE = 0.0005  # points carry at most three decimals
+GATEWAY_STATUSES = frozenset({401, 403, 429})
+AUTH_GAP = {
+    REWARDS: "REWARDS-GAP-AUTH-FAILURE-SHAPE",
+    BADGES: "BADGE-GAP-AUTH-FAILURE",
+    POINTS: "POINTS-GAP-AUTH-FAILURE",
+}
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def request_json(exchange: Exchange) -> dict[str, Any]:
+    """The request's JSON object body, or {} when it had none (or not an object)."""
+    try:
+        value = json.loads(exchange.request.content or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def gateway_answer(exchange: Exchange, api: str) -> bool:
+    """True (after recording an observation) for an auth, rate-limit or server-error answer."""
+    status = exchange.status
+    if status is None or (status not in GATEWAY_STATUSES and status < 500):
+        return False
+    gap = AUTH_GAP[api] if status in (401, 403) else f"{AUTH_GAP[api].split('-GAP-')[0]}-GATEWAY-{status}"
+    observe(
+        gap,
+        received={"status": status, "body": exchange.json()},
+        exchange=exchange,
+        note="an answer of the API gateway, not of the service the page documents",
+    )
+    return True
+
+
+def is_error_item(item: Any) -> bool:
+    return isinstance(item, dict) and is_int(item.get("code")) and isinstance(item.get("message"), str)
+
+
+def body_text(exchange: Exchange) -> Any:
+    body = exchange.json()
+    if body is not None:
+        return body
+    return exchange.response.text[:200] if exchange.response is not None else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Rewards: POST /api_gateway/rewards/core/v1/user/reward/revoke
+
+
+def rewards_status(exchange: Exchange) -> dict[str, Any] | None:
+    body = exchange.json()
+    status = body.get("status") if isinstance(body, dict) else None
+    return status if isinstance(status, dict) else None
+
+
+@check(api=REWARDS, operations=["revokeUserReward"], rules=["REWARDS-HTTP-200"])
+def rewards_http_200(exchange: Exchange) -> None:
+    """Every revokeUserReward answer, success or failure, has HTTP status 200."""
+    if gateway_answer(exchange, REWARDS):
+        return
+    expect_equal("REWARDS-HTTP-200", exchange.status, 200, exchange)
+
+
+@check(
+    api=REWARDS, operations=["revokeUserReward"], rules=["REWARDS-STATUS-CODES-DOCUMENTED", "REWARDS-SUCCESS-IFF-200"]
+)
+def rewards_status_code(exchange: Exchange) -> None:
+    """Every status.code of a revokeUserReward answer is one of 200, 400, 13005, 13003, 10007, 10008, 1018. status.success is true exactly when status.code is 200."""
+    if exchange.status != 200:
+        return
+    status = rewards_status(exchange)
+    code = status.get("code") if status else None
+    documented = sorted(REWARDS_CODES)
+    verdict(
+        "REWARDS-STATUS-CODES-DOCUMENTED",
+        ok=is_int(code) and code in REWARDS_CODES,
+        received=status if status is not None else body_text(exchange),
+        documented=f"a status object whose code is one of {documented}",
+        exchange=exchange,
+    )
+    assert status is not None
+    success = status.get("success")
+    verdict(
+        "REWARDS-SUCCESS-IFF-200",
+        ok=isinstance(success, bool) and success == (code == 200),
+        received={"success": success, "code": code},
+        documented="status.success true exactly when status.code is 200",
+        exchange=exchange,
+    )
+
+
+@check(api=REWARDS, operations=["revokeUserReward"], rules=["REWARDS-CANCELLED-ON-SUCCESS"])
+def rewards_cancelled_on_success(exchange: Exchange) -> None:
+    """state is CANCELLED and userRewardCount is present when the revoke succeeds, and neither is present when it fails."""
+    status = rewards_status(exchange)
+    if exchange.status != 200 or status is None or not is_int(status.get("code")):
+        return
+    body = exchange.json()
+    received = {key: body.get(key) for key in ("state", "userRewardCount") if key in body}
+    received["status.code"] = status["code"]
+    if status["code"] == 200:
+        ok = body.get("state") == "CANCELLED" and is_int(body.get("userRewardCount"))
+        documented = "state CANCELLED and an integer userRewardCount with status.code 200"
+    else:
+        ok = "state" not in body and "userRewardCount" not in body
+        documented = f"no state and no userRewardCount with status.code {status['code']} (returned only on success)"
+    verdict("REWARDS-CANCELLED-ON-SUCCESS", ok=ok, received=received, documented=documented, exchange=exchange)
+
+
+@check(api=REWARDS, operations=["revokeUserReward"], rules=["REWARDS-TXNID-ECHO"])
+def rewards_txnid_echo(exchange: Exchange) -> None:
+    """When the request has a txnId, the answer's txnId equals it."""
+    sent = request_json(exchange).get("txnId")
+    if exchange.status != 200 or rewards_status(exchange) is None or not is_int(sent):
+        return
+    expect_equal("REWARDS-TXNID-ECHO", exchange.json().get("txnId"), sent, exchange)
+
+
+# ---------------------------------------------------------------------------------------------
+# Badges: {data, errors, warnings}
+
+
+@check(api=BADGES, operations=BADGE_OPERATIONS, rules=["BADGE-ENVELOPE"])
+def badge_envelope(exchange: Exchange) -> None:
+    """Every answer is the {data, errors, warnings} envelope: on success data is the object and errors is empty (or null); on error data is null or absent and errors holds at least one {code, message, reference} item."""
+    if gateway_answer(exchange, BADGES):
+        return
+    body = exchange.json()
+    envelope = body if isinstance(body, dict) else {}
+    errors, warnings = envelope.get("errors"), envelope.get("warnings")
+    ok = bool(envelope) and isinstance(errors, list | None) and isinstance(warnings, list | None)
+    failed = exchange.status is not None and exchange.status >= 400
+    if failed:
+        ok = ok and envelope.get("data") is None and bool(errors) and all(is_error_item(e) for e in errors or [])
+        documented = "an envelope {data: null, errors: [{code, message, reference}, ...], warnings}"
+    else:
+        ok = ok and isinstance(envelope.get("data"), dict) and not errors
+        documented = "an envelope {data: {...}, errors: [] (or null), warnings}"
+    verdict("BADGE-ENVELOPE", ok=ok, received=body_text(exchange), documented=documented, exchange=exchange)
+    if failed and exchange.operation == "revokeEarn":
+        undocumented = [e.get("code") for e in errors or [] if e.get("code") not in BADGE_REVOKE_CODES]
+        if undocumented:
+            observe(
+                "BADGE-GAP-MISSING-BODY-FIELD",
+                received=errors,
+                exchange=exchange,
+                note=f"revokeEarn documents only code 814; received {undocumented}",
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# Points v2: POST /v2/points/reverse
+
+
+def points_errors(exchange: Exchange) -> list[Any] | None:
+    body = exchange.json()
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return errors if isinstance(errors, list) else None
+
+
+@check(api=POINTS, operations=["reversePoints"], rules=["POINTS-ENVELOPE"])
+def points_envelope(exchange: Exchange) -> None:
+    """Every answer is a flat JSON object (no data wrapper) carrying warnings and errors arrays; errors is empty or absent on success and holds at least one item on failure."""
+    if gateway_answer(exchange, POINTS):
+        return
+    body = exchange.json()
+    flat = body if isinstance(body, dict) else {}
+    errors = flat.get("errors")
+    ok = (
+        bool(flat) and "data" not in flat and isinstance(flat.get("warnings"), list) and isinstance(errors, list | None)
+    )
+    if exchange.status == 200:
+        ok = ok and not errors
+        documented = "a flat object with a warnings array and errors empty or absent (success)"
+    else:
+        ok = ok and bool(errors) and all(is_error_item(e) for e in errors or [])
+        documented = "a flat object with a warnings array and errors: [{code, message}, ...] (failure)"
+    verdict("POINTS-ENVELOPE", ok=ok, received=body_text(exchange), documented=documented, exchange=exchange)
+
+
+@check(api=POINTS, operations=["reversePoints"], rules=["POINTS-ERROR-CODES-DOCUMENTED"])
+def points_error_codes(exchange: Exchange) -> None:
+    """Every error code in errors is one of the 16 documented codes (804, 817, 818, 827, 878, 885, 886, 887, 888, 896, 898, 899, 901, 902, 903, 904)."""
+    status = exchange.status
+    errors = points_errors(exchange)
+    if status is None or status in GATEWAY_STATUSES or status >= 500 or not errors:
+        return
+    codes = [e.get("code") if isinstance(e, dict) else e for e in errors]
+    verdict(
+        "POINTS-ERROR-CODES-DOCUMENTED",
+        ok=all(c in POINTS_CODES for c in codes),
+        received=codes,
+        documented=f"codes from {sorted(POINTS_CODES)}",
+        exchange=exchange,
+    )
+
+
+def points_success(exchange: Exchange) -> dict[str, Any] | None:
+    body = exchange.json()
+    if exchange.status != 200 or not isinstance(body, dict) or "pointsReversed" not in body:
+        return None
+    return body
+
+
+@check(api=POINTS, operations=["reversePoints"], rules=["POINTS-REVERSED-LE-REQUESTED"])
+def points_reversed_le_requested(exchange: Exchange) -> None:
+    """In every successful answer pointsReversed is not greater than pointsToBeReversed (never more points back than requested)."""
+    body = points_success(exchange)
+    if body is None:
+        return
+    reversed_, requested = body.get("pointsReversed"), body.get("pointsToBeReversed")
+    if requested is None:
+        requested = request_json(exchange).get("pointsToBeReversed")
+    if requested is None:
+        return  # nothing requested: "all points may be reversed by default" (POINTS-GAP-DEFAULT-REVERSAL)
+    ok = is_number(reversed_) and is_number(requested) and reversed_ <= requested + POINTS_TOLERANCE
+    verdict(
+        "POINTS-REVERSED-LE-REQUESTED",
+        ok=ok,
+        received={"pointsReversed": reversed_, "pointsToBeReversed": requested},
+        documented="pointsReversed <= pointsToBeReversed",
+        exchange=exchange,
+    )
+
+
+@check(api=POINTS, operations=["reversePoints"], rules=["POINTS-DETAILS-SUM"])
+def points_details_sum(exchange: Exchange) -> None:
+    """In every successful answer pointsReversedDetails.available + pointsReversedDetails.expired equals pointsReversed."""
+    body = points_success(exchange)
+    if body is None:
+        return
+    details = body.get("pointsReversedDetails")
+    total = body.get("pointsReversed")
+    parts = [details.get("available", 0), details.get("expired", 0)] if isinstance(details, dict) else []
+    ok = (
+        bool(parts)
+        and all(is_number(p) for p in parts)
+        and is_number(total)
+        and abs(sum(parts) - total) <= POINTS_TOLERANCE
+    )
+    verdict(
+        "POINTS-DETAILS-SUM",
+        ok=ok,
+        received={"pointsReversed": total, "pointsReversedDetails": details},
+        documented="available + expired = pointsReversed (± 0.0005)",
+        exchange=exchange,
+    )

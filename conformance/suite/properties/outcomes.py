@@ -1,0 +1,183 @@
+"""What counts as the vendor's own success and the vendor's documented rejection, and how often cases reach them.
+
+Success (revoke operations, positive cases): rewards status.code 200; badges data.isActive false;
+points pointsReversed present; Thanx 202 with state revoking; Juspay mandate_status REVOKED.
+Rejection (negative cases): rewards a documented status.code other than 200; badges and points an
+errors item; Thanx a 4xx; Juspay a 400.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from filelock import FileLock
+
+from conformance.apis import APIS
+from conformance.http.exchange import Exchange
+
+REVOKE_OPERATIONS = {api.revoke_operation: key for key, api in APIS.items()}
+TARGET_SHARE = 0.30
+
+
+def _body(exchange: Exchange) -> dict[str, Any]:
+    body = exchange.json()
+    return body if isinstance(body, dict) else {}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _request_command(exchange: Exchange) -> str | None:
+    from urllib.parse import parse_qs
+
+    try:
+        fields = parse_qs(exchange.request.content.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+    values = fields.get("command")
+    return values[0] if values else None
+
+
+SUCCESS: dict[str, Callable[[Exchange], bool]] = {
+    "revokeUserReward": lambda ex: ex.status == 200 and (_body(ex).get("status") or {}).get("code") == 200,
+    "revokeEarn": lambda ex: ex.status == 200 and (_body(ex).get("data") or {}).get("isActive") is False,
+    "reversePoints": lambda ex: ex.status == 200 and "pointsReversed" in _body(ex),
+    "revokeIssuanceJob": lambda ex: (
+        ex.status == 202 and (_body(ex).get("issuance_job") or {}).get("state") == "revoking"
+    ),
+    "mandateCommand": lambda ex: ex.status == 200 and _body(ex).get("mandate_status") == "REVOKED",
+}
+
+
+def is_revoke_attempt(operation: str, exchange: Exchange) -> bool:
+    """A positive case that asks for the revoke (Juspay's check_status command shares the operation)."""
+    return operation != "mandateCommand" or _request_command(exchange) == "revoke"
+
+
+@cache
+def documented_codes(api: str, operation: str) -> frozenset[Any]:
+    """The operation's x-error-codes in the spec (empty when the spec lists none)."""
+    spec = yaml.safe_load(APIS[api].spec_path.read_text(encoding="utf-8"))
+    for item in spec.get("paths", {}).values():
+        for definition in item.values():
+            if isinstance(definition, dict) and definition.get("operationId") == operation:
+                return frozenset(entry.get("code") for entry in definition.get("x-error-codes") or [])
+    return frozenset()
+
+
+def documented_rejection(api: str, operation: str, exchange: Exchange) -> bool:
+    status, body = exchange.status or 0, _body(exchange)
+    if api == "capillary-rewards":
+        outcome = _dict(body.get("status"))
+        code = outcome.get("code")
+        listed = documented_codes(api, operation) - {200}
+        return status == 200 and code != 200 and (code in listed if listed else outcome.get("success") is False)
+    if api.startswith("capillary"):
+        errors = body.get("errors")
+        if isinstance(errors, list):
+            return bool(errors)
+        # The v1.1 points endpoints (setup and read-back) carry the outcome in response.status.
+        return _dict(_dict(body.get("response")).get("status")).get("success") is False
+    if api == "thanx":
+        return 400 <= status < 500
+    return status == 400
+
+
+@dataclass
+class Reach:
+    positive: int = 0
+    success: int = 0
+    negative: int = 0
+    rejected: int = 0
+
+    @property
+    def share(self) -> float:
+        return self.success / self.positive if self.positive else 0.0
+
+
+class ReachLedger:
+    """Per-operation counts of one process; merged across xdist workers through per-worker files."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Reach] = {}
+        self.lock = threading.Lock()
+
+    def record(self, operation: str, *, negative: bool, reached: bool) -> None:
+        with self.lock:
+            reach = self.counts.setdefault(operation, Reach())
+            if negative:
+                reach.negative += 1
+                reach.rejected += int(reached)
+            else:
+                reach.positive += 1
+                reach.success += int(reached)
+
+    def write(self, report_dir: Path, worker: str, run_id: str) -> Path | None:
+        """Write this worker's counts and re-merge every worker file of this run (under a lock)."""
+        if not self.counts:
+            return None
+        directory = report_dir / ".success-reach"
+        directory.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(directory / "merge.lock")):
+            payload = {"run": run_id, "counts": {op: asdict(r) for op, r in self.counts.items()}}
+            (directory / f"{worker}.json").write_text(json.dumps(payload, sort_keys=True), encoding="utf-8")
+            return merge(report_dir, run_id)
+
+
+def merge(report_dir: Path, run_id: str) -> Path:
+    totals: dict[str, Reach] = {}
+    for path in sorted((report_dir / ".success-reach").glob("*.json")):
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        if payload.get("run") != run_id:
+            continue
+        for operation, counts in payload["counts"].items():
+            reach = totals.setdefault(operation, Reach())
+            for name, value in counts.items():
+                setattr(reach, name, getattr(reach, name) + value)
+    summary = {
+        operation: {**asdict(reach), "success_share": round(reach.share, 3), "revoke": operation in REVOKE_OPERATIONS}
+        for operation, reach in sorted(totals.items())
+    }
+    out = report_dir / "success-reach.json"
+    out.write_text(json.dumps({"target_share": TARGET_SHARE, "operations": summary}, indent=1, sort_keys=True), "utf-8")
+    return out
+
+
+def render(path: Path) -> list[str]:
+    """Terminal lines for the revoke operations' success reach."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    lines = []
+    for operation, row in data["operations"].items():
+        if not row["revoke"]:
+            continue
+        flag = "" if row["success_share"] >= data["target_share"] else f"  BELOW {data['target_share']:.0%}"
+        lines.append(
+            f"{operation:<20} success {row['success']}/{row['positive']} ({row['success_share']:.0%}) "
+            f"· negative rejected {row['rejected']}/{row['negative']}{flag}"
+        )
+    return lines
+
+
+def clear(report_dir: Path) -> None:
+    (report_dir / "success-reach.json").unlink(missing_ok=True)
+    directory = report_dir / ".success-reach"
+    if directory.is_dir():
+        for stale in directory.glob("*.json"):
+            stale.unlink()
+
+
+def new_run_id() -> str:
+    return os.environ.get("CONFORMANCE_RUN_ID") or uuid.uuid4().hex
+
+
+LEDGER = ReachLedger()

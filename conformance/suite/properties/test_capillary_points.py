@@ -1,0 +1,19 @@
+"""Generated cases for every operation of capillary-points, one pytest item per operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.context import ScenarioContext
+from conformance.suite.properties.support import load_schema, property_test, run_case
+
+pytestmark = pytest.mark.conformance
+API = "capillary-points"
+schema = load_schema(API)
+
+
+@property_test(schema)
+def test_capillary_points(case: Any, ctx: ScenarioContext) -> None:
+    run_case(ctx, API, case)

@@ -1,0 +1,244 @@
+"""Each check fires on a crafted deviating response, naming the rule, what was received and what is documented."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.checks.registry import REGISTRY, load_all
+from conformance.findings import Finding
+from conformance.http.exchange import Exchange
+from tests.checks.exchanges import make_exchange, recorder
+
+RW, BG, PT = "capillary-rewards", "capillary-badges", "capillary-points"
+
+
+def rewards(status: int = 200, body: Any = None, txn: Any = 7) -> Exchange:
+    return make_exchange(RW, "revokeUserReward", status=status, body=body, request_json={"txnId": txn})
+
+
+def ok_status(code: int, success: bool | None = None) -> dict[str, Any]:
+    return {"success": code == 200 if success is None else success, "code": code, "message": "m"}
+
+
+def points(body: Any, status: int = 200, request: Any = None) -> Exchange:
+    return make_exchange(
+        PT,
+        "reversePoints",
+        status=status,
+        body=body,
+        request_json=request or {"redemptionId": "r", "identifier": {"type": "ID", "value": "1"}},
+    )
+
+
+def job(state: str = "revoking", status: int = 202, operation: str = "revokeIssuanceJob", **fields: Any) -> Exchange:
+    base = {
+        "id": "j",
+        "campaign_id": "c",
+        "variant_id": "v",
+        "state": state,
+        "total_count": 2,
+        "processed_count": 2,
+        "success_count": 1,
+        "failure_count": 1,
+        "progress_percent": 100,
+        "created_at": "2026-01-01T00:00:00Z",
+        "started_at": None,
+        "completed_at": None,
+    }
+    return make_exchange("thanx", operation, status=status, body={"issuance_job": {**base, **fields}})
+
+
+def juspay(body: Any, status: int = 200, command: str = "revoke") -> Exchange:
+    return make_exchange("juspay", "mandateCommand", status=status, body=body, form={"command": command})
+
+
+SUCCESS = {
+    "pointsToBeReversed": 10,
+    "pointsReversed": 10,
+    "pointsReversedDetails": {"available": 8, "expired": 2},
+    "warnings": [],
+    "errors": [],
+}
+CASES = [
+    # check, exchange, rule, received (substring), documented (substring)
+    ("rewards_http_200", rewards(400, {"status": ok_status(400)}), "REWARDS-HTTP-200", "400", "200"),
+    (
+        "rewards_status_code",
+        rewards(body={"status": ok_status(999)}),
+        "REWARDS-STATUS-CODES-DOCUMENTED",
+        "999",
+        "13005",
+    ),
+    (
+        "rewards_status_code",
+        rewards(body={"status": ok_status(13003, True), "txnId": 7}),
+        "REWARDS-SUCCESS-IFF-200",
+        '"success": true',
+        "exactly when",
+    ),
+    (
+        "rewards_cancelled_on_success",
+        rewards(body={"status": ok_status(200), "txnId": 7, "state": "ISSUED", "userRewardCount": 1}),
+        "REWARDS-CANCELLED-ON-SUCCESS",
+        "ISSUED",
+        "CANCELLED",
+    ),
+    (
+        "rewards_cancelled_on_success",
+        rewards(body={"status": ok_status(1018), "txnId": 7, "state": "CANCELLED"}),
+        "REWARDS-CANCELLED-ON-SUCCESS",
+        "CANCELLED",
+        "only on success",
+    ),
+    ("rewards_txnid_echo", rewards(body={"status": ok_status(10007), "txnId": 8}), "REWARDS-TXNID-ECHO", "8", "7"),
+    (
+        "badge_envelope",
+        make_exchange(BG, "revokeEarn", body={"badgeMetaId": "b", "isActive": False}),
+        "BADGE-ENVELOPE",
+        "isActive",
+        "envelope",
+    ),
+    (
+        "badge_envelope",
+        make_exchange(BG, "revokeEarn", status=400, body={"data": None, "errors": [], "warnings": []}),
+        "BADGE-ENVELOPE",
+        '"errors": []',
+        "errors: [{code",
+    ),
+    (
+        "points_envelope",
+        points({"data": SUCCESS, "errors": [], "warnings": []}),
+        "POINTS-ENVELOPE",
+        '"data"',
+        "flat object",
+    ),
+    (
+        "points_envelope",
+        points({"errors": [], "warnings": []}, status=400),
+        "POINTS-ENVELOPE",
+        '"errors": []',
+        "failure",
+    ),
+    (
+        "points_error_codes",
+        points({"errors": [{"code": 1234, "message": "x"}], "warnings": []}, status=400),
+        "POINTS-ERROR-CODES-DOCUMENTED",
+        "1234",
+        "904",
+    ),
+    (
+        "points_reversed_le_requested",
+        points({**SUCCESS, "pointsReversed": 12, "pointsReversedDetails": {"available": 12, "expired": 0}}),
+        "POINTS-REVERSED-LE-REQUESTED",
+        '"pointsReversed": 12',
+        "<= pointsToBeReversed",
+    ),
+    (
+        "points_details_sum",
+        points({**SUCCESS, "pointsReversedDetails": {"available": 8, "expired": 1.999}}),
+        "POINTS-DETAILS-SUM",
+        "1.999",
+        "0.0005",
+    ),
+    (
+        "thanx_envelope",
+        make_exchange("thanx", "revokeIssuanceJob", status=202, body={"id": "j", "state": "revoking"}),
+        "THANX-ENVELOPE",
+        '"id": "j"',
+        "issuance_job",
+    ),
+    ("thanx_202_state_revoking", job("completed"), "THANX-202-STATE-REVOKING", "completed", "revoking"),
+    (
+        "thanx_counters_consistent",
+        job(success_count=2),
+        "THANX-COUNTERS-CONSISTENT",
+        '"success_count": 2',
+        "success + failure",
+    ),
+    (
+        "thanx_counters_consistent",
+        job(status=200, operation="getIssuanceJob", progress_percent=101),
+        "THANX-COUNTERS-CONSISTENT",
+        "101",
+        "0 ≤ progress_percent ≤ 100",
+    ),
+    (
+        "thanx_timestamps_iso8601",
+        job(created_at="15/06/2025 10:30"),
+        "THANX-TIMESTAMPS-ISO8601",
+        "15/06/2025",
+        "ISO 8601",
+    ),
+    (
+        "juspay_status_enum",
+        juspay({"mandate_id": "m", "mandate_status": "FAILED"}),
+        "JUSPAY-STATUS-ENUM",
+        "FAILED",
+        "REVOKED",
+    ),
+    (
+        "juspay_gateway_failure_active",
+        juspay({"mandate_id": "m", "mandate_status": "ACTIVE", "gateway_response_code": "200"}),
+        "JUSPAY-GATEWAY-FAILURE-ACTIVE",
+        "gateway_response_code",
+        "gateway_response_message",
+    ),
+    (
+        "juspay_error_shape",
+        juspay({"status": "invalid_request_error", "error_message": "Mandate not found"}, status=400),
+        "JUSPAY-ERROR-SHAPE",
+        "Mandate not found",
+        "error_code",
+    ),
+    (
+        "juspay_error_shape",
+        juspay({"status": "error", "error_code": 401}, status=401),
+        "JUSPAY-ERROR-SHAPE",
+        "401",
+        "error_code",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "exchange", "rule", "received", "documented"),
+    CASES,
+    ids=[f"{c[0]}-{c[2]}-{i}" for i, c in enumerate(CASES)],
+)
+def test_a_check_fires_on_a_deviating_response(
+    name: str, exchange: Exchange, rule: str, received: str, documented: str
+) -> None:
+    load_all()
+    assert REGISTRY[name].applies_to(exchange)
+    with recorder() as rec, pytest.raises(Finding) as caught:
+        REGISTRY[name].fn(exchange)
+    finding = caught.value
+    assert finding.rule_id == rule
+    text = str(finding)
+    assert text.startswith(f"{rule}: ")
+    received_line = next(line for line in text.splitlines() if line.startswith("Received: "))
+    documented_line = next(line for line in text.splitlines() if line.startswith("Documented: "))
+    assert received in received_line
+    assert documented in documented_line
+    assert "curl -X" in text
+    assert [r.status for r in rec.records if r.rule_id == rule][-1] == "violated"
+
+
+def test_every_check_has_a_firing_case() -> None:
+    assert {c[0] for c in CASES} == set(load_all())
+
+
+def test_every_rule_of_every_check_has_a_firing_case() -> None:
+    assert {c[2] for c in CASES} == {rule for check in load_all().values() for rule in check.rules}
+
+
+def test_a_check_declares_api_operations_rules_and_the_rules_text() -> None:
+    from conformance.rules import active_rules
+
+    catalogue = active_rules()
+    for check in load_all().values():
+        assert check.operations
+        assert check.rules
+        assert check.doc == " ".join(catalogue[rule].claim for rule in check.rules)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.errors import PreconditionUnavailable, UsageError
+from conformance.provisioners.manifest import Ledger, ManifestProvisioner, load_manifest
+
+MANIFEST = """
+juspay_mandates:
+  ACTIVE:
+    - {mandate_id: m1, customer_id: c1}
+    - {mandate_id: m2, customer_id: c2}
+thanx_jobs:
+  completed:
+    - {id: job_1, merchant_id: merch}
+"""
+
+
+def provisioner(tmp_path: Path, test: str = "t") -> ManifestProvisioner:
+    path = tmp_path / "manifest.yaml"
+    if not path.exists():
+        path.write_text(MANIFEST)
+    return ManifestProvisioner(load_manifest(path), Ledger(tmp_path / "ledger.jsonl"), test)
+
+
+def test_each_id_is_handed_out_once_across_runs(tmp_path: Path) -> None:
+    first = provisioner(tmp_path)
+    assert first.mandate("ACTIVE").mandate_id == "m1"
+    assert first.mandate("ACTIVE").mandate_id == "m2"
+    second_run = provisioner(tmp_path)
+    with pytest.raises(PreconditionUnavailable, match="no unused juspay mandate ACTIVE left"):
+        second_run.mandate("ACTIVE")
+
+
+def test_what_the_manifest_cannot_provide_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(PreconditionUnavailable):
+        provisioner(tmp_path).thanx_job("pending")
+    with pytest.raises(PreconditionUnavailable):
+        provisioner(tmp_path).fault("juspay", "gateway_failure")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("juspay_mandates: [", "is not valid YAML"),
+        ("juspay_mandates:\n  ACTIVE:\n    - {mandate_id: m1}\n", "invalid at juspay_mandates.ACTIVE.0.customer_id"),
+        ("juspay_mandates:\n  LIVE: []\n", "status 'LIVE'; allowed: CREATED, ACTIVE"),
+        ("stripe_things: []\n", "invalid at stripe_things"),
+    ],
+)
+def test_a_bad_manifest_gets_one_clear_paragraph(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(UsageError, match=message) as info:
+        load_manifest(path)
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
