@@ -117,5 +117,12 @@ def serve(session: nox.Session) -> None:
     session.run(tool("conformance"), "serve", *session.posargs)
 
 
+@nox.session(python=False)
+def stcli(session: nox.Session) -> None:
+    """Run Schemathesis' own CLI (st run) on every spec against conformance serve (st options after --)."""
+    ensure_venv()
+    session.run(tool("python"), "-m", "conformance.stcli", *session.posargs)
+
+
 if __name__ == "__main__":
     nox.main()

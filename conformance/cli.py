@@ -13,10 +13,21 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.runner import RunOptions, run
 
     options = RunOptions(
-        target=args.target, base_url=args.base_url, provisioner=args.provisioner, seed=args.seed,
-        report_dir=Path(args.report_dir), targets_file=args.targets_file, manifest=args.manifest,
-        apis=args.apis, deviation=args.deviation, cassette_dir=args.cassette_dir, baseline=Path(args.baseline) if args.baseline else None,
-        shard=args.shard, workers=args.workers, select=args.select, extra=extra,
+        target=args.target,
+        base_url=args.base_url,
+        provisioner=args.provisioner,
+        seed=args.seed,
+        report_dir=Path(args.report_dir),
+        targets_file=args.targets_file,
+        manifest=args.manifest,
+        apis=args.apis,
+        deviation=args.deviation,
+        cassette_dir=args.cassette_dir,
+        baseline=Path(args.baseline) if args.baseline else None,
+        shard=args.shard,
+        workers=args.workers,
+        select=args.select,
+        extra=extra,
     )
     return run(options)
 
@@ -32,7 +43,7 @@ def _serve(args: argparse.Namespace, extra: list[str]) -> int:
 def _specs_check(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.speccheck.cli import main as speccheck_main
 
-    argv = ["--specs-dir", args.specs_dir] + (["--no-lint"] if args.no_lint else [])
+    argv = ["check", "--specs-dir", args.specs_dir] + (["--no-lint"] if args.no_lint else [])
     return speccheck_main(argv)
 
 
@@ -52,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conformance", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the conformance suite and write its reports (extra args after -- go to pytest)")
+    run = sub.add_parser(
+        "run", help="run the conformance suite and write its reports (extra args after -- go to pytest)"
+    )
     run.add_argument("--target", choices=["reference", "live", "record", "replay"])
     run.add_argument("--base-url")
     run.add_argument("--provisioner", choices=["control", "vendor", "manifest"])
@@ -88,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--merge", nargs="*", help="report dirs of shards to merge into --report-dir")
     report.set_defaults(func=_report)
 
-    matrix = sub.add_parser("matrix", help="conformance matrix tools").add_subparsers(dest="matrix_command", required=True)
+    matrix = sub.add_parser("matrix", help="conformance matrix tools").add_subparsers(
+        dest="matrix_command", required=True
+    )
     diff = matrix.add_parser("diff", help="rules whose verdict changed between two matrices")
     diff.add_argument("old")
     diff.add_argument("new")

@@ -46,7 +46,11 @@ class ScenarioContext:
 
     def client(self, api: str) -> ApiClient:
         if api not in self._clients:
-            self._clients[api] = self.target.client(api, tenant=self.tenant, observers=self.observers)
+            # Tenants partition a sandbox's state per test; pre-provisioned (manifest) or vendor-made resources
+            # live outside any tenant, so only control-provisioned runs send one.
+            controlled = api == CONTROL or self.settings.provisioner_for(api) == "control"
+            tenant = self.tenant if controlled else None
+            self._clients[api] = self.target.client(api, tenant=tenant, observers=self.observers)
         return self._clients[api]
 
     def provisioner(self, api: str) -> Provisioner:

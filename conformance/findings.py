@@ -19,9 +19,7 @@ def show(value: Any) -> str:
 class Finding(AssertionError):
     """A rule violated by the target. Being an AssertionError, pytest reports it natively."""
 
-    def __init__(
-        self, *, rule_id: str, claim: str, received: Any, documented: Any, curl: str | None = None
-    ) -> None:
+    def __init__(self, *, rule_id: str, claim: str, received: Any, documented: Any, curl: str | None = None) -> None:
         self.rule_id = rule_id
         self.claim = claim
         self.received = received
@@ -30,7 +28,11 @@ class Finding(AssertionError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        lines = [f"{self.rule_id}: {self.claim}", f"Received: {show(self.received)}", f"Documented: {show(self.documented)}"]
+        lines = [
+            f"{self.rule_id}: {self.claim}",
+            f"Received: {show(self.received)}",
+            f"Documented: {show(self.documented)}",
+        ]
         if self.curl:
             lines += ["", "Reproduce with:", f"    {self.curl}"]
         return "\n".join(lines)

@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--manifest", default=None, help="YAML of pre-provisioned ids per state (manifest provisioner)")
     group.addoption("--apis", default=None, help="comma-separated APIs to test (default: all five)")
     group.addoption("--deviation", default=None, help="start the reference sandbox with this named deviation")
-    group.addoption("--cassette-dir", default=None, help="where cassettes are recorded and replayed (default: cassettes/)")
+    group.addoption(
+        "--cassette-dir", default=None, help="where cassettes are recorded and replayed (default: cassettes/)"
+    )
     group.addoption("--shard", default=None, help="K/N: run the K-th of N deterministic slices of the suite")
 
 
@@ -104,7 +106,9 @@ def deselect(config: pytest.Config, items: list[pytest.Item], keep: list[pytest.
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     apis = set(config.stash[SETTINGS_KEY].apis)
     if config.getoption("--apis"):
-        deselect(config, items, [i for i in items if not is_suite_item(i) or item_api(i) in apis or item_api(i) is None])
+        deselect(
+            config, items, [i for i in items if not is_suite_item(i) or item_api(i) in apis or item_api(i) is None]
+        )
     shard = config.getoption("--shard")
     if not shard:
         return
@@ -166,11 +170,11 @@ def ctx(
 ) -> Iterator[ScenarioContext]:
     """A conformance test's context: a fresh tenant, its clients and provisioners, its verdict recorder."""
     item = request.node
-    evidence = conformance_target.evidence
+    evidence: Callable[[Exchange | None], str] = conformance_target.evidence
     if conformance_target.settings.target == "replay":
         replayed = f"replay:{cassette_path(conformance_target.settings, item.nodeid)}"
 
-        def evidence(_exchange: Exchange | None) -> str:
+        def evidence(_exchange: Exchange | None) -> str:  # one cassette is a replayed test's evidence
             return replayed
 
     recorder = Recorder(item.nodeid, rule_catalogue, evidence, conformance_target.redactor.text)
@@ -178,7 +182,9 @@ def ctx(
     context = ScenarioContext(conformance_target, _tenant(conformance_target.settings, item.nodeid), recorder)
     from conformance.reporting.allure_bridge import attach_exchange, label_test
 
-    label_test(item, [rule_catalogue[r] for r in bound_rules(item) if r in rule_catalogue], conformance_target)
+    label_test(
+        item, [rule_catalogue[r] for r in bound_rules(item) if r in rule_catalogue], conformance_target, recorder
+    )
     context.observers.append(attach_exchange)
     settings = conformance_target.settings
     with contextlib.ExitStack() as stack:
@@ -201,8 +207,11 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         recorder = item.stash.get(RECORDER_KEY, None)
         if recorder is not None:
             for rid in bound_rules(item):
-                recorder.add(VerdictRecord(rule_id=rid, status="skipped", test=item.nodeid, detail=reason,
-                                           evidence=recorder.evidence(None)))
+                recorder.add(
+                    VerdictRecord(
+                        rule_id=rid, status="skipped", test=item.nodeid, detail=reason, evidence=recorder.evidence(None)
+                    )
+                )
         pytest.skip(reason)
 
 

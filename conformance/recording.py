@@ -45,7 +45,9 @@ def cassette_target_name(settings: Settings) -> str:
         return settings.cassette_name
     if settings.base_url is None and not any(v.base_url for v in settings.vendors.values()):
         return "reference"
-    host = urlsplit(settings.base_url or next(v.base_url for v in settings.vendors.values() if v.base_url) or "").hostname
+    host = urlsplit(
+        settings.base_url or next(v.base_url for v in settings.vendors.values() if v.base_url) or ""
+    ).hostname
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", host or "live")
 
 
@@ -146,7 +148,9 @@ def check_replayable(path: Path, settings: Settings, nodeid: str) -> None:
         )
     meta_path = path.with_suffix(".meta.json")
     if not meta_path.is_file():
-        raise UsageError(f"The cassette {path} has no sidecar {meta_path.name}; stale cassette, re-record with `{RERECORD}`.")
+        raise UsageError(
+            f"The cassette {path} has no sidecar {meta_path.name}; stale cassette, re-record with `{RERECORD}`."
+        )
     recorded = json.loads(meta_path.read_text())["fingerprint"]["replay_key"]
     current = fingerprint(settings, nodeid)["replay_key"]
     if recorded != current:
@@ -192,8 +196,13 @@ def cassette_for(settings: Settings, nodeid: str, redactor: Redactor, exchanges:
         "fingerprint": fingerprint(settings, nodeid),
         "test": nodeid,
         "exchanges": [
-            {"operation": e.operation, "phase": e.phase, "rules": list(e.rule_ids), "api": e.api,
-             "setup": e.phase in ("setup", "control")}
+            {
+                "operation": e.operation,
+                "phase": e.phase,
+                "rules": list(e.rule_ids),
+                "api": e.api,
+                "setup": e.phase in ("setup", "control"),
+            }
             for e in exchanges
         ],
     }

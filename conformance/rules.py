@@ -66,12 +66,16 @@ def load_rule_file(path: Path) -> RuleFile:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         parsed = RuleFile.model_validate(raw)
     except FileNotFoundError:
-        raise UsageError(f"Rule file {path} does not exist; every API in specs/ needs specs/rules/<api>.yaml.") from None
+        raise UsageError(
+            f"Rule file {path} does not exist; every API in specs/ needs specs/rules/<api>.yaml."
+        ) from None
     except yaml.YAMLError as exc:
         raise UsageError(f"Rule file {path} is not valid YAML: {exc}".replace("\n", " ")) from None
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        raise UsageError(f"Rule file {path} does not match the rule format (see specs/README.md): {problems}.") from None
+        raise UsageError(
+            f"Rule file {path} does not match the rule format (see specs/README.md): {problems}."
+        ) from None
     for rule in parsed.rules:
         rule.api = parsed.api
     return parsed

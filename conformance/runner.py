@@ -37,16 +37,33 @@ class RunOptions:
     def pytest_args(self) -> list[str]:
         args = [
             str(SUITE_DIR),
-            "-p", "conformance.pytest_plugin",
-            "--rootdir", str(SUITE_DIR.parent.parent),
+            "-p",
+            "conformance.pytest_plugin",
+            "--rootdir",
+            str(SUITE_DIR.parent.parent),
             "-q",
-            "--report-dir", str(self.report_dir),
-            "--alluredir", str(self.report_dir / "allure-results"),
+            "--report-dir",
+            str(self.report_dir),
+            "--alluredir",
+            str(self.report_dir / "allure-results"),
             "--clean-alluredir",
-            "--junitxml", str(self.report_dir / "junit.xml"),
-            "-o", "junit_family=xunit2",
+            "--junitxml",
+            str(self.report_dir / "junit.xml"),
+            "-o",
+            "junit_family=xunit2",
         ]
-        for name in ("target", "base_url", "provisioner", "seed", "targets_file", "manifest", "apis", "deviation", "cassette_dir", "shard"):
+        for name in (
+            "target",
+            "base_url",
+            "provisioner",
+            "seed",
+            "targets_file",
+            "manifest",
+            "apis",
+            "deviation",
+            "cassette_dir",
+            "shard",
+        ):
             value = getattr(self, name)
             if value is not None:
                 args += [f"--{name.replace('_', '-')}", str(value)]

@@ -27,7 +27,9 @@ TargetMode = Literal["reference", "live", "record", "replay"]
 ProvisionerName = Literal["control", "vendor", "manifest"]
 VENDOR_OF = {key: api.vendor for key, api in APIS.items()}
 SECRET_FIELDS = frozenset({"password", "oauth_token", "access_token", "api_key"})
-VENDOR_FIELDS = frozenset({"base_url", "provisioner", "rate_limit", "username", "client_id", "merchant_id"} | SECRET_FIELDS)
+VENDOR_FIELDS = frozenset(
+    {"base_url", "provisioner", "rate_limit", "username", "client_id", "merchant_id"} | SECRET_FIELDS
+)
 # Documented limits: Capillary demo clusters 100/min per key; Thanx 5/s per credential; Juspay publishes none.
 DEFAULT_RATE_LIMITS = {"capillary": 1.5, "thanx": 4.0, "juspay": 4.0}
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -112,7 +114,9 @@ def interpolate(value: Any, env: Mapping[str, str], where: str) -> Any:
     def lookup(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in env:
-            raise UsageError(f"The targets file uses ${{{name}}} at {where}, but the environment variable {name} is not set.")
+            raise UsageError(
+                f"The targets file uses ${{{name}}} at {where}, but the environment variable {name} is not set."
+            )
         return env[name]
 
     return ENV_REF.sub(lookup, value)
@@ -123,26 +127,38 @@ def read_targets_file(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"Cannot read the targets file {path}: {exc.strerror}. Pass an existing TOML or YAML file.") from None
+        raise UsageError(
+            f"Cannot read the targets file {path}: {exc.strerror}. Pass an existing TOML or YAML file."
+        ) from None
     try:
         raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise UsageError(f"The targets file {path} does not parse: {exc}".replace("\n", " ")) from None
     if not isinstance(raw, dict):
-        raise UsageError(f"The targets file {path} must be a mapping of settings, e.g. target = \"live\".")
+        raise UsageError(f'The targets file {path} must be a mapping of settings, e.g. target = "live".')
     for vendor, fields in (raw.get("vendors") or {}).items():
         for name, value in (fields or {}).items():
             if name in SECRET_FIELDS and isinstance(value, str) and not ENV_REF.fullmatch(value.strip()):
                 raise UsageError(
                     f"The targets file {path} holds a literal secret at vendors.{vendor}.{name}. Secrets come from the "
-                    f"environment: write {name} = \"${{SOME_VARIABLE}}\" or set CONFORMANCE_{vendor.upper()}_{name.upper()}."
+                    f'environment: write {name} = "${{SOME_VARIABLE}}" or set CONFORMANCE_{vendor.upper()}_{name.upper()}.'
                 )
     return dict(interpolate(raw, env, str(path)))
 
 
 def from_env(env: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    simple = ("target", "base_url", "seed", "provisioner", "report_dir", "targets_file", "manifest", "deviation", "cassette_dir")
+    simple = (
+        "target",
+        "base_url",
+        "seed",
+        "provisioner",
+        "report_dir",
+        "targets_file",
+        "manifest",
+        "deviation",
+        "cassette_dir",
+    )
     for name in simple:
         if (value := env.get(f"CONFORMANCE_{name.upper()}")) is not None:
             out[name] = value
@@ -184,8 +200,10 @@ def build_settings(cli: Mapping[str, Any], env: Mapping[str, str] | None = None)
         settings = Settings.model_validate(merge(file_layer, env_layer, cli))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        raise UsageError(f"Invalid settings ({problems}). Allowed targets: reference, live, record, replay; "
-                         "provisioners: control, vendor, manifest.") from None
+        raise UsageError(
+            f"Invalid settings ({problems}). Allowed targets: reference, live, record, replay; "
+            "provisioners: control, vendor, manifest."
+        ) from None
     for api in settings.apis:
         if api not in APIS:
             raise UsageError(f"Unknown API {api!r} in the API selection; known: {', '.join(APIS)}.")
@@ -201,7 +219,9 @@ def missing_settings(settings: Settings) -> list[str]:
         api = next(a for a in settings.apis if VENDOR_OF[a] == vendor)
         fields = settings.vendors.get(vendor, VendorSettings())
         if not (fields.base_url or settings.base_url):
-            missing.append(f"{vendor} base URL — --base-url, CONFORMANCE_{vendor.upper()}_BASE_URL or vendors.{vendor}.base_url")
+            missing.append(
+                f"{vendor} base URL — --base-url, CONFORMANCE_{vendor.upper()}_BASE_URL or vendors.{vendor}.base_url"
+            )
         needed = REQUIRED_CREDENTIALS[api]
         if vendor == "capillary" and fields.oauth_token:
             needed = ()

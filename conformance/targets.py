@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +36,8 @@ class Target:
     started_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     state_dir: Path = Path(".conformance")
     cassette: str | None = None
+    # Unique per run: idempotency keys built from it never collide with an earlier run's on a live vendor.
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
     def name(self) -> str:

@@ -91,9 +91,7 @@ def note_exchange(exchange: Exchange) -> None:
         _current.last_exchange = exchange
 
 
-def verdict(
-    rule_id: str, *, ok: bool, received: Any, documented: Any, exchange: Exchange | None = None
-) -> None:
+def verdict(rule_id: str, *, ok: bool, received: Any, documented: Any, exchange: Exchange | None = None) -> None:
     """Record one verdict for ``rule_id``; raise a Finding when the target broke the rule."""
     recorder = current()
     rule = recorder.rule(rule_id)
@@ -110,7 +108,9 @@ def verdict(
     )
     recorder.add(record)
     if not ok:
-        raise Finding(rule_id=rule_id, claim=rule.claim, received=record.received, documented=record.documented, curl=curl)
+        raise Finding(
+            rule_id=rule_id, claim=rule.claim, received=record.received, documented=record.documented, curl=curl
+        )
 
 
 def expect_equal(rule_id: str, received: Any, documented: Any, exchange: Exchange | None = None) -> None:

@@ -121,7 +121,9 @@ class ApiClient:
             time.sleep(self.retry_policy.wait_for(response, attempt))
             attempt += 1
 
-    def _send_once(self, request: httpx.Request, operation: str | None, phase: Phase, rule_ids: tuple[str, ...]) -> Exchange:
+    def _send_once(
+        self, request: httpx.Request, operation: str | None, phase: Phase, rule_ids: tuple[str, ...]
+    ) -> Exchange:
         if self.limiter is not None:
             self.limiter.acquire()
         started = time.perf_counter()

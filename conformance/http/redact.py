@@ -67,7 +67,10 @@ class Redactor:
         """Mask emails, card numbers and phone numbers; the same input always gives the same mask."""
         value = EMAIL.sub(lambda m: f"{_letters(m.group(1), max(len(m.group(1)), 1))}@{m.group(2)}", value)
         value = CARD.sub(lambda m: m.group(0)[:6] + _digits(m.group(0), len(m.group(0)) - 10) + m.group(0)[-4:], value)
-        return PHONE.sub(lambda m: ("+" if m.group(0).startswith("+") else "") + _digits(m.group(0), len(m.group(0).lstrip("+"))), value)
+        return PHONE.sub(
+            lambda m: ("+" if m.group(0).startswith("+") else "") + _digits(m.group(0), len(m.group(0).lstrip("+"))),
+            value,
+        )
 
     def header(self, name: str, value: str) -> str:
         return REDACTED if name.lower() in SENSITIVE_HEADERS else self.text(value)

@@ -20,16 +20,24 @@ class ControlProvisioner(Provisioner):
         self.client = client
 
     def _call(self, method: str, path: str, body: Any = None, *, phase: str = "setup") -> Any:
-        exchange = self.client.call(method, PREFIX + path, json=body, auth=None, phase=phase, operation=f"control {path}")
+        exchange = self.client.call(
+            method, PREFIX + path, json=body, auth=None, phase=phase, operation=f"control {path}"
+        )
         if exchange.status == 404 and exchange.json() is None:
-            raise PreconditionUnavailable(f"control API {path}", "the target does not implement the sandbox control API")
+            raise PreconditionUnavailable(
+                f"control API {path}", "the target does not implement the sandbox control API"
+            )
         if exchange.status is None or exchange.status >= 400:
-            raise InternalError(f"Control call {method} {path} failed with {exchange.status}: {exchange.response and exchange.response.text}")
+            raise InternalError(
+                f"Control call {method} {path} failed with {exchange.status}: {exchange.response and exchange.response.text}"
+            )
         return exchange.json()
 
     def badge_earn(self, *, active: bool = True) -> BadgeEarn:
         body = self._call("POST", "/capillary/badges/earns", {"active": active})
-        return BadgeEarn(body["badgeMetaId"], body["earnedBadgeId"], int(body["customerId"]), dict(body.get("customer") or {}))
+        return BadgeEarn(
+            body["badgeMetaId"], body["earnedBadgeId"], int(body["customerId"]), dict(body.get("customer") or {})
+        )
 
     def badge_state(self, earn: BadgeEarn) -> dict[str, Any]:
         return dict(self._call("GET", f"/capillary/badges/earns/{earn.earned_badge_id}", phase="readback"))
@@ -56,7 +64,9 @@ class ControlProvisioner(Provisioner):
                 "reversalLimit": reversal_limit,
             },
         )
-        return Redemption(body["redemptionId"], int(body["customerId"]), float(body["points"]), dict(body.get("customer") or {}))
+        return Redemption(
+            body["redemptionId"], int(body["customerId"]), float(body["points"]), dict(body.get("customer") or {})
+        )
 
     def redemption_state(self, redemption: Redemption) -> dict[str, Any]:
         return dict(self._call("GET", f"/capillary/points/redemptions/{redemption.redemption_id}", phase="readback"))

@@ -69,7 +69,9 @@ def load_manifest(path: Path) -> Manifest:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
-        raise UsageError(f"Cannot read the manifest {path}: {exc.strerror}. Pass --manifest with an existing YAML file.") from None
+        raise UsageError(
+            f"Cannot read the manifest {path}: {exc.strerror}. Pass --manifest with an existing YAML file."
+        ) from None
     except yaml.YAMLError as exc:
         raise UsageError(f"The manifest {path} is not valid YAML: {exc}".replace("\n", " ")) from None
     try:
@@ -84,10 +86,14 @@ def load_manifest(path: Path) -> Manifest:
         ) from None
     for status in manifest.juspay_mandates:
         if status not in MANDATE_STATES:
-            raise UsageError(f"The manifest {path} lists mandates in status {status!r}; allowed: {', '.join(MANDATE_STATES)}.")
+            raise UsageError(
+                f"The manifest {path} lists mandates in status {status!r}; allowed: {', '.join(MANDATE_STATES)}."
+            )
     for state in manifest.thanx_jobs:
         if state not in THANX_STATES:
-            raise UsageError(f"The manifest {path} lists Thanx jobs in state {state!r}; allowed: {', '.join(THANX_STATES)}.")
+            raise UsageError(
+                f"The manifest {path} lists Thanx jobs in state {state!r}; allowed: {', '.join(THANX_STATES)}."
+            )
     return manifest
 
 
@@ -159,7 +165,13 @@ class ManifestProvisioner(Provisioner):
         customer_locked: bool = False,
         reversal_limit: int | None = None,
     ) -> Redemption:
-        if expired_points or not program_reversal_enabled or not customer_eligible or customer_locked or reversal_limit is not None:
+        if (
+            expired_points
+            or not program_reversal_enabled
+            or not customer_eligible
+            or customer_locked
+            or reversal_limit is not None
+        ):
             raise self.unavailable("points redemption with chosen program or customer flags")
         entries = {e.redemption_id: e for e in self.manifest.capillary_points_redemptions if e.points >= points}
         e = entries[self._take("capillary points redemption", list(entries))]

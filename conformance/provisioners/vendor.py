@@ -44,7 +44,9 @@ class VendorProvisioner(Provisioner):
 
     def _ok(self, exchange: Exchange, what: str) -> Any:
         if exchange.status is None or exchange.status >= 300:
-            raise InternalError(f"Vendor setup '{what}' failed with HTTP {exchange.status}; see the exchange: {exchange.curl()}")
+            raise InternalError(
+                f"Vendor setup '{what}' failed with HTTP {exchange.status}; see the exchange: {exchange.curl()}"
+            )
         return exchange.json()
 
     def badge_earn(self, *, active: bool = True) -> BadgeEarn:
@@ -61,7 +63,9 @@ class VendorProvisioner(Provisioner):
                 "referenceId": _require(self.setup, "badge_reference_id", "capillary"),
             },
         }
-        ex = self.client.call("POST", "/api_gateway/v1/badges/customer/earn", operation="earnBadge", phase="setup", json=body, retry=True)
+        ex = self.client.call(
+            "POST", "/api_gateway/v1/badges/customer/earn", operation="earnBadge", phase="setup", json=body, retry=True
+        )
         data = (self._ok(ex, "badge earn") or {}).get("data") or {}
         return BadgeEarn(meta, str(data["earnedBadgeId"]), int(customer))
 
@@ -75,7 +79,13 @@ class VendorProvisioner(Provisioner):
         customer_locked: bool = False,
         reversal_limit: int | None = None,
     ) -> Redemption:
-        if expired_points or not program_reversal_enabled or not customer_eligible or customer_locked or reversal_limit is not None:
+        if (
+            expired_points
+            or not program_reversal_enabled
+            or not customer_eligible
+            or customer_locked
+            or reversal_limit is not None
+        ):
             raise self.unavailable("points redemption with chosen program or customer flags")
         mobile = _require(self.setup, "customer_mobile", "capillary")
         entry = {
@@ -85,10 +95,19 @@ class VendorProvisioner(Provisioner):
             "external_reference_number": self.key("redeem"),
             "validation_code": self.setup.get("validation_code", ""),
         }
-        params = {"skip_validation": "true", "program_id": _require(self.setup, "program_id", "capillary"), "format": "json"}
+        params = {
+            "skip_validation": "true",
+            "program_id": _require(self.setup, "program_id", "capillary"),
+            "format": "json",
+        }
         ex = self.client.call(
-            "POST", "/v1.1/points/redeem", operation="redeemPoints", phase="setup", params=params,
-            json={"root": {"redeem": [entry]}}, retry=True,
+            "POST",
+            "/v1.1/points/redeem",
+            operation="redeemPoints",
+            phase="setup",
+            params=params,
+            json={"root": {"redeem": [entry]}},
+            retry=True,
         )
         body = self._ok(ex, "points redeem") or {}
         redemption_id = str(body["response"]["responses"]["points"]["redemption_id"])
@@ -102,7 +121,14 @@ class VendorProvisioner(Provisioner):
             "brandId": _require(self.setup, "brand_id", "capillary"),
             "label": "REVOKE_ENABLE",
         }
-        ex = self.client.call("POST", "/api_gateway/rewards/core/v1/brand/config", operation="setBrandConfig", phase="setup", json=body, retry=True)
+        ex = self.client.call(
+            "POST",
+            "/api_gateway/rewards/core/v1/brand/config",
+            operation="setBrandConfig",
+            phase="setup",
+            json=body,
+            retry=True,
+        )
         self._ok(ex, "brand config")
 
     def reward_txn(self, rewards: list[tuple[str, float]]) -> RewardTxn:
@@ -116,8 +142,13 @@ class VendorProvisioner(Provisioner):
             "requestId": self.key("issue"),
         }
         ex = self.client.call(
-            "POST", f"/api_gateway/rewards/core/v1/user/reward/{reward_id}/issue", operation="issueUserReward",
-            phase="setup", params={"skip_validation": "true"}, json=body, retry=True,
+            "POST",
+            f"/api_gateway/rewards/core/v1/user/reward/{reward_id}/issue",
+            operation="issueUserReward",
+            phase="setup",
+            params={"skip_validation": "true"},
+            json=body,
+            retry=True,
         )
         data = self._ok(ex, "reward issue") or {}
         return RewardTxn(int(data["transactionId"]), int(self.setup.get("customer_id", "0")))
@@ -126,7 +157,9 @@ class VendorProvisioner(Provisioner):
         if state not in ("completed", "failed") or success_count is not None or failure_count is not None:
             raise self.unavailable(f"Thanx job in state {state} with chosen counters")
         merchant = _require(self.setup, "merchant_id", "thanx")
-        identifiers = [{"type": "email", "value": v.strip()} for v in _require(self.setup, "identifier_emails", "thanx").split(",")]
+        identifiers = [
+            {"type": "email", "value": v.strip()} for v in _require(self.setup, "identifier_emails", "thanx").split(",")
+        ]
         body = {
             "campaign_id": _require(self.setup, "campaign_id", "thanx"),
             "variant_id": _require(self.setup, "variant_id", "thanx"),
@@ -134,18 +167,31 @@ class VendorProvisioner(Provisioner):
             "identifiers": identifiers,
         }
         ex = self.client.call(
-            "POST", "/partner/campaigns/issue", operation="issueCampaignRewards", phase="setup", json=body,
-            headers={"X-Idempotency-Key": self.key("issue")}, retry=True,
+            "POST",
+            "/partner/campaigns/issue",
+            operation="issueCampaignRewards",
+            phase="setup",
+            json=body,
+            headers={"X-Idempotency-Key": self.key("issue")},
+            retry=True,
         )
         job_id = str(((self._ok(ex, "campaign issue") or {}).get("issuance_job") or {})["id"])
 
         def read() -> Exchange:
             return self.client.call(
-                "GET", f"/partner/issuance_jobs/{job_id}", operation="getIssuanceJob", phase="setup",
-                params={"merchant_id": merchant}, retry=True,
+                "GET",
+                f"/partner/issuance_jobs/{job_id}",
+                operation="getIssuanceJob",
+                phase="setup",
+                params={"merchant_id": merchant},
+                retry=True,
             )
 
-        final = self.poll(read, lambda e: (e.json() or {}).get("issuance_job", {}).get("state") in ("completed", "failed"), f"Thanx job {job_id}")
+        final = self.poll(
+            read,
+            lambda e: (e.json() or {}).get("issuance_job", {}).get("state") in ("completed", "failed"),
+            f"Thanx job {job_id}",
+        )
         job = (final.json() or {})["issuance_job"]
         if job["state"] != state:
             raise PreconditionUnavailable(f"Thanx job in state {state}", f"the issued job ended {job['state']}")

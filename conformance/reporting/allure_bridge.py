@@ -8,6 +8,7 @@ parametrized case and per Schemathesis operation; the ``seed`` parameter is excl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -16,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import allure
+import yaml
 
-from conformance.apis import APIS
+from conformance.apis import APIS, SPECS_DIR
 
 if TYPE_CHECKING:
     import pytest
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from conformance.rules import Rule
     from conformance.settings import Settings
     from conformance.targets import Target
-    from conformance.verdicts import VerdictRecord
+    from conformance.verdicts import Recorder, VerdictRecord
 
 SEVERITY = {
     "blocker": allure.severity_level.BLOCKER,
@@ -35,6 +37,7 @@ SEVERITY = {
     "minor": allure.severity_level.MINOR,
     "trivial": allure.severity_level.TRIVIAL,
 }
+# Fallback when specs/sources/manifest.yaml (file → url of each pinned vendor page) is unreadable.
 DOC_URLS = {
     "capillary-badges-revoke-earn.md": "https://docs.capillarytech.com/reference/revoke-issual-of-a-badge",
     "capillary-points-reverse.md": "https://docs.capillarytech.com/reference/reverse-redeemed-points",
@@ -55,14 +58,26 @@ UNREACHABLE_REGEX = (
     _ANY + "(?:TargetUnreachable|ConnectError|ConnectTimeout|ReadTimeout|did not answer|unreachable)" + _ANY
 )
 CATEGORIES: list[dict[str, Any]] = [
-    {"name": "vendor deviates from its documentation", "matchedStatuses": ["failed", "broken"],
-     "messageRegex": FINDING_REGEX},
-    {"name": "undocumented behaviour", "matchedStatuses": ["passed", "failed", "broken"],
-     "messageRegex": _ANY + "undocumented behaviour" + _ANY},
-    {"name": "precondition not available on this target", "matchedStatuses": ["skipped"],
-     "messageRegex": PRECONDITION_REGEX},
-    {"name": "target unreachable", "matchedStatuses": ["failed", "broken", "skipped"],
-     "messageRegex": UNREACHABLE_REGEX},
+    {
+        "name": "vendor deviates from its documentation",
+        "matchedStatuses": ["failed", "broken"],
+        "messageRegex": FINDING_REGEX,
+    },
+    {
+        "name": "undocumented behaviour",
+        "matchedStatuses": ["passed", "failed", "broken"],
+        "messageRegex": _ANY + "undocumented behaviour" + _ANY,
+    },
+    {
+        "name": "precondition not available on this target",
+        "matchedStatuses": ["skipped"],
+        "messageRegex": PRECONDITION_REGEX,
+    },
+    {
+        "name": "target unreachable",
+        "matchedStatuses": ["failed", "broken", "skipped"],
+        "messageRegex": UNREACHABLE_REGEX,
+    },
     {"name": "defect in the suite", "matchedStatuses": ["failed", "broken"]},
 ]
 
@@ -86,6 +101,25 @@ def history_id_parameter(item: pytest.Item) -> None:
     allure.dynamic.parameter("node", item.nodeid, mode=allure.parameter_mode.HIDDEN)
 
 
+@functools.cache
+def doc_urls() -> dict[str, str]:
+    """The vendor page URL of each source snapshot a rule cites, from ``specs/sources/manifest.yaml``."""
+    try:
+        entries = yaml.safe_load((SPECS_DIR / "sources" / "manifest.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return dict(DOC_URLS)
+    urls = dict(DOC_URLS)
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and str(entry.get("url", "")).startswith("http"):
+            urls[str(entry["file"])] = str(entry["url"])
+    return urls
+
+
+def _api_of_module(item: pytest.Item) -> str | None:
+    stem = Path(str(getattr(item, "path", ""))).stem.removeprefix("test_").replace("_", "-")
+    return stem if stem in APIS else None
+
+
 def _operation(item: pytest.Item, rules: list[Rule]) -> str:
     operations = sorted({r.operation for r in rules})
     if operations:
@@ -94,18 +128,26 @@ def _operation(item: pytest.Item, rules: list[Rule]) -> str:
     return str(getattr(item, "operation_label", "") or "")
 
 
-def label_test(item: pytest.Item, rules: list[Rule], target: Target) -> None:
+def label_test(item: pytest.Item, rules: list[Rule], target: Target, recorder: Recorder) -> None:
     """Epic = API, feature = operation, story = rule ID with its claim; severity from the rule's kind."""
+    for epic in dict.fromkeys(APIS[r.api].title if r.api in APIS else r.api for r in rules):
+        allure.dynamic.epic(epic)
+    for operation in dict.fromkeys(r.operation for r in rules):
+        allure.dynamic.feature(operation)
     for rule in rules:
-        allure.dynamic.epic(APIS[rule.api].title if rule.api in APIS else rule.api)
-        allure.dynamic.feature(rule.operation)
         allure.dynamic.story(f"{rule.id}: {rule.claim}")
-        allure.dynamic.tag(rule.confidence)
-        if url := DOC_URLS.get(rule.source.page):
-            allure.dynamic.link(url, name=f"{rule.source.page} § {rule.source.section}")
+    for confidence in dict.fromkeys(r.confidence for r in rules):
+        allure.dynamic.tag(confidence)
+    for page, section in dict.fromkeys((r.source.page, r.source.section) for r in rules):
+        if url := doc_urls().get(page):
+            allure.dynamic.link(url, name=f"{page} § {section}")
     if rules:
         worst = min((r.severity for r in rules), key=ORDER.index)
         allure.dynamic.severity(SEVERITY[worst])
+    elif api := _api_of_module(item):
+        # Property tests bind no rule: their module names the API, their item the operation.
+        allure.dynamic.epic(APIS[api].title)
+        allure.dynamic.feature(_operation(item, rules) or api)
     allure.dynamic.parameter("target", target.name)
     allure.dynamic.parameter("seed", target.settings.seed, excluded=True)
     if operation := _operation(item, rules):
@@ -115,30 +157,26 @@ def label_test(item: pytest.Item, rules: list[Rule], target: Target) -> None:
     allure.dynamic.id(hashlib.sha256(item.nodeid.encode()).hexdigest()[:16])
     if target.name == "reference":
         allure.dynamic.tag("evidence: reference sandbox (not the vendor)")
-    item.addfinalizer(lambda: _label_outcome(item))
+    item.addfinalizer(lambda: _label_outcome(recorder.records))
 
 
-def _records_of(item: pytest.Item) -> list[VerdictRecord]:
-    from conformance.pytest_plugin import RECORDER_KEY  # the plugin owns the key; imported late, it is loaded
-
-    recorder = item.stash.get(RECORDER_KEY, None)
-    return list(recorder.records) if recorder is not None else []
-
-
-def _label_outcome(item: pytest.Item) -> None:
+def _label_outcome(records: list[VerdictRecord]) -> None:
     """After the test: tag undocumented behaviour and attach what was observed, for the vendor's questions."""
-    records = [r for r in _records_of(item) if r.status == "undocumented-behaviour"]
+    records = [r for r in records if r.status == "undocumented-behaviour"]
     if not records:
         return
     allure.dynamic.tag(UNDOCUMENTED_TAG)
     text = "\n\n".join(f"undocumented behaviour {r.rule_id}: {r.detail or ''}\nReceived: {r.received}" for r in records)
-    allure.attach(text, name="undocumented behaviour (questions for the vendor)",
-                  attachment_type=allure.attachment_type.TEXT)
+    allure.attach(
+        text, name="undocumented behaviour (questions for the vendor)", attachment_type=allure.attachment_type.TEXT
+    )
 
 
 def attach_exchange(exchange: Exchange) -> None:
     """One step per HTTP exchange, with the redacted request and response and a curl reproduction."""
-    title = f"{exchange.phase}: {exchange.request.method} {exchange.request.url.path} → {exchange.status or exchange.error}"
+    title = (
+        f"{exchange.phase}: {exchange.request.method} {exchange.request.url.path} → {exchange.status or exchange.error}"
+    )
     with allure.step(title):
         allure.attach(exchange.render(), name="exchange", attachment_type=allure.attachment_type.JSON)
         allure.attach(exchange.curl(), name="curl", attachment_type=allure.attachment_type.TEXT)

@@ -46,8 +46,13 @@ class RuleInfo(BaseModel):
     @classmethod
     def of(cls, rule: Rule) -> RuleInfo:
         return cls(
-            api=rule.api, rule_id=rule.id, claim=rule.claim, kind=rule.kind, operation=rule.operation,
-            severity=SEVERITY_BY_KIND.get(rule.kind, "normal"), source=f"{rule.source.page} § {rule.source.section}",
+            api=rule.api,
+            rule_id=rule.id,
+            claim=rule.claim,
+            kind=rule.kind,
+            operation=rule.operation,
+            severity=SEVERITY_BY_KIND.get(rule.kind, "normal"),
+            source=f"{rule.source.page} § {rule.source.section}",
             confidence=rule.confidence,
         )
 
@@ -136,7 +141,9 @@ def load_run(directory: Path) -> RunData:
     if not directory.is_dir():
         return data
     for path in sorted(directory.glob("*.jsonl")):
-        lines = path.read_text(encoding="utf-8").splitlines()
+        if path.name.endswith(".errors.jsonl"):
+            continue  # run-level errors, read by the runner
+        lines = path.read_text(encoding="utf-8").split("\n")  # not splitlines: U+2028 and NEL may sit in a value
         data.records += [VerdictRecord.model_validate_json(line) for line in lines if line.strip()]
     for path in sorted(directory.glob("*.bindings.json")):
         data.bindings.update(json.loads(path.read_text(encoding="utf-8")))
@@ -166,7 +173,11 @@ def _gap_api(gap_id: str, test: str, infos: dict[str, RuleInfo], bindings: dict[
     if len(by_prefix) == 1:
         return by_prefix.pop()
     bound = {infos[r].api for r in bindings.get(test, []) if r in infos}
-    return bound.pop() if len(bound) == 1 else "unknown"
+    if len(bound) == 1:
+        return bound.pop()
+    # A test bound to no rule (a property test) is named after its API: test_capillary_points.py.
+    module = test.partition("::")[0].rsplit("/", 1)[-1].removesuffix(".py").removeprefix("test_").replace("_", "-")
+    return module if module in APIS else "unknown"
 
 
 def _row(info: RuleInfo, records: list[VerdictRecord], tests: list[str], outcomes: dict[str, CaseOutcome]) -> Row:
@@ -233,10 +244,17 @@ def _questions(
     questions = []
     for (gap, received, evidence), group in grouped.items():
         head = min(group, key=lambda r: r.test)
-        questions.append(Question(
-            api=_gap_api(gap, head.test, infos, bindings), gap_id=gap, received=received, note=head.detail or "",
-            evidence=evidence, tests=sorted({r.test for r in group}), curl=head.curl,
-        ))
+        questions.append(
+            Question(
+                api=_gap_api(gap, head.test, infos, bindings),
+                gap_id=gap,
+                received=received,
+                note=head.detail or "",
+                evidence=evidence,
+                tests=sorted({r.test for r in group}),
+                curl=head.curl,
+            )
+        )
     questions.sort(key=lambda q: (_api_order(q.api), q.gap_id, q.received))
     return questions
 
@@ -281,8 +299,16 @@ def build_matrix(
         totals[api] = totals_of([r for r in rows if r.api == api], sum(1 for q in undocumented if q.api == api), hyg)
     totals["all"] = totals_of(rows, len(undocumented), len(hygiene))
     return Matrix(
-        generated_at=generated_at, suite_version=suite_version, target=target, seed=seed, apis=list(chosen),
-        rows=rows, totals=totals, tests=case_totals(outcomes), undocumented=undocumented, hygiene=hygiene,
+        generated_at=generated_at,
+        suite_version=suite_version,
+        target=target,
+        seed=seed,
+        apis=list(chosen),
+        rows=rows,
+        totals=totals,
+        tests=case_totals(outcomes),
+        undocumented=undocumented,
+        hygiene=hygiene,
     )
 
 

@@ -28,7 +28,9 @@ def evidence_label(evidence: str) -> str:
 
 
 def short_test(nodeid: str) -> str:
-    return nodeid.rsplit("/", 1)[-1]
+    """``dir/test_x.py::test_y[POST /a/b]`` → ``test_x.py::test_y[POST /a/b]`` (the brackets keep their slashes)."""
+    path, sep, rest = nodeid.partition("::")
+    return path.rsplit("/", 1)[-1] + sep + rest
 
 
 def _verdict_cell(row: Row) -> str:
@@ -95,7 +97,8 @@ def render_markdown(matrix: Matrix) -> str:
     if matrix.undocumented:
         lines += ["", "## Undocumented behaviour (questions for the vendor)", ""]
         lines += [
-            f"- {q.api} {q.gap_id}: received `{_cell(q.received)}`" + (f" ({_cell(q.note)})" if q.note else "")
+            f"- {q.api} {q.gap_id}: received `{_cell(q.received)}`"
+            + (f" ({_cell(q.note)})" if q.note else "")
             + f" [{evidence_label(q.evidence)}]"
             for q in matrix.undocumented
         ]
@@ -115,8 +118,11 @@ def render_questions(matrix: Matrix) -> str:
         "document it.",
     ]
     if matrix.target == "reference":
-        lines += ["", "These observations come from the reference sandbox, not from the vendor: treat them as the "
-                      "suite's reading of the silence, to be asked, not as the vendor's behaviour."]
+        lines += [
+            "",
+            "These observations come from the reference sandbox, not from the vendor: treat them as the "
+            "suite's reading of the silence, to be asked, not as the vendor's behaviour.",
+        ]
     if not matrix.undocumented:
         return "\n".join([*lines, "", "No undocumented behaviour was observed."]) + "\n"
     for api in [*matrix.apis, "unknown"]:

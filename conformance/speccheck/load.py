@@ -68,8 +68,11 @@ def load_yaml(path: Path) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
         problem = exc.problem or exc.context or "invalid YAML"
         context = f" ({exc.context})" if exc.context and exc.problem else ""
-        hint = ("Each key may appear once in a mapping." if "duplicate key" in problem
-                else "Check the indentation and quoting there (a value with ': ' or ' #' needs quotes).")
+        hint = (
+            "Each key may appear once in a mapping."
+            if "duplicate key" in problem
+            else "Check the indentation and quoting there (a value with ': ' or ' #' needs quotes)."
+        )
         raise SpecError(path, where, f"invalid YAML: {problem}{context}", hint) from None
     except yaml.YAMLError as exc:
         raise SpecError(path, "", f"invalid YAML: {exc}") from None
@@ -118,8 +121,12 @@ def load_spec(path: Path) -> Spec:
     """Load and validate one spec; any defect raises :class:`SpecError`."""
     doc = load_yaml(path)
     if not isinstance(doc, dict):
-        raise SpecError(path, "at / (line 1)", f"the document is a {type(doc).__name__}, not a mapping",
-                        "An OpenAPI document is a mapping with openapi, info and paths.")
+        raise SpecError(
+            path,
+            "at / (line 1)",
+            f"the document is a {type(doc).__name__}, not a mapping",
+            "An OpenAPI document is a mapping with openapi, info and paths.",
+        )
     check_refs(path, doc)
     check_types(path, doc)
     validate_openapi(path, doc)
@@ -149,17 +156,29 @@ def check_refs(path: Path, doc: dict[str, Any]) -> None:
         if target_file:
             other = (path.parent / target_file).resolve()
             if not other.is_file():
-                raise SpecError(path, where(path, pointer), f"broken $ref {ref!r}: the file {target_file!r} does not exist",
-                                "A $ref is '#/components/...' for this document, or 'file.yaml#/...' beside it.")
+                raise SpecError(
+                    path,
+                    where(path, pointer),
+                    f"broken $ref {ref!r}: the file {target_file!r} does not exist",
+                    "A $ref is '#/components/...' for this document, or 'file.yaml#/...' beside it.",
+                )
             target = load_yaml(other)
         if fragment and not fragment.startswith("/"):
-            raise SpecError(path, where(path, pointer), f"broken $ref {ref!r}: the part after '#' is not a JSON pointer",
-                            "Write it as '#/components/schemas/Name'.")
+            raise SpecError(
+                path,
+                where(path, pointer),
+                f"broken $ref {ref!r}: the part after '#' is not a JSON pointer",
+                "Write it as '#/components/schemas/Name'.",
+            )
         try:
             resolve_pointer(target, fragment)
         except KeyError as exc:
-            raise SpecError(path, where(path, pointer), f"broken $ref {ref!r}: there is no {exc.args[0]!r} on the way"
-                            f" to {fragment}", _siblings(target, fragment)) from None
+            raise SpecError(
+                path,
+                where(path, pointer),
+                f"broken $ref {ref!r}: there is no {exc.args[0]!r} on the way to {fragment}",
+                _siblings(target, fragment),
+            ) from None
 
 
 def _siblings(doc: Any, fragment: str) -> str:
@@ -182,8 +201,12 @@ def check_types(path: Path, doc: dict[str, Any]) -> None:
         values = value if isinstance(value, list) else [value]
         for item in values:
             if item not in JSON_TYPES:
-                raise SpecError(path, where(path, join(pointer, "type")), f"unknown schema type {item!r}",
-                                f"Allowed types: {', '.join(JSON_TYPES)}; use 'format' for date-time, int64 and the like.")
+                raise SpecError(
+                    path,
+                    where(path, join(pointer, "type")),
+                    f"unknown schema type {item!r}",
+                    f"Allowed types: {', '.join(JSON_TYPES)}; use 'format' for date-time, int64 and the like.",
+                )
 
 
 def validate_openapi(path: Path, doc: dict[str, Any]) -> None:
@@ -195,8 +218,12 @@ def validate_openapi(path: Path, doc: dict[str, Any]) -> None:
     elif version.startswith("3.0."):
         validator_class = OpenAPIV30SpecValidator
     else:
-        raise SpecError(path, where(path, "/openapi"), f"'openapi: {version or '(missing)'}' is not a supported version",
-                        "The specs are OpenAPI 3.1: write 'openapi: 3.1.0'.")
+        raise SpecError(
+            path,
+            where(path, "/openapi"),
+            f"'openapi: {version or '(missing)'}' is not a supported version",
+            "The specs are OpenAPI 3.1: write 'openapi: 3.1.0'.",
+        )
     try:
         error = next(iter(validator_class(doc, base_uri=path.resolve().as_uri()).iter_errors()), None)
     except Exception as exc:  # the validator raises on references it cannot follow
@@ -207,5 +234,9 @@ def validate_openapi(path: Path, doc: dict[str, Any]) -> None:
     message = str(getattr(error, "message", error)).splitlines()[0]
     if len(message) > 300:
         message = message[:300] + "..."
-    raise SpecError(path, where(path, pointer), f"not a valid OpenAPI {version} document: {message}",
-                    "See https://spec.openapis.org/oas/v3.1.0 for what is allowed there.")
+    raise SpecError(
+        path,
+        where(path, pointer),
+        f"not a valid OpenAPI {version} document: {message}",
+        "See https://spec.openapis.org/oas/v3.1.0 for what is allowed there.",
+    )

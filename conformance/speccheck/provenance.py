@@ -95,8 +95,9 @@ def _walk(value: Any, pointer: str, page: str | None, pages: SourcePages, result
 def _check_source(node: dict[str, Any], pointer: str, pages: SourcePages, result: ProvenanceResult) -> str | None:
     source, quote = node.get("x-source"), node.get("x-source-quote")
     page = source.get("page") if isinstance(source, dict) else None
-    if "x-source" in node and not (isinstance(page, str) and isinstance(source, dict)
-                                   and isinstance(source.get("section"), str)):
+    if "x-source" in node and not (
+        isinstance(page, str) and isinstance(source, dict) and isinstance(source.get("section"), str)
+    ):
         result.problems.append(f"{pointer}/x-source: must be {{page: <file in sources/>, section: <heading>}}")
         return None
     if isinstance(page, str):
@@ -115,8 +116,9 @@ def _check_source(node: dict[str, Any], pointer: str, pages: SourcePages, result
     return page
 
 
-def _collect_notes(kind: str, entries: Any, pointer: str, page: str | None, pages: SourcePages,
-                   result: ProvenanceResult) -> None:
+def _collect_notes(
+    kind: str, entries: Any, pointer: str, page: str | None, pages: SourcePages, result: ProvenanceResult
+) -> None:
     keys = CONFLICT_KEYS if kind == "conflict" else GAP_KEYS
     if not isinstance(entries, list):
         result.problems.append(f"{pointer}: must be a list of {{{', '.join(keys)}}}")
@@ -132,8 +134,9 @@ def _collect_notes(kind: str, entries: Any, pointer: str, page: str | None, page
             _check_conflict_quotes(entry["quotes"], join(where, "quotes"), page, pages, result)
 
 
-def _check_conflict_quotes(quotes: Any, pointer: str, page: str | None, pages: SourcePages,
-                           result: ProvenanceResult) -> None:
+def _check_conflict_quotes(
+    quotes: Any, pointer: str, page: str | None, pages: SourcePages, result: ProvenanceResult
+) -> None:
     """A conflict quote is a string (on the node's page, or any cited page) or ``{page, quote}``."""
     if not isinstance(quotes, list) or not quotes:
         result.problems.append(f"{pointer}: must be a non-empty list of quotes")

@@ -105,11 +105,20 @@ def render(report: CheckReport) -> str:
     for api in report.apis:
         confidence = "/".join(str(api.rules_by_confidence.get(name, 0)) for name in CONFIDENCES)
         examples = f"{api.examples}" + (f" ({len(api.example_failures)} bad)" if api.example_failures else "")
-        rows.append([
-            api.key, str(api.operations), examples, confidence, str(len(api.conflicts)), str(len(api.gaps)),
-            f"{len(api.uncovered_rows)}/{api.table_rows}", str(len(api.quote_failures)), _lint_cell(api.lint),
-            "ok" if api.ok else "FAIL",
-        ])
+        rows.append(
+            [
+                api.key,
+                str(api.operations),
+                examples,
+                confidence,
+                str(len(api.conflicts)),
+                str(len(api.gaps)),
+                f"{len(api.uncovered_rows)}/{api.table_rows}",
+                str(len(api.quote_failures)),
+                _lint_cell(api.lint),
+                "ok" if api.ok else "FAIL",
+            ]
+        )
     lines = [f"specs check: {report.specs_dir}", "", *_table(headers, rows)]
     skipped = report.lint_skipped
     if skipped:

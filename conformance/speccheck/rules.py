@@ -14,7 +14,9 @@ from conformance.speccheck.text import SourcePages
 from conformance.speccheck.walk import iter_operations
 
 RULE_ID = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
-Kind = Literal["precondition", "transition", "async", "status-envelope", "money", "auth", "validation", "client-request"]
+Kind = Literal[
+    "precondition", "transition", "async", "status-envelope", "money", "auth", "validation", "client-request"
+]
 Confidence = Literal["documented", "inferred", "assumed"]
 
 
@@ -98,11 +100,16 @@ def check_rules(rules_dir: Path, specs: dict[str, Spec], pages: SourcePages) -> 
             else:
                 counts[rule.confidence] += 1
             if spec is not None and rule.operation not in operations:
-                result.add(key, f"{where}: operation {rule.operation!r} is not an operationId in {spec.path.name}"
-                           f" (it has: {', '.join(sorted(operations)) or 'none'})")
+                result.add(
+                    key,
+                    f"{where}: operation {rule.operation!r} is not an operationId in {spec.path.name}"
+                    f" (it has: {', '.join(sorted(operations)) or 'none'})",
+                )
             if not pages.exists(rule.source.page):
                 result.add(key, f"{where}: source.page {rule.source.page!r} is not a file in sources/")
             elif not pages.contains(rule.source.page, rule.quote):
-                result.add(key, f"{where}: quote not found in {rule.source.page}: {' '.join(rule.quote.split())[:100]!r}")
+                result.add(
+                    key, f"{where}: quote not found in {rule.source.page}: {' '.join(rule.quote.split())[:100]!r}"
+                )
         result.by_confidence[key] = counts
     return result

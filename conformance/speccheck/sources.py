@@ -43,8 +43,10 @@ def check_manifest(sources_dir: Path) -> list[str]:
             continue
         actual = sha256(path)
         if actual != str(entry["sha256"]).lower():
-            problems.append(f"{where}: sha256 mismatch for {name}: the manifest says {entry['sha256']},"
-                            f" the file is {actual} (the snapshot changed; re-pin it only if that was meant)")
+            problems.append(
+                f"{where}: sha256 mismatch for {name}: the manifest says {entry['sha256']},"
+                f" the file is {actual} (the snapshot changed; re-pin it only if that was meant)"
+            )
     for path in sorted(sources_dir.glob("*.md")):
         if path.name not in listed:
             problems.append(f"{display(path)} is not listed in {shown}")

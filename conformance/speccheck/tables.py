@@ -19,15 +19,59 @@ from dataclasses import dataclass
 
 # Header words of a flattened table; longest first so "Data Type" wins over "Type".
 COLUMNS = (
-    "When it occurs", "Symbolic name", "Error code", "Status code", "Data Type", "Description", "Parameter",
-    "Attribute", "Required", "Property", "Message", "Default", "Header", "Reason", "Field", "Value", "Type",
-    "Name", "Code",
+    "When it occurs",
+    "Symbolic name",
+    "Error code",
+    "Status code",
+    "Data Type",
+    "Description",
+    "Parameter",
+    "Attribute",
+    "Required",
+    "Property",
+    "Message",
+    "Default",
+    "Header",
+    "Reason",
+    "Field",
+    "Value",
+    "Type",
+    "Name",
+    "Code",
 )
-NAME_COLUMNS = {"field", "parameter", "name", "header", "attribute", "property", "key", "error code", "code",
-                "status code", "parameter name", "field name", "header name"}
+NAME_COLUMNS = {
+    "field",
+    "parameter",
+    "name",
+    "header",
+    "attribute",
+    "property",
+    "key",
+    "error code",
+    "code",
+    "status code",
+    "parameter name",
+    "field name",
+    "header name",
+}
 CODE_COLUMNS = {"error code", "code", "status code"}
-TYPES = ("string", "integer", "int64", "int32", "number", "boolean", "object", "array", "datetime", "date",
-         "long", "double", "float", "enum", "uuid")
+TYPES = (
+    "string",
+    "integer",
+    "int64",
+    "int32",
+    "number",
+    "boolean",
+    "object",
+    "array",
+    "datetime",
+    "date",
+    "long",
+    "double",
+    "float",
+    "enum",
+    "uuid",
+)
 _FLAT_HEADER = re.compile("^(?:" + "|".join(re.escape(c) for c in COLUMNS) + "){2,}$")
 _FLAT_COLUMN = re.compile("|".join(re.escape(c) for c in COLUMNS))
 _FLAT_FIELD = re.compile(r"^(?P<name>[.\-]*[A-Za-z_][A-Za-z0-9_\-]*?)(?P<type>" + "|".join(TYPES) + r")(?![a-z])")
@@ -131,8 +175,11 @@ def parse_tagged_headings(page: str, lines: list[str]) -> list[TableRow]:
             pending = (number, title) if level >= 4 else None
         elif pending and line.strip().startswith("- Tags:"):
             table = f"{section} / {subsection}" if subsection else section
-            kind = "header" if "header" in section.lower() else (
-                "response field" if "response" in section.lower() else "parameter")
+            kind = (
+                "header"
+                if "header" in section.lower()
+                else ("response field" if "response" in section.lower() else "parameter")
+            )
             rows.append(TableRow(page, table, pending[1], kind, pending[0]))
             pending = None
     return rows
@@ -146,8 +193,12 @@ def parse_name_type_lines(page: str, lines: list[str]) -> list[TableRow]:
     for index, line in enumerate(stripped):
         following = stripped[index + 1] if index + 1 < len(stripped) else ""
         previous = stripped[index - 1] if index else ""
-        is_field = (bool(_IDENT.match(line)) and following.lower() in TYPES and line.lower() not in _NOT_NAMES
-                    and previous.lower() not in _NOT_NAMES)
+        is_field = (
+            bool(_IDENT.match(line))
+            and following.lower() in TYPES
+            and line.lower() not in _NOT_NAMES
+            and previous.lower() not in _NOT_NAMES
+        )
         if is_field:
             rows.append(TableRow(page, title, line, _kind(title, "field"), index + 1))
         elif line and not previous and not following and len(line) < 40 and line[0].isupper():
@@ -190,10 +241,10 @@ def _flat_name(row: str, columns: list[str], names: list[str]) -> str | None:
         return match.group(0) if match else None
     nested = re.match(r"^[.\-]*", row)
     prefix = nested.group(0) if nested else ""
-    rest = row[len(prefix):]
+    rest = row[len(prefix) :]
     second = columns[1] if len(columns) > 1 else ""
     for name in names:  # a name the spec knows, followed by a type, wins over guessing
-        tail = rest[len(name):]
+        tail = rest[len(name) :]
         if rest.startswith(name) and (second not in ("type", "data type") or tail.lower().startswith(TYPES)):
             return prefix + name
     match = _FLAT_FIELD.match(row)

@@ -55,4 +55,5 @@ def test_a_bad_manifest_gets_one_clear_paragraph(tmp_path: Path, text: str, mess
     path.write_text(text)
     with pytest.raises(UsageError, match=message) as info:
         load_manifest(path)
-    assert "\n" not in str(info.value) and str(path) in str(info.value)
+    assert "\n" not in str(info.value)
+    assert str(path) in str(info.value)

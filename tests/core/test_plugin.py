@@ -16,10 +16,14 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def run(pytester: pytest.Pytester, body: str) -> pytest.RunResult:
-    pytester.makepyfile(test_story="import pytest\nfrom conformance.verdicts import expect_equal\n"
-                        "from conformance.errors import PreconditionUnavailable\n"
-                        "pytestmark = pytest.mark.conformance\n" + body)
-    return pytester.runpytest_subprocess("--report-dir", str(pytester.path / "reports"), "-p", "no:cacheprovider", "-rs")
+    pytester.makepyfile(
+        test_story="import pytest\nfrom conformance.verdicts import expect_equal\n"
+        "from conformance.errors import PreconditionUnavailable\n"
+        "pytestmark = pytest.mark.conformance\n" + body
+    )
+    return pytester.runpytest_subprocess(
+        "--report-dir", str(pytester.path / "reports"), "-p", "no:cacheprovider", "-rs"
+    )
 
 
 def rows(pytester: pytest.Pytester) -> dict[str, dict[str, object]]:
@@ -28,22 +32,28 @@ def rows(pytester: pytest.Pytester) -> dict[str, dict[str, object]]:
 
 
 def test_a_bound_rule_without_a_verdict_is_an_error(suite: pytest.Pytester) -> None:
-    result = run(suite, '''
+    result = run(
+        suite,
+        """
 @pytest.mark.rules("THANX-REVOKE-PENDING-422")
 def test_passes_silently(ctx):
     pass
-''')
+""",
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*bound to THANX-REVOKE-PENDING-422 but recorded no verdict*"])
     assert rows(suite)["THANX-REVOKE-PENDING-422"]["verdict"] == "untested"
 
 
 def test_a_recorded_verdict_verifies_its_rule(suite: pytest.Pytester) -> None:
-    result = run(suite, '''
+    result = run(
+        suite,
+        """
 @pytest.mark.rules("THANX-REVOKE-PENDING-422")
 def test_records(ctx):
     expect_equal("THANX-REVOKE-PENDING-422", 422, 422)
-''')
+""",
+    )
     result.assert_outcomes(passed=1)
     row = rows(suite)["THANX-REVOKE-PENDING-422"]
     assert row["verdict"] == "verified"
@@ -51,22 +61,28 @@ def test_records(ctx):
 
 
 def test_a_violation_fails_with_received_and_documented(suite: pytest.Pytester) -> None:
-    result = run(suite, '''
+    result = run(
+        suite,
+        """
 @pytest.mark.rules("THANX-REVOKE-PENDING-422")
 def test_records(ctx):
     expect_equal("THANX-REVOKE-PENDING-422", 202, 422)
-''')
+""",
+    )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*Received: 202*", "*Documented: 422*"])
     assert rows(suite)["THANX-REVOKE-PENDING-422"]["verdict"] == "violated"
 
 
 def test_an_unavailable_precondition_skips_naming_rule_and_capability(suite: pytest.Pytester) -> None:
-    result = run(suite, '''
+    result = run(
+        suite,
+        """
 @pytest.mark.rules("JUSPAY-REVOKE-ACTIVE")
 def test_needs_a_mandate(ctx):
     raise PreconditionUnavailable("Juspay mandate in status ACTIVE", "no manifest entry left")
-''')
+""",
+    )
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*JUSPAY-REVOKE-ACTIVE: precondition not available on this target*ACTIVE*"])
     row = rows(suite)["JUSPAY-REVOKE-ACTIVE"]

@@ -30,9 +30,9 @@ def test_pii_is_masked_consistently_and_keeps_its_format() -> None:
     once, twice = Redactor.pii(text), Redactor.pii(text)
     assert once == twice
     email, phone, card = once.split()
-    assert email.endswith("@example.com") and len(email) == len("tom.sawyer@example.com") and email != "tom.sawyer@example.com"
-    assert phone.isdigit() and len(phone) == 10 and phone != "9876543210"
-    assert card.startswith("459150") and card.endswith("0055") and len(card) == 16 and card != "4591500000000055"
+    assert (email.endswith("@example.com"), len(email), email != "tom.sawyer@example.com") == (True, 22, True)
+    assert (phone.isdigit(), len(phone), phone != "9876543210") == (True, 10, True)
+    assert (card[:6], card[-4:], len(card), card != "4591500000000055") == ("459150", "0055", 16, True)
 
 
 def test_sensitive_headers_are_always_redacted() -> None:

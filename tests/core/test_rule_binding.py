@@ -20,7 +20,11 @@ def rules_named_in_marks() -> set[str]:
                 found |= {a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)}
             if isinstance(node, ast.Tuple) and len(node.elts) >= 2:
                 # Parametrized stories bind their rule through a (state, RULE-ID) table fed to pytest.param marks.
-                found |= {e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str) and e.value.isupper() and "-" in e.value}
+                found |= {
+                    e.value
+                    for e in node.elts
+                    if isinstance(e, ast.Constant) and isinstance(e.value, str) and e.value.isupper() and "-" in e.value
+                }
     return found
 
 

@@ -40,7 +40,9 @@ def test_yaml_file_interpolates_environment(tmp_path: Path) -> None:
 
 def test_a_literal_secret_in_the_file_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, '[vendors.thanx]\naccess_token = "abc"\n')
-    with pytest.raises(UsageError, match=r"literal secret at vendors.thanx.access_token.*CONFORMANCE_THANX_ACCESS_TOKEN"):
+    with pytest.raises(
+        UsageError, match=r"literal secret at vendors.thanx.access_token.*CONFORMANCE_THANX_ACCESS_TOKEN"
+    ):
         build_settings({"targets_file": str(path)}, env={})
 
 

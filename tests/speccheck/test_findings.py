@@ -32,8 +32,11 @@ def test_counts_on_the_good_fixture(specs_dir: Path) -> None:
 
 
 def test_missing_quote_is_reported(specs_dir: Path, edit: Edit, capsys: pytest.CaptureFixture[str]) -> None:
-    edit(specs_dir / "demo.yaml", "x-source-quote: The revoked widget.\n          content",
-         "x-source-quote: The widget that was revoked.\n          content")
+    edit(
+        specs_dir / "demo.yaml",
+        "x-source-quote: The revoked widget.\n          content",
+        "x-source-quote: The widget that was revoked.\n          content",
+    )
     report = run_check(specs_dir, lint=False)
     assert not report.ok
     (failure,) = report.api("demo").quote_failures
@@ -47,16 +50,22 @@ def test_missing_quote_is_reported(specs_dir: Path, edit: Edit, capsys: pytest.C
 
 def test_quote_tolerates_whitespace_escapes_and_entities(specs_dir: Path, edit: Edit) -> None:
     # The page has "widget\_id\*" in a table, "&quot;REVOKED&quot;" and a line break inside the sentence.
-    edit(specs_dir / "demo.yaml", "x-source-quote: This API revokes an issued widget.",
-         "x-source-quote: 'revoked; a widget   that was already revoked returns error 901.'")
+    edit(
+        specs_dir / "demo.yaml",
+        "x-source-quote: This API revokes an issued widget.",
+        "x-source-quote: 'revoked; a widget   that was already revoked returns error 901.'",
+    )
     report = run_check(specs_dir, lint=False)
     assert report.api("demo").quote_failures == []
 
 
 def test_missing_provenance_is_reported(specs_dir: Path, edit: Edit) -> None:
-    edit(specs_dir / "demo.yaml",
-         "          x-source: {page: demo-revoke.md, section: Request body parameters}\n"
-         "          x-source-quote: Why the widget is revoked, for the audit log.\n", "")
+    edit(
+        specs_dir / "demo.yaml",
+        "          x-source: {page: demo-revoke.md, section: Request body parameters}\n"
+        "          x-source-quote: Why the widget is revoked, for the audit log.\n",
+        "",
+    )
     report = run_check(specs_dir, lint=False)
     assert report.api("demo").provenance_missing == [
         "/components/schemas/RevokeRequest/properties/reason: property reason has no x-source or x-source-quote"
@@ -109,8 +118,11 @@ def test_duplicate_rule_ids_are_reported(specs_dir: Path) -> None:
 def test_rule_format_and_references_are_checked(specs_dir: Path, edit: Edit) -> None:
     rules = specs_dir / "rules" / "demo.yaml"
     edit(rules, "id: DEMO-REVOKE-ISSUED-ONLY", "id: demo-lowercase")
-    edit(rules, "operation: revokeWidget\n    source: {page: demo-revoke.md, section: Revoke a widget}\n    quote: a",
-         "operation: revokeGadget\n    source: {page: demo-revoke.md, section: Revoke a widget}\n    quote: a")
+    edit(
+        rules,
+        "operation: revokeWidget\n    source: {page: demo-revoke.md, section: Revoke a widget}\n    quote: a",
+        "operation: revokeGadget\n    source: {page: demo-revoke.md, section: Revoke a widget}\n    quote: a",
+    )
     problems = run_check(specs_dir, lint=False).api("demo").problems
     assert any("rules.0.id: String should match pattern" in problem for problem in problems)
     edit(rules, "id: demo-lowercase", "id: DEMO-REVOKE-ISSUED-ONLY")
@@ -143,7 +155,10 @@ def test_invalid_example_is_reported(specs_dir: Path, edit: Edit) -> None:
 
 
 def test_example_through_ref_is_checked(specs_dir: Path, edit: Edit) -> None:
-    edit(specs_dir / "demo.yaml", "              widget_id: w-1\n              reason: mis-issued",
-         "              reason: mis-issued")
+    edit(
+        specs_dir / "demo.yaml",
+        "              widget_id: w-1\n              reason: mis-issued",
+        "              reason: mis-issued",
+    )
     (failure,) = run_check(specs_dir, lint=False).api("demo").example_failures
     assert "'widget_id' is a required property" in failure

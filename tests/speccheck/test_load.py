@@ -59,7 +59,9 @@ def test_broken_ref(specs_dir: Path, edit: Edit, capsys: pytest.CaptureFixture[s
 
 
 def test_unknown_type(specs_dir: Path, edit: Edit, capsys: pytest.CaptureFixture[str]) -> None:
-    edit(specs_dir / "demo.yaml", "        reason:\n          type: string", "        reason:\n          type: datetime")
+    edit(
+        specs_dir / "demo.yaml", "        reason:\n          type: string", "        reason:\n          type: datetime"
+    )
     code, err = _run(specs_dir, capsys)
     assert code == 2
     _one_paragraph(err)

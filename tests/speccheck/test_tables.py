@@ -94,7 +94,10 @@ def test_flattened_rows_prefer_known_names() -> None:
 
 
 def test_tagged_headings() -> None:
-    assert _rows(TAGGED) == [("Headers", "x-merchantid", "header"), ("API Responses / 400", "error_code", "response field")]
+    assert _rows(TAGGED) == [
+        ("Headers", "x-merchantid", "header"),
+        ("API Responses / 400", "error_code", "response field"),
+    ]
 
 
 def test_name_then_type_lines() -> None:

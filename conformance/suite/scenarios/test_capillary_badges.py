@@ -29,7 +29,12 @@ def revoke(
 ) -> Exchange:
     """revokeEarn for ``earn``; with ``identifier`` the customer is named by that identifier and the header."""
     customer: str | int = earn.customer_id if identifier is None else earn.identifiers[identifier]
-    body = {"badgeMetaId": earn.badge_meta_id, "customerId": customer, "earnedBadgeId": earn.earned_badge_id, **overrides}
+    body = {
+        "badgeMetaId": earn.badge_meta_id,
+        "customerId": customer,
+        "earnedBadgeId": earn.earned_badge_id,
+        **overrides,
+    }
     if omit is not None:
         del body[omit]
     headers = None if identifier is None else {"X-CAP-CUSTOMER-IDENTIFIER": identifier}
@@ -38,8 +43,12 @@ def revoke(
 
 def read_badges(ctx: ScenarioContext, earn: BadgeEarn) -> Exchange:
     return ctx.client(API).call(
-        "GET", f"/api_gateway/v1/badges/customer/{earn.customer_id}", operation="getCustomerBadges",
-        phase="readback", params={"badgeType": "EARNED"}, retry=True,
+        "GET",
+        f"/api_gateway/v1/badges/customer/{earn.customer_id}",
+        operation="getCustomerBadges",
+        phase="readback",
+        params={"badgeType": "EARNED"},
+        retry=True,
     )
 
 
@@ -75,29 +84,47 @@ def expect_envelope(response: Exchange, *, failed: bool) -> None:
     """{data, errors, warnings}: data an object and errors empty on success; data null and >= 1 error item on error."""
     body = response.json() if isinstance(response.json(), dict) else {}
     errors, data = body.get("errors"), body.get("data")
-    items_ok = isinstance(errors, list) and bool(errors) and all(
-        isinstance(e, dict) and {"code", "message"} <= e.keys() for e in errors)
-    ok = "errors" in body and "warnings" in body and isinstance(body.get("warnings"), list | None) and (
-        data is None and items_ok if failed else isinstance(data, dict) and errors in ([], None))
-    documented = ("{data: null, errors: [{code, message, reference}, ...], warnings}" if failed
-                  else "{data: {...}, errors: [] (or null), warnings: [] (or null)}")
+    items_ok = (
+        isinstance(errors, list)
+        and bool(errors)
+        and all(isinstance(e, dict) and {"code", "message"} <= e.keys() for e in errors)
+    )
+    ok = (
+        "errors" in body
+        and "warnings" in body
+        and isinstance(body.get("warnings"), list | None)
+        and (data is None and items_ok if failed else isinstance(data, dict) and errors in ([], None))
+    )
+    documented = (
+        "{data: null, errors: [{code, message, reference}, ...], warnings}"
+        if failed
+        else "{data: {...}, errors: [] (or null), warnings: [] (or null)}"
+    )
     verdict("BADGE-ENVELOPE", ok=ok, received=response.json(), documented=documented, exchange=response)
 
 
 def expect_numeric_customer_id(response: Exchange, earn: BadgeEarn) -> None:
     customer_id = response_field(response, "data", "customerId")
-    verdict("BADGE-RESPONSE-CUSTOMERID-NUMERIC",
-            ok=isinstance(customer_id, int) and not isinstance(customer_id, bool) and customer_id == earn.customer_id,
-            received=customer_id, documented=f"the numeric Capillary customer ID {earn.customer_id}", exchange=response)
+    verdict(
+        "BADGE-RESPONSE-CUSTOMERID-NUMERIC",
+        ok=isinstance(customer_id, int) and not isinstance(customer_id, bool) and customer_id == earn.customer_id,
+        received=customer_id,
+        documented=f"the numeric Capillary customer ID {earn.customer_id}",
+        exchange=response,
+    )
 
 
 def expect_still_active(rule: str, ctx: ScenarioContext, earn: BadgeEarn, *, active: bool = True) -> None:
     """The customer's earned badges show ``earn`` active (or, with ``active`` False, no longer active)."""
     after = read_badges(ctx, earn)
     seen = listed_active(after, earn)
-    verdict(rule, ok=seen is True if active else seen is not True, received={"isActive": seen},
-            documented="the earn still active" if active else "the earn no longer active (isActive false or not listed)",
-            exchange=after)
+    verdict(
+        rule,
+        ok=seen is True if active else seen is not True,
+        received={"isActive": seen},
+        documented="the earn still active" if active else "the earn no longer active (isActive false or not listed)",
+        exchange=after,
+    )
 
 
 @pytest.mark.rules("BADGE-REVOKE-INACTIVE", "BADGE-REVOKE-ECHO", "BADGE-ENVELOPE")
@@ -108,8 +135,12 @@ def test_revoking_an_active_earn_answers_it_inactive_and_echoes_it(ctx: Scenario
     expect_envelope(response, failed=False)
     expect_equal("BADGE-REVOKE-INACTIVE", response_field(response, "data", "isActive"), False, response)
     data = response_field(response, "data") or {}
-    expect_equal("BADGE-REVOKE-ECHO", {f: data.get(f) for f in ("badgeMetaId", "earnedBadgeId")},
-                 {"badgeMetaId": earn.badge_meta_id, "earnedBadgeId": earn.earned_badge_id}, response)
+    expect_equal(
+        "BADGE-REVOKE-ECHO",
+        {f: data.get(f) for f in ("badgeMetaId", "earnedBadgeId")},
+        {"badgeMetaId": earn.badge_meta_id, "earnedBadgeId": earn.earned_badge_id},
+        response,
+    )
 
 
 @pytest.mark.rules("BADGE-IDENTIFIER-DEFAULT-ID", "BADGE-RESPONSE-CUSTOMERID-NUMERIC")
@@ -128,10 +159,19 @@ def test_a_revoked_earn_reads_back_inactive(ctx: ScenarioContext) -> None:
     revoke(ctx, earn)
     after = read_badges(ctx, earn)
     active = listed_active(after, earn)
-    verdict("BADGE-STATE-INACTIVE-AFTER", ok=active is not True, received={"isActive": active},
-            documented="the earn no longer active (isActive false, or no longer listed)", exchange=after)
-    observe("BADGE-GAP-READBACK-SHAPE", received="listed with isActive false" if active is False else "not listed",
-            note="how the customer-badges answer shows a revoked earn", exchange=after)
+    verdict(
+        "BADGE-STATE-INACTIVE-AFTER",
+        ok=active is not True,
+        received={"isActive": active},
+        documented="the earn no longer active (isActive false, or no longer listed)",
+        exchange=after,
+    )
+    observe(
+        "BADGE-GAP-READBACK-SHAPE",
+        received="listed with isActive false" if active is False else "not listed",
+        note="how the customer-badges answer shows a revoked earn",
+        exchange=after,
+    )
 
 
 IDENTIFIERS = [
@@ -147,7 +187,9 @@ IDENTIFIERS = [
 
 @pytest.mark.parametrize(("header", "rule"), IDENTIFIERS)
 @pytest.mark.rules("BADGE-RESPONSE-CUSTOMERID-NUMERIC")
-def test_a_customer_named_by_the_identifier_header_has_the_earn_revoked(ctx: ScenarioContext, header: str, rule: str) -> None:
+def test_a_customer_named_by_the_identifier_header_has_the_earn_revoked(
+    ctx: ScenarioContext, header: str, rule: str
+) -> None:
     earn = ctx.provisioner(API).badge_earn()
     response = revoke(ctx, earn, identifier=header)
     expect_equal(rule, response.status, 200, response)
@@ -171,12 +213,20 @@ REQUIRED_FIELDS = [
 def test_a_revoke_without_a_required_field_is_refused(ctx: ScenarioContext, field: str, rule: str) -> None:
     earn = ctx.provisioner(API).badge_earn()
     response = revoke(ctx, earn, omit=field)
-    verdict(rule, ok=response_field(response, "data") is None and bool(error_codes(response)),
-            received={"data": response_field(response, "data"), "errors": response_field(response, "errors")},
-            documented=f"data null (or absent) and an error item: {field} is required", exchange=response)
+    verdict(
+        rule,
+        ok=response_field(response, "data") is None and bool(error_codes(response)),
+        received={"data": response_field(response, "data"), "errors": response_field(response, "errors")},
+        documented=f"data null (or absent) and an error item: {field} is required",
+        exchange=response,
+    )
     expect_envelope(response, failed=True)
-    observe("BADGE-GAP-MISSING-BODY-FIELD", received={"status": response.status, "codes": error_codes(response)},
-            note=f"status and error code for a revokeEarn without {field}", exchange=response)
+    observe(
+        "BADGE-GAP-MISSING-BODY-FIELD",
+        received={"status": response.status, "codes": error_codes(response)},
+        note=f"status and error code for a revokeEarn without {field}",
+        exchange=response,
+    )
     expect_still_active(rule, ctx, earn)
 
 
@@ -194,7 +244,9 @@ def test_an_earn_that_is_no_longer_active_is_refused_with_814(ctx: ScenarioConte
     again = revoke(ctx, earn)
     expect_equal("BADGE-REVOKE-TWICE-814", error_codes(again), [814], again)
     expect_envelope(again, failed=True)
-    observe("BADGE-GAP-814-HTTP-STATUS", received=again.status, note="HTTP status that came with error 814", exchange=again)
+    observe(
+        "BADGE-GAP-814-HTTP-STATUS", received=again.status, note="HTTP status that came with error 814", exchange=again
+    )
     expect_still_active("BADGE-REVOKE-TWICE-814", ctx, earn, active=False)
     expect_equal("BADGE-REVOKE-TWICE-814", provisioner.badge_state(earn).get("revokeCount"), revokes_before)
 
@@ -215,8 +267,12 @@ def test_an_earn_that_does_not_match_the_request_is_refused_with_814(ctx: Scenar
     overrides = variants[mismatch]
     response = revoke(ctx, earn, **overrides)
     expect_equal("BADGE-UNKNOWN-EARN-814", error_codes(response), [814], response)
-    observe("BADGE-GAP-814-HTTP-STATUS", received=response.status, note=f"HTTP status of 814 for {mismatch}",
-            exchange=response)
+    observe(
+        "BADGE-GAP-814-HTTP-STATUS",
+        received=response.status,
+        note=f"HTTP status of 814 for {mismatch}",
+        exchange=response,
+    )
     expect_still_active("BADGE-UNKNOWN-EARN-814", ctx, earn)
     expect_still_active("BADGE-UNKNOWN-EARN-814", ctx, other)
 
@@ -237,8 +293,13 @@ def test_two_concurrent_revokes_of_one_earn_succeed_once(ctx: ScenarioContext) -
     provisioner.fault(API, "delay", delay_ms=150)
     answers = ctx.concurrently(lambda: revoke(ctx, earn), lambda: revoke(ctx, earn))
     outcomes = sorted((answer.status or 0, error_codes(answer)) for answer in answers)
-    verdict("BADGE-RACE-ONE-SUCCESS", ok=[status == 200 for status, _ in outcomes].count(True) == 1
-            and [codes for _, codes in outcomes].count([814]) == 1,
-            received=outcomes, documented="exactly one 200; the other refused with 814", exchange=answers[-1])
+    verdict(
+        "BADGE-RACE-ONE-SUCCESS",
+        ok=[status == 200 for status, _ in outcomes].count(True) == 1
+        and [codes for _, codes in outcomes].count([814]) == 1,
+        received=outcomes,
+        documented="exactly one 200; the other refused with 814",
+        exchange=answers[-1],
+    )
     expect_equal("BADGE-RACE-ONE-SUCCESS", provisioner.badge_state(earn).get("revokeCount"), 1)
     expect_still_active("BADGE-RACE-ONE-SUCCESS", ctx, earn, active=False)

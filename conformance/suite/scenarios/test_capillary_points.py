@@ -53,8 +53,12 @@ def reverse(
 
 def read_redemptions(ctx: ScenarioContext, redemption: Redemption) -> Exchange:
     return ctx.client(API).call(
-        "GET", "/v1.1/customer/redemptions", operation="getCustomerRedemptions", phase="readback",
-        params={"mobile": redemption.identifiers["mobile"], "type": "points"}, retry=True,
+        "GET",
+        "/v1.1/customer/redemptions",
+        operation="getCustomerRedemptions",
+        phase="readback",
+        params={"mobile": redemption.identifiers["mobile"], "type": "points"},
+        retry=True,
     )
 
 
@@ -79,7 +83,9 @@ def reversed_so_far(ctx: ScenarioContext, redemption: Redemption) -> tuple[Any, 
     """Points reversed on ``redemption`` as the customer's redemptions show them, and the read-back exchange."""
     readback = read_redemptions(ctx, redemption)
     body = readback.json()
-    entry = find_entry(body, "redemption_id", redemption.redemption_id) or find_entry(body, "id", redemption.redemption_id)
+    entry = find_entry(body, "redemption_id", redemption.redemption_id) or find_entry(
+        body, "id", redemption.redemption_id
+    )
     return (None if entry is None else entry.get("points_reversed")), readback
 
 
@@ -92,18 +98,30 @@ def expect_refused(rule: str, exchange: Exchange, code: int | None = None) -> No
     """A refusal: ``code`` (or, when None, some error) in errors and no reversal in the answer; status observed."""
     codes = error_codes(exchange)
     refused = (code in codes) if code is not None else bool(codes)
-    verdict(rule, ok=refused and response_field(exchange, "reversalId") is None,
-            received={"errors": response_field(exchange, "errors"), "reversalId": response_field(exchange, "reversalId")},
-            documented=f"error {code} in errors and no reversal" if code else "an error in errors and no reversal",
-            exchange=exchange)
-    observe("POINTS-GAP-ERROR-HTTP-STATUS", received={"status": exchange.status, "codes": codes},
-            note="HTTP status that came with the reversal error", exchange=exchange)
+    verdict(
+        rule,
+        ok=refused and response_field(exchange, "reversalId") is None,
+        received={"errors": response_field(exchange, "errors"), "reversalId": response_field(exchange, "reversalId")},
+        documented=f"error {code} in errors and no reversal" if code else "an error in errors and no reversal",
+        exchange=exchange,
+    )
+    observe(
+        "POINTS-GAP-ERROR-HTTP-STATUS",
+        received={"status": exchange.status, "codes": codes},
+        note="HTTP status that came with the reversal error",
+        exchange=exchange,
+    )
 
 
 def expect_codes_documented(exchange: Exchange) -> None:
     codes = error_codes(exchange)
-    verdict("POINTS-ERROR-CODES-DOCUMENTED", ok=bool(codes) and set(codes) <= DOCUMENTED_CODES, received=codes,
-            documented=f"codes from the page's table: {sorted(DOCUMENTED_CODES)}", exchange=exchange)
+    verdict(
+        "POINTS-ERROR-CODES-DOCUMENTED",
+        ok=bool(codes) and set(codes) <= DOCUMENTED_CODES,
+        received=codes,
+        documented=f"codes from the page's table: {sorted(DOCUMENTED_CODES)}",
+        exchange=exchange,
+    )
 
 
 def expect_reversed(rule: str, ctx: ScenarioContext, redemption: Redemption, points: float) -> None:
@@ -111,27 +129,49 @@ def expect_reversed(rule: str, ctx: ScenarioContext, redemption: Redemption, poi
     expect_equal(rule, total, points, readback)
 
 
-@pytest.mark.rules("POINTS-PARTIAL-REVERSAL", "POINTS-REVERSED-LE-REQUESTED", "POINTS-ENVELOPE", "POINTS-RESPONSE-ECHO",
-                   "POINTS-STATE-READBACK")
+@pytest.mark.rules(
+    "POINTS-PARTIAL-REVERSAL",
+    "POINTS-REVERSED-LE-REQUESTED",
+    "POINTS-ENVELOPE",
+    "POINTS-RESPONSE-ECHO",
+    "POINTS-STATE-READBACK",
+)
 def test_a_partial_reversal_reverses_the_requested_points(ctx: ScenarioContext) -> None:
     redemption = ctx.provisioner(API).points_redemption(points=100)
     response = reverse(ctx, redemption, 40)
     expect_equal("POINTS-PARTIAL-REVERSAL", response.status, 200, response)
     body = response.json()
-    verdict("POINTS-ENVELOPE",
-            ok=isinstance(body, dict) and "data" not in body and isinstance(body.get("warnings"), list)
-            and body.get("errors", []) == [],
-            received=body, documented="a flat object with warnings [] and errors [] (or absent); no data wrapper",
-            exchange=response)
+    verdict(
+        "POINTS-ENVELOPE",
+        ok=isinstance(body, dict)
+        and "data" not in body
+        and isinstance(body.get("warnings"), list)
+        and body.get("errors", []) == [],
+        received=body,
+        documented="a flat object with warnings [] and errors [] (or absent); no data wrapper",
+        exchange=response,
+    )
     expect_equal("POINTS-PARTIAL-REVERSAL", response_field(response, "pointsReversed"), 40, response)
-    reversed_points, requested = response_field(response, "pointsReversed"), response_field(response, "pointsToBeReversed")
-    verdict("POINTS-REVERSED-LE-REQUESTED",
-            ok=isinstance(reversed_points, int | float) and isinstance(requested, int | float) and reversed_points <= requested,
-            received={"pointsReversed": reversed_points, "pointsToBeReversed": requested},
-            documented="pointsReversed <= pointsToBeReversed", exchange=response)
+    reversed_points, requested = (
+        response_field(response, "pointsReversed"),
+        response_field(response, "pointsToBeReversed"),
+    )
+    verdict(
+        "POINTS-REVERSED-LE-REQUESTED",
+        ok=isinstance(reversed_points, int | float)
+        and isinstance(requested, int | float)
+        and reversed_points <= requested,
+        received={"pointsReversed": reversed_points, "pointsToBeReversed": requested},
+        documented="pointsReversed <= pointsToBeReversed",
+        exchange=response,
+    )
     echo = {f: response_field(response, f) for f in ("redemptionId", "identifier")}
-    expect_equal("POINTS-RESPONSE-ECHO", echo,
-                 {"redemptionId": redemption.redemption_id, "identifier": identifier(redemption)}, response)
+    expect_equal(
+        "POINTS-RESPONSE-ECHO",
+        echo,
+        {"redemptionId": redemption.redemption_id, "identifier": identifier(redemption)},
+        response,
+    )
     expect_reversed("POINTS-STATE-READBACK", ctx, redemption, 40)
 
 
@@ -140,14 +180,20 @@ def test_without_points_to_reverse_everything_is_reversed(ctx: ScenarioContext) 
     redemption = ctx.provisioner(API).points_redemption(points=100, expired_points=30)
     response = reverse(ctx, redemption)
     expect_equal("POINTS-FULL-REVERSAL-DEFAULT", response.status, 200, response)
-    expect_equal("POINTS-FULL-REVERSAL-DEFAULT", response_field(response, "pointsReversed"), redemption.points, response)
+    expect_equal(
+        "POINTS-FULL-REVERSAL-DEFAULT", response_field(response, "pointsReversed"), redemption.points, response
+    )
     details = response_field(response, "pointsReversedDetails") or {}
     total = response_field(response, "pointsReversed")
     parts = [details.get("available"), details.get("expired")]
     numbers = [p for p in [*parts, total] if isinstance(p, int | float)]
-    verdict("POINTS-DETAILS-SUM", ok=len(numbers) == 3 and abs(numbers[0] + numbers[1] - numbers[2]) <= TOLERANCE,
-            received={"pointsReversedDetails": details, "pointsReversed": total},
-            documented="available + expired = pointsReversed (± 0.0005: three decimals)", exchange=response)
+    verdict(
+        "POINTS-DETAILS-SUM",
+        ok=len(numbers) == 3 and abs(numbers[0] + numbers[1] - numbers[2]) <= TOLERANCE,
+        received={"pointsReversedDetails": details, "pointsReversed": total},
+        documented="available + expired = pointsReversed (± 0.0005: three decimals)",
+        exchange=response,
+    )
     expect_reversed("POINTS-STATE-READBACK", ctx, redemption, redemption.points)
 
 
@@ -156,8 +202,13 @@ def test_each_reversal_gets_its_own_reversal_id(ctx: ScenarioContext) -> None:
     redemption = ctx.provisioner(API).points_redemption(points=100)
     first, second = reverse(ctx, redemption, 30), reverse(ctx, redemption, 25)
     ids = [response_field(first, "reversalId"), response_field(second, "reversalId")]
-    verdict("POINTS-REVERSALID-UNIQUE", ok=all(isinstance(i, str) and i for i in ids) and ids[0] != ids[1],
-            received=ids, documented="two different reversalId strings", exchange=second)
+    verdict(
+        "POINTS-REVERSALID-UNIQUE",
+        ok=all(isinstance(i, str) and i for i in ids) and ids[0] != ids[1],
+        received=ids,
+        documented="two different reversalId strings",
+        exchange=second,
+    )
 
 
 IDENTIFIER_TYPES = ["ID", "PHONE", "EMAIL"]
@@ -217,8 +268,12 @@ def test_reversing_more_than_was_redeemed_is_refused(ctx: ScenarioContext) -> No
     response = reverse(ctx, redemption, 80)
     expect_refused("POINTS-OVER-REVERSAL-REFUSED", response)
     expect_codes_documented(response)
-    observe("POINTS-GAP-OVER-REVERSAL-CODE", received=error_codes(response),
-            note="Error code for pointsToBeReversed above the redeemed points", exchange=response)
+    observe(
+        "POINTS-GAP-OVER-REVERSAL-CODE",
+        received=error_codes(response),
+        note="Error code for pointsToBeReversed above the redeemed points",
+        exchange=response,
+    )
     expect_reversed("POINTS-OVER-REVERSAL-REFUSED", ctx, redemption, 0)
 
 
@@ -240,8 +295,12 @@ def test_a_fully_reversed_redemption_cannot_be_reversed_again(ctx: ScenarioConte
     again = reverse(ctx, redemption, 10)
     expect_refused("POINTS-SECOND-REVERSAL-REFUSED", again)
     expect_codes_documented(again)
-    observe("POINTS-GAP-DUPLICATE-902", received=error_codes(again),
-            note="Error code for a reversal of a redemption with nothing left to reverse", exchange=again)
+    observe(
+        "POINTS-GAP-DUPLICATE-902",
+        received=error_codes(again),
+        note="Error code for a reversal of a redemption with nothing left to reverse",
+        exchange=again,
+    )
     expect_reversed("POINTS-SECOND-REVERSAL-REFUSED", ctx, redemption, redemption.points)
 
 
@@ -305,8 +364,12 @@ def test_an_unknown_redemption_is_refused(ctx: ScenarioContext) -> None:
     response = reverse(ctx, redemption, redemptionId=UNKNOWN_REDEMPTION_ID)
     expect_refused("POINTS-UNKNOWN-REDEMPTION-REFUSED", response)
     expect_codes_documented(response)
-    observe("POINTS-GAP-UNKNOWN-REDEMPTION", received=error_codes(response),
-            note="Error code for a redemptionId that does not exist", exchange=response)
+    observe(
+        "POINTS-GAP-UNKNOWN-REDEMPTION",
+        received=error_codes(response),
+        note="Error code for a redemptionId that does not exist",
+        exchange=response,
+    )
     expect_reversed("POINTS-UNKNOWN-REDEMPTION-REFUSED", ctx, redemption, 0)
 
 
@@ -317,8 +380,12 @@ def test_an_identifier_of_another_customer_is_refused_and_credits_no_one(ctx: Sc
     response = reverse(ctx, redemption, identifier=identifier(others))
     expect_refused("POINTS-IDENTIFIER-MISMATCH-REFUSED", response)
     expect_codes_documented(response)
-    observe("POINTS-GAP-IDENTIFIER-MISMATCH", received=error_codes(response),
-            note="error code for an identifier naming another customer", exchange=response)
+    observe(
+        "POINTS-GAP-IDENTIFIER-MISMATCH",
+        received=error_codes(response),
+        note="error code for an identifier naming another customer",
+        exchange=response,
+    )
     expect_reversed("POINTS-IDENTIFIER-MISMATCH-REFUSED", ctx, redemption, 0)
     expect_reversed("POINTS-IDENTIFIER-MISMATCH-REFUSED", ctx, others, 0)
 
@@ -341,9 +408,13 @@ def test_two_concurrent_full_reversals_credit_the_points_once(ctx: ScenarioConte
     outcomes = [(answer.status, response_field(answer, "pointsReversed"), error_codes(answer)) for answer in answers]
     succeeded = [points for _, points, codes in outcomes if points is not None and not codes]
     refused = [codes for *_, codes in outcomes if codes and set(codes) <= DOCUMENTED_CODES]
-    verdict("POINTS-RACE-ONE-SUCCESS", ok=len(succeeded) == 1 and len(refused) == 1, received=outcomes,
-            documented="one reversal of all 80 points; the other refused with a documented code (902 or another)",
-            exchange=answers[-1])
+    verdict(
+        "POINTS-RACE-ONE-SUCCESS",
+        ok=len(succeeded) == 1 and len(refused) == 1,
+        received=outcomes,
+        documented="one reversal of all 80 points; the other refused with a documented code (902 or another)",
+        exchange=answers[-1],
+    )
     expect_reversed("POINTS-RACE-ONE-SUCCESS", ctx, redemption, redemption.points)
     reversals = provisioner.redemption_state(redemption).get("reversals")
     expect_equal("POINTS-RACE-ONE-SUCCESS", len(reversals) if isinstance(reversals, list) else reversals, 1)

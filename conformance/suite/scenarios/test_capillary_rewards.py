@@ -36,8 +36,11 @@ def revoke(ctx: ScenarioContext, txn: RewardTxn | None, *, auth: AuthVariant = "
 
 def read_issual(ctx: ScenarioContext, txn: RewardTxn) -> Exchange:
     return ctx.client(API).call(
-        "GET", f"/api_gateway/rewards/core/v1/management/customer/{txn.customer_id}/issuals/{txn.txn_id}",
-        operation="getIssual", phase="readback", retry=True,
+        "GET",
+        f"/api_gateway/rewards/core/v1/management/customer/{txn.customer_id}/issuals/{txn.txn_id}",
+        operation="getIssual",
+        phase="readback",
+        retry=True,
     )
 
 
@@ -76,11 +79,20 @@ def expect_outcome(rule: str, response: Exchange, code: int) -> None:
     expect_equal(rule, received, code, response)
     expect_equal("REWARDS-HTTP-200", response.status, 200, response)
     success = response_field(response, "status", "success")
-    verdict("REWARDS-SUCCESS-IFF-200", ok=isinstance(success, bool) and success == (received == 200),
-            received={"success": success, "code": received}, documented="success true exactly when code is 200",
-            exchange=response)
-    verdict("REWARDS-STATUS-CODES-DOCUMENTED", ok=received in DOCUMENTED_CODES, received=received,
-            documented=f"one of {sorted(DOCUMENTED_CODES)}", exchange=response)
+    verdict(
+        "REWARDS-SUCCESS-IFF-200",
+        ok=isinstance(success, bool) and success == (received == 200),
+        received={"success": success, "code": received},
+        documented="success true exactly when code is 200",
+        exchange=response,
+    )
+    verdict(
+        "REWARDS-STATUS-CODES-DOCUMENTED",
+        ok=received in DOCUMENTED_CODES,
+        received=received,
+        documented=f"one of {sorted(DOCUMENTED_CODES)}",
+        exchange=response,
+    )
 
 
 def expect_no_result_fields(response: Exchange) -> None:
@@ -102,8 +114,14 @@ def enabled_txn(ctx: ScenarioContext, rewards: Specs) -> RewardTxn:
     return provisioner.reward_txn(rewards)
 
 
-@pytest.mark.rules(*OUTCOME, "REWARDS-TXNID-ECHO", "REWARDS-CANCELLED-ON-SUCCESS", "REWARDS-USERREWARDCOUNT",
-                   "REWARDS-ALL-TOGETHER", "REWARDS-STATE-READBACK")
+@pytest.mark.rules(
+    *OUTCOME,
+    "REWARDS-TXNID-ECHO",
+    "REWARDS-CANCELLED-ON-SUCCESS",
+    "REWARDS-USERREWARDCOUNT",
+    "REWARDS-ALL-TOGETHER",
+    "REWARDS-STATE-READBACK",
+)
 def test_revoking_an_issued_transaction_cancels_all_its_user_rewards(ctx: ScenarioContext) -> None:
     specs: Specs = [("ISSUED", 100), ("ISSUED", 50)]
     txn = enabled_txn(ctx, specs)
@@ -126,26 +144,44 @@ def test_a_revoke_refunds_the_transactions_points_in_one_reversal(ctx: ScenarioC
     state = expect_refunds("REWARDS-POINTS-REFUNDED-ONCE", ctx, txn, 1)
     expect_equal("REWARDS-POINTS-REFUNDED", state.get("refundedPoints"), sum(points for _, points in specs))
     reference = state.get("reversalReference")
-    verdict("REWARDS-REVERSAL-REFERENCE", ok=isinstance(reference, str | int) and bool(str(reference)),
-            received=reference, documented="a points reversal reference recorded against the revoke")
+    verdict(
+        "REWARDS-REVERSAL-REFERENCE",
+        ok=isinstance(reference, str | int) and bool(str(reference)),
+        received=reference,
+        documented="a points reversal reference recorded against the revoke",
+    )
     issual = read_issual(ctx, txn)
-    observe("REWARDS-GAP-REVERSAL-REFERENCE", received=str(reference) in issual.response.text if issual.response else None,
-            note="whether getIssual shows the reversal reference", exchange=issual)
+    observe(
+        "REWARDS-GAP-REVERSAL-REFERENCE",
+        received=str(reference) in issual.response.text if issual.response else None,
+        note="whether getIssual shows the reversal reference",
+        exchange=issual,
+    )
 
 
 @pytest.mark.rules("REWARDS-AUDIT-FIELDS", "REWARDS-EVENT-TIME-DEFAULT")
 def test_the_revoke_record_stores_who_why_and_the_given_time(ctx: ScenarioContext) -> None:
     txn = enabled_txn(ctx, [("ISSUED", 100)])
-    sent: dict[str, Any] = {"revokedBy": "BRAND_OPERATOR", "revokeReason": "VENDOR_FULFILMENT_FAILURE",
-            "revokedEventDateTime": "2026-05-13T09:32:11.000Z"}
+    sent: dict[str, Any] = {
+        "revokedBy": "BRAND_OPERATOR",
+        "revokeReason": "VENDOR_FULFILMENT_FAILURE",
+        "revokedEventDateTime": "2026-05-13T09:32:11.000Z",
+    }
     response = revoke(ctx, txn, **sent)
     expect_equal("REWARDS-AUDIT-FIELDS", response_field(response, "status", "code"), 200, response)
     audit = ctx.provisioner(API).reward_state(txn).get("audit") or {}
-    expect_equal("REWARDS-AUDIT-FIELDS", {k: audit.get(k) for k in ("revokedBy", "revokeReason")},
-                 {k: sent[k] for k in ("revokedBy", "revokeReason")})
+    expect_equal(
+        "REWARDS-AUDIT-FIELDS",
+        {k: audit.get(k) for k in ("revokedBy", "revokeReason")},
+        {k: sent[k] for k in ("revokedBy", "revokeReason")},
+    )
     recorded = audit.get("revokedEventDateTime")
-    verdict("REWARDS-EVENT-TIME-DEFAULT", ok=same_instant(recorded, sent["revokedEventDateTime"]),
-            received=recorded, documented=f"the given time {sent['revokedEventDateTime']}")
+    verdict(
+        "REWARDS-EVENT-TIME-DEFAULT",
+        ok=same_instant(recorded, sent["revokedEventDateTime"]),
+        received=recorded,
+        documented=f"the given time {sent['revokedEventDateTime']}",
+    )
 
 
 def same_instant(recorded: Any, expected: str) -> bool:
@@ -164,9 +200,12 @@ def test_without_an_event_time_the_processing_time_is_recorded(ctx: ScenarioCont
     recorded = (state.get("audit") or {}).get("revokedEventDateTime")
     attempts = state.get("attempts") or [{}]
     processed = attempts[-1].get("at") if isinstance(attempts[-1], dict) else None
-    verdict("REWARDS-EVENT-TIME-DEFAULT", ok=recorded is not None and same_instant(recorded, str(processed)),
-            received={"revokedEventDateTime": recorded, "processed at": processed},
-            documented="the processing time of the revoke")
+    verdict(
+        "REWARDS-EVENT-TIME-DEFAULT",
+        ok=recorded is not None and same_instant(recorded, str(processed)),
+        received={"revokedEventDateTime": recorded, "processed at": processed},
+        documented="the processing time of the revoke",
+    )
 
 
 @pytest.mark.rules(*OUTCOME, "REWARDS-TXNID-REQUIRED-400", "REWARDS-CANCELLED-ON-SUCCESS", "REWARDS-STATE-READBACK")
@@ -175,7 +214,9 @@ def test_a_revoke_without_txn_id_is_refused_with_400(ctx: ScenarioContext) -> No
     txn = enabled_txn(ctx, specs)
     response = revoke(ctx, None, revokedBy="BRAND_OPERATOR")
     expect_outcome("REWARDS-TXNID-REQUIRED-400", response, 400)
-    expect_equal("REWARDS-TXNID-REQUIRED-400", response_field(response, "status", "message"), "must not be null", response)
+    expect_equal(
+        "REWARDS-TXNID-REQUIRED-400", response_field(response, "status", "message"), "must not be null", response
+    )
     expect_no_result_fields(response)
     expect_states("REWARDS-STATE-READBACK", ctx, txn, states_of(specs))
     expect_refunds("REWARDS-TXNID-REQUIRED-400", ctx, txn, 0)
@@ -243,9 +284,11 @@ def test_a_redeemed_reward_is_revocable_only_after_reverse_redeem(ctx: ScenarioC
     expect_equal("REWARDS-REDEEMED-AFTER-REVERSE", response_field(revoked, "state"), "CANCELLED", revoked)
     expect_states("REWARDS-REDEEMED-AFTER-REVERSE", ctx, txn, ["CANCELLED"])
     state = expect_refunds("REWARDS-POINTS-REFUNDED-ONCE", ctx, txn, 1)
-    observe("REWARDS-GAP-REDEEMED-POINTS", received={"refundCount": state.get("refundCount"),
-                                                     "refundedPoints": state.get("refundedPoints")},
-            note="points refunded for a reward redeemed, reverse-redeemed, then revoked")
+    observe(
+        "REWARDS-GAP-REDEEMED-POINTS",
+        received={"refundCount": state.get("refundCount"), "refundedPoints": state.get("refundedPoints")},
+        note="points refunded for a reward redeemed, reverse-redeemed, then revoked",
+    )
 
 
 @pytest.mark.rules(*OUTCOME, "REWARDS-SECOND-REVOKE-13003", "REWARDS-POINTS-REFUNDED-ONCE")
@@ -259,8 +302,15 @@ def test_revoking_a_revoked_transaction_again_is_refused_and_refunds_nothing_mor
     expect_refunds("REWARDS-POINTS-REFUNDED-ONCE", ctx, txn, 1)
 
 
-@pytest.mark.rules(*OUTCOME, "REWARDS-1018-STATE-UNCHANGED", "REWARDS-1018-ATTEMPT-RECORDED", "REWARDS-1018-RETRY-SUCCEEDS",
-                   "REWARDS-TXNID-ECHO", "REWARDS-CANCELLED-ON-SUCCESS", "REWARDS-STATE-READBACK")
+@pytest.mark.rules(
+    *OUTCOME,
+    "REWARDS-1018-STATE-UNCHANGED",
+    "REWARDS-1018-ATTEMPT-RECORDED",
+    "REWARDS-1018-RETRY-SUCCEEDS",
+    "REWARDS-TXNID-ECHO",
+    "REWARDS-CANCELLED-ON-SUCCESS",
+    "REWARDS-STATE-READBACK",
+)
 def test_a_failed_points_reversal_changes_nothing_and_a_retry_revokes_once(ctx: ScenarioContext) -> None:
     specs: Specs = [("ISSUED", 100), ("ISSUED", 40)]
     txn = enabled_txn(ctx, specs)
@@ -300,10 +350,15 @@ def test_a_revoke_without_valid_credentials_is_refused(ctx: ScenarioContext, aut
     txn = enabled_txn(ctx, specs)
     response = revoke(ctx, txn, auth=auth)
     refused = response.status in (401, 403) or (
-        response.status == 200 and response_field(response, "status", "success") is False)
-    verdict("REWARDS-AUTH-REQUIRED", ok=refused, received={"status": response.status, "body": response.json()},
-            documented="refused: HTTP 401/403, or HTTP 200 with status.success false (REWARDS-CONFLICT-HTTP-200-AUTH)",
-            exchange=response)
+        response.status == 200 and response_field(response, "status", "success") is False
+    )
+    verdict(
+        "REWARDS-AUTH-REQUIRED",
+        ok=refused,
+        received={"status": response.status, "body": response.json()},
+        documented="refused: HTTP 401/403, or HTTP 200 with status.success false (REWARDS-CONFLICT-HTTP-200-AUTH)",
+        exchange=response,
+    )
     expect_states("REWARDS-AUTH-REQUIRED", ctx, txn, states_of(specs))
     expect_refunds("REWARDS-AUTH-REQUIRED", ctx, txn, 0)
 

@@ -27,12 +27,23 @@ NOT_ACTIVE_MESSAGE = "Mandate Not in Active State"
 
 
 def command(
-    ctx: ScenarioContext, mandate: Mandate, fields: Mapping[str, str], *, phase: str = "test",
-    auth: AuthVariant = "valid", retry: bool = False,
+    ctx: ScenarioContext,
+    mandate: Mandate,
+    fields: Mapping[str, str],
+    *,
+    phase: str = "test",
+    auth: AuthVariant = "valid",
+    retry: bool = False,
 ) -> Exchange:
     return ctx.client(API).call(
-        "POST", f"/mandates/{mandate.mandate_id}", operation="mandateCommand", phase=phase, data=fields,
-        headers={"x-routing-id": mandate.customer_id}, auth=auth, retry=retry,
+        "POST",
+        f"/mandates/{mandate.mandate_id}",
+        operation="mandateCommand",
+        phase=phase,
+        data=fields,
+        headers={"x-routing-id": mandate.customer_id},
+        auth=auth,
+        retry=retry,
     )
 
 
@@ -91,8 +102,13 @@ def test_mandate_status_is_one_of_the_documented_states(ctx: ScenarioContext, st
     for exchange in (check_status(ctx, mandate), revoke(ctx, mandate), check_status(ctx, mandate)):
         if exchange.status != 200:
             continue
-        verdict("JUSPAY-STATUS-ENUM", ok=status_of(exchange) in MANDATE_STATUSES, received=status_of(exchange),
-                documented=f"mandate_status one of {', '.join(MANDATE_STATUSES)}", exchange=exchange)
+        verdict(
+            "JUSPAY-STATUS-ENUM",
+            ok=status_of(exchange) in MANDATE_STATUSES,
+            received=status_of(exchange),
+            documented=f"mandate_status one of {', '.join(MANDATE_STATUSES)}",
+            exchange=exchange,
+        )
 
 
 NOT_ACTIVE = [
@@ -108,11 +124,20 @@ def test_a_mandate_that_is_not_active_is_refused_with_400(ctx: ScenarioContext, 
     response = revoke(ctx, mandate)
     expect_equal("JUSPAY-REVOKE-NON-ACTIVE-REFUSED", response.status, 400, response)
     body = response.json()
-    verdict("JUSPAY-ERROR-SHAPE", ok=error_shape_ok(body, "status", "error_message", "error_code"), received=body,
-            documented="a 400 body with string status, error_message and error_code", exchange=response)
+    verdict(
+        "JUSPAY-ERROR-SHAPE",
+        ok=error_shape_ok(body, "status", "error_message", "error_code"),
+        received=body,
+        documented="a 400 body with string status, error_message and error_code",
+        exchange=response,
+    )
     if status == "PAUSED":
-        observe("JUSPAY-GAP-REVOKE-PAUSED", received=body, exchange=response,
-                note="the 400 body for a PAUSED mandate; the page covers ACTIVE, revoked and pending only")
+        observe(
+            "JUSPAY-GAP-REVOKE-PAUSED",
+            received=body,
+            exchange=response,
+            note="the 400 body for a PAUSED mandate; the page covers ACTIVE, revoked and pending only",
+        )
     expect_status_after(ctx, "JUSPAY-REVOKE-NON-ACTIVE-REFUSED", mandate, status)
 
 
@@ -153,9 +178,13 @@ def test_a_gateway_failure_leaves_the_mandate_active(ctx: ScenarioContext) -> No
     ctx.provisioner(API).fault(API, "gateway_failure")
     response = revoke(ctx, mandate)
     body = response.json()
-    verdict("JUSPAY-GATEWAY-FAILURE-ACTIVE", ok=status_of(response) == "ACTIVE" and strings(body, *GATEWAY_FIELDS),
-            received=body, documented="mandate_status ACTIVE with gateway_response_code and gateway_response_message",
-            exchange=response)
+    verdict(
+        "JUSPAY-GATEWAY-FAILURE-ACTIVE",
+        ok=status_of(response) == "ACTIVE" and strings(body, *GATEWAY_FIELDS),
+        received=body,
+        documented="mandate_status ACTIVE with gateway_response_code and gateway_response_message",
+        exchange=response,
+    )
     expect_equal("JUSPAY-GATEWAY-FAILURE-HTTP-200", response.status, 200, response)
     expect_status_after(ctx, "JUSPAY-GATEWAY-FAILURE-ACTIVE", mandate, "ACTIVE")
 
@@ -166,9 +195,13 @@ def test_an_implicit_revoke_revokes_despite_a_gateway_failure(ctx: ScenarioConte
     ctx.provisioner(API).fault(API, "gateway_failure")
     response = revoke(ctx, mandate, should_do_implicit_revoke="True")
     body = response.json()
-    verdict("JUSPAY-IMPLICIT-REVOKE", ok=status_of(response) == "REVOKED" and strings(body, *GATEWAY_FIELDS),
-            received=body, documented="mandate_status REVOKED with gateway_response_code and gateway_response_message",
-            exchange=response)
+    verdict(
+        "JUSPAY-IMPLICIT-REVOKE",
+        ok=status_of(response) == "REVOKED" and strings(body, *GATEWAY_FIELDS),
+        received=body,
+        documented="mandate_status REVOKED with gateway_response_code and gateway_response_message",
+        exchange=response,
+    )
     expect_status_after(ctx, "JUSPAY-IMPLICIT-REVOKE-READBACK", mandate, "REVOKED")
 
 
@@ -178,10 +211,19 @@ def test_an_unknown_mandate_is_refused_with_400(ctx: ScenarioContext) -> None:
     unknown = Mandate("unknownMandate00000000", known.customer_id, "UNKNOWN")
     response = revoke(ctx, unknown)
     body = response.json()
-    expect_equal("JUSPAY-UNKNOWN-400", [response.status, response_field(response, "error_message")],
-                 [400, "Mandate not found"], response)
-    verdict("JUSPAY-ERROR-SHAPE", ok=error_shape_ok(body, "status", "error_message", "error_code"), received=body,
-            documented="a 400 body with string status, error_message and error_code", exchange=response)
+    expect_equal(
+        "JUSPAY-UNKNOWN-400",
+        [response.status, response_field(response, "error_message")],
+        [400, "Mandate not found"],
+        response,
+    )
+    verdict(
+        "JUSPAY-ERROR-SHAPE",
+        ok=error_shape_ok(body, "status", "error_message", "error_code"),
+        received=body,
+        documented="a 400 body with string status, error_message and error_code",
+        exchange=response,
+    )
     expect_status_after(ctx, "JUSPAY-UNKNOWN-400", known, "ACTIVE")
 
 
@@ -192,8 +234,13 @@ def test_a_bad_api_key_is_refused_with_401(ctx: ScenarioContext) -> None:
     received = [response.status, response_field(response, "status"), response_field(response, "error_code")]
     expect_equal("JUSPAY-BAD-KEY-401", received, [401, "error", "access_denied"], response)
     body = response.json()
-    verdict("JUSPAY-ERROR-SHAPE", ok=error_shape_ok(body, "status", "error_code"), received=body,
-            documented="a 401 body with string status and error_code", exchange=response)
+    verdict(
+        "JUSPAY-ERROR-SHAPE",
+        ok=error_shape_ok(body, "status", "error_code"),
+        received=body,
+        documented="a 401 body with string status and error_code",
+        exchange=response,
+    )
     expect_status_after(ctx, "JUSPAY-BAD-KEY-401", mandate, "ACTIVE")
 
 
@@ -201,8 +248,12 @@ def test_a_bad_api_key_is_refused_with_401(ctx: ScenarioContext) -> None:
 def test_a_request_without_command_is_refused_with_400(ctx: ScenarioContext) -> None:
     mandate = ctx.provisioner(API).mandate("ACTIVE")
     response = command(ctx, mandate, {})
-    expect_equal("JUSPAY-COMMAND-REQUIRED", [response.status, response_field(response, "error_code")],
-                 [400, "BAD_REQUEST"], response)
+    expect_equal(
+        "JUSPAY-COMMAND-REQUIRED",
+        [response.status, response_field(response, "error_code")],
+        [400, "BAD_REQUEST"],
+        response,
+    )
     expect_status_after(ctx, "JUSPAY-COMMAND-REQUIRED", mandate, "ACTIVE")
 
 
@@ -217,10 +268,19 @@ def test_a_revoke_without_x_merchantid_is_refused(ctx: ScenarioContext) -> None:
     )
     response = client.send(request, operation="mandateCommand", phase="test")
     # The page says only "Required": any 4xx refusal conforms; the status and body are a gap.
-    verdict("JUSPAY-MERCHANTID-REQUIRED", ok=response.status is not None and 400 <= response.status < 500,
-            received=response.status, documented="a 4xx refusal: x-merchantid is required", exchange=response)
-    observe("JUSPAY-GAP-MISSING-MERCHANTID", received={"status": response.status, "body": response.json()},
-            note="status and body of a revoke without x-merchantid; undocumented", exchange=response)
+    verdict(
+        "JUSPAY-MERCHANTID-REQUIRED",
+        ok=response.status is not None and 400 <= response.status < 500,
+        received=response.status,
+        documented="a 4xx refusal: x-merchantid is required",
+        exchange=response,
+    )
+    observe(
+        "JUSPAY-GAP-MISSING-MERCHANTID",
+        received={"status": response.status, "body": response.json()},
+        note="status and body of a revoke without x-merchantid; undocumented",
+        exchange=response,
+    )
     expect_status_after(ctx, "JUSPAY-MERCHANTID-REQUIRED", mandate, "ACTIVE")
 
 
@@ -234,15 +294,25 @@ def test_every_call_for_one_customer_is_routed_form_encoded_and_authenticated_al
     calls = [ex for ex in ctx.exchanges if ex.api == API]
     for exchange in calls:
         sent = exchange.request.headers.get("x-routing-id")
-        verdict("JUSPAY-ROUTING-ID-SENT", ok=bool(sent), received=sent, documented="an x-routing-id header",
-                exchange=exchange)
+        verdict(
+            "JUSPAY-ROUTING-ID-SENT",
+            ok=bool(sent),
+            received=sent,
+            documented="an x-routing-id header",
+            exchange=exchange,
+        )
         media = exchange.request.headers.get("content-type", "").split(";")[0].strip()
         fields = parse_qs(exchange.request_body_text())
-        verdict("JUSPAY-FORM-ENCODED", ok=media == FORM and bool(fields.get("command")),
-                received={"content-type": media, "body": exchange.request_body_text()},
-                documented=f"Content-Type {FORM} with the form field command", exchange=exchange)
-        expect_equal("JUSPAY-BASIC-AUTH", basic_user(exchange), (ctx.client(API).credentials.get("api_key"), ""),
-                     exchange)
+        verdict(
+            "JUSPAY-FORM-ENCODED",
+            ok=media == FORM and bool(fields.get("command")),
+            received={"content-type": media, "body": exchange.request_body_text()},
+            documented=f"Content-Type {FORM} with the form field command",
+            exchange=exchange,
+        )
+        expect_equal(
+            "JUSPAY-BASIC-AUTH", basic_user(exchange), (ctx.client(API).credentials.get("api_key"), ""), exchange
+        )
     routing_ids = sorted({ex.request.headers.get("x-routing-id", "") for ex in calls})
     expect_equal("JUSPAY-ROUTING-ID-CONSISTENT", routing_ids, [mandate.customer_id], calls[-1])
     # What the target saw for this mandate: no vendor read exposes it, so the control provisioner's state does.
@@ -255,6 +325,8 @@ def test_of_two_concurrent_revokes_exactly_one_succeeds(ctx: ScenarioContext) ->
     mandate = ctx.provisioner(API).mandate("ACTIVE")
     ctx.provisioner(API).fault(API, "delay", delay_ms=150)
     responses = ctx.concurrently(lambda: revoke(ctx, mandate), lambda: revoke(ctx, mandate))
-    outcomes = sorted(([r.status, status_of(r) if r.status == 200 else None] for r in responses), key=lambda o: o[0] or 0)
+    outcomes = sorted(
+        ([r.status, status_of(r) if r.status == 200 else None] for r in responses), key=lambda o: o[0] or 0
+    )
     expect_equal("JUSPAY-RACE-ONE-SUCCESS", outcomes, [[200, "REVOKED"], [400, None]], responses[0])
     expect_status_after(ctx, "JUSPAY-RACE-ONE-SUCCESS", mandate, "REVOKED")

@@ -30,20 +30,32 @@ CONSISTENT = "processed_count ≤ total_count, success_count + failure_count = p
 
 
 def revoke(
-    ctx: ScenarioContext, job: ThanxJob, *, auth: AuthVariant = "valid", headers: Mapping[str, str] | None = None,
+    ctx: ScenarioContext,
+    job: ThanxJob,
+    *,
+    auth: AuthVariant = "valid",
+    headers: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> Exchange:
     body = {"merchant_id": job.merchant_id, **overrides}
     return ctx.client(API).call(
-        "POST", f"/partner/issuance_jobs/{job.id}/revoke", operation="revokeIssuanceJob", json=body, auth=auth,
+        "POST",
+        f"/partner/issuance_jobs/{job.id}/revoke",
+        operation="revokeIssuanceJob",
+        json=body,
+        auth=auth,
         headers=headers,
     )
 
 
 def read_job(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
     return ctx.client(API).call(
-        "GET", f"/partner/issuance_jobs/{job.id}", operation="getIssuanceJob", phase="readback",
-        params={"merchant_id": job.merchant_id}, retry=True,
+        "GET",
+        f"/partner/issuance_jobs/{job.id}",
+        operation="getIssuanceJob",
+        phase="readback",
+        params={"merchant_id": job.merchant_id},
+        retry=True,
     )
 
 
@@ -58,8 +70,13 @@ def error_code(exchange: Exchange) -> Any:
 def expect_revoking_or_revoked(ctx: ScenarioContext, job: ThanxJob, rule: str = "THANX-202-STATE-REVOKING") -> None:
     """Read the job back: an accepted revoke leaves it revoking, or revoked once the background work is done."""
     after = read_job(ctx, job)
-    verdict(rule, ok=state_of(after) in ("revoking", "revoked"), received=state_of(after),
-            documented="revoking (or, once the background work is done, revoked)", exchange=after)
+    verdict(
+        rule,
+        ok=state_of(after) in ("revoking", "revoked"),
+        received=state_of(after),
+        documented="revoking (or, once the background work is done, revoked)",
+        exchange=after,
+    )
 
 
 def expect_unchanged(ctx: ScenarioContext, rule: str, job: ThanxJob, state: str = "completed") -> None:
@@ -101,7 +118,9 @@ def noscope_token(ctx: ScenarioContext) -> str:
     if token:
         return token
     if not ctx.target.base_urls.get(CONTROL):
-        raise PreconditionUnavailable("Thanx credential without the rewards.issue scope", "the target has no control API")
+        raise PreconditionUnavailable(
+            "Thanx credential without the rewards.issue scope", "the target has no control API"
+        )
     exchange = ctx.client(CONTROL).call(
         "GET", "/_sandbox/credentials", auth=None, phase="setup", operation="control /credentials"
     )
@@ -126,8 +145,13 @@ def test_revoking_a_completed_job_is_accepted_and_starts_revoking(ctx: ScenarioC
     job = ctx.provisioner(API).thanx_job("completed")
     response = revoke(ctx, job)
     expect_equal("THANX-REVOKE-COMPLETED-202", response.status, 202, response)
-    verdict("THANX-ENVELOPE", ok=isinstance(response_field(response, "issuance_job"), dict),
-            received=response.json(), documented="a body {issuance_job: {...}}", exchange=response)
+    verdict(
+        "THANX-ENVELOPE",
+        ok=isinstance(response_field(response, "issuance_job"), dict),
+        received=response.json(),
+        documented="a body {issuance_job: {...}}",
+        exchange=response,
+    )
     expect_equal("THANX-202-STATE-REVOKING", state_of(response), "revoking", response)
     expect_equal("THANX-ID-ECHO", response_field(response, "issuance_job", "id"), job.id, response)
     expect_revoking_or_revoked(ctx, job)
@@ -167,13 +191,22 @@ def test_a_job_not_completed_or_failed_is_refused_with_422(ctx: ScenarioContext,
     job = ctx.provisioner(API).thanx_job(state)
     response = revoke(ctx, job)
     expect_equal(rule, response.status, 422, response)
-    observe("THANX-GAP-422-BODY", received=response.json(), exchange=response,
-            note=f"the body of the 422 for a {state} job; the page documents the status only")
+    observe(
+        "THANX-GAP-422-BODY",
+        received=response.json(),
+        exchange=response,
+        note=f"the body of the 422 for a {state} job; the page documents the status only",
+    )
     after = read_job(ctx, job)
     if state == "revoking":
         # Background revocation may finish in the meantime; the refusal must not have reset it.
-        verdict(rule, ok=state_of(after) in ("revoking", "revoked"), received=state_of(after),
-                documented="still revoking (or revoked): the refused call changed nothing", exchange=after)
+        verdict(
+            rule,
+            ok=state_of(after) in ("revoking", "revoked"),
+            received=state_of(after),
+            documented="still revoking (or revoked): the refused call changed nothing",
+            exchange=after,
+        )
     else:
         expect_equal(rule, state_of(after), state, after)
 
@@ -206,8 +239,13 @@ def test_a_jobs_counters_agree_with_each_other(ctx: ScenarioContext, state: str)
     job = ctx.provisioner(API).thanx_job(state)
     read = read_job(ctx, job)
     body = response_field(read, "issuance_job") or {}
-    verdict("THANX-COUNTERS-CONSISTENT", ok=counters_consistent(body), received={c: body.get(c) for c in COUNTERS},
-            documented=CONSISTENT, exchange=read)
+    verdict(
+        "THANX-COUNTERS-CONSISTENT",
+        ok=counters_consistent(body),
+        received={c: body.get(c) for c in COUNTERS},
+        documented=CONSISTENT,
+        exchange=read,
+    )
 
 
 @pytest.mark.rules("THANX-COUNTERS-CONSISTENT")
@@ -215,8 +253,13 @@ def test_a_revoked_jobs_counters_still_agree(ctx: ScenarioContext) -> None:
     job = ctx.provisioner(API).thanx_job("completed", success_count=2, failure_count=1)
     for exchange in (revoke(ctx, job), wait_until_not_revoking(ctx, job)):
         body = response_field(exchange, "issuance_job") or {}
-        verdict("THANX-COUNTERS-CONSISTENT", ok=counters_consistent(body), received={c: body.get(c) for c in COUNTERS},
-                documented=CONSISTENT, exchange=exchange)
+        verdict(
+            "THANX-COUNTERS-CONSISTENT",
+            ok=counters_consistent(body),
+            received={c: body.get(c) for c in COUNTERS},
+            documented=CONSISTENT,
+            exchange=exchange,
+        )
 
 
 @pytest.mark.rules("THANX-TIMESTAMPS-ISO8601")
@@ -225,8 +268,13 @@ def test_the_jobs_timestamps_are_iso8601_before_and_after_a_revoke(ctx: Scenario
     for exchange in (read_job(ctx, job), revoke(ctx, job), read_job(ctx, job)):
         body = response_field(exchange, "issuance_job") or {}
         stamps = {name: body.get(name) for name in TIMESTAMPS}
-        verdict("THANX-TIMESTAMPS-ISO8601", ok=all(is_iso8601(v) for v in stamps.values()), received=stamps,
-                documented="created_at, started_at and completed_at as ISO 8601 date-times", exchange=exchange)
+        verdict(
+            "THANX-TIMESTAMPS-ISO8601",
+            ok=all(is_iso8601(v) for v in stamps.values()),
+            received=stamps,
+            documented="created_at, started_at and completed_at as ISO 8601 date-times",
+            exchange=exchange,
+        )
 
 
 @pytest.mark.rules("THANX-TIMESTAMPS-ISO8601")
@@ -236,19 +284,35 @@ def test_a_pending_jobs_unset_timestamps_are_null(ctx: ScenarioContext) -> None:
     body = response_field(read, "issuance_job") or {}
     stamps = {name: body.get(name) for name in TIMESTAMPS}
     ok = is_iso8601(stamps["created_at"]) and all(v is None or is_iso8601(v) for v in stamps.values())
-    verdict("THANX-TIMESTAMPS-ISO8601", ok=ok, received=stamps,
-            documented="created_at an ISO 8601 date-time; started_at and completed_at null until set", exchange=read)
+    verdict(
+        "THANX-TIMESTAMPS-ISO8601",
+        ok=ok,
+        received=stamps,
+        documented="created_at an ISO 8601 date-time; started_at and completed_at null until set",
+        exchange=read,
+    )
 
 
 @pytest.mark.rules("THANX-MERCHANT-REQUIRED")
 def test_a_revoke_without_merchant_id_is_refused(ctx: ScenarioContext) -> None:
     job = ctx.provisioner(API).thanx_job("completed")
-    response = ctx.client(API).call("POST", f"/partner/issuance_jobs/{job.id}/revoke", operation="revokeIssuanceJob", json={})
+    response = ctx.client(API).call(
+        "POST", f"/partner/issuance_jobs/{job.id}/revoke", operation="revokeIssuanceJob", json={}
+    )
     # The page says only "required": any 4xx refusal conforms; the exact status and body are a gap.
-    verdict("THANX-MERCHANT-REQUIRED", ok=response.status is not None and 400 <= response.status < 500,
-            received=response.status, documented="a 4xx refusal: merchant_id is required", exchange=response)
-    observe("THANX-GAP-MISSING-MERCHANT-ID", received={"status": response.status, "body": response.json()},
-            note="status and body of a revoke without merchant_id; undocumented", exchange=response)
+    verdict(
+        "THANX-MERCHANT-REQUIRED",
+        ok=response.status is not None and 400 <= response.status < 500,
+        received=response.status,
+        documented="a 4xx refusal: merchant_id is required",
+        exchange=response,
+    )
+    observe(
+        "THANX-GAP-MISSING-MERCHANT-ID",
+        received={"status": response.status, "body": response.json()},
+        note="status and body of a revoke without merchant_id; undocumented",
+        exchange=response,
+    )
     expect_unchanged(ctx, "THANX-MERCHANT-REQUIRED", job)
 
 
@@ -257,16 +321,22 @@ def test_reading_a_job_without_merchant_id_is_refused(ctx: ScenarioContext) -> N
     job = ctx.provisioner(API).thanx_job("completed")
     response = ctx.client(API).call("GET", f"/partner/issuance_jobs/{job.id}", operation="getIssuanceJob")
     # As for revoke, "REQUIRE" gives no status: any 4xx refusal conforms.
-    verdict("THANX-GET-MERCHANT-REQUIRED", ok=response.status is not None and 400 <= response.status < 500,
-            received=response.status, documented="a 4xx refusal: merchant_id is required", exchange=response)
+    verdict(
+        "THANX-GET-MERCHANT-REQUIRED",
+        ok=response.status is not None and 400 <= response.status < 500,
+        received=response.status,
+        documented="a 4xx refusal: merchant_id is required",
+        exchange=response,
+    )
 
 
 @pytest.mark.rules("THANX-OTHER-MERCHANT-NOT-FOUND")
 def test_another_merchants_job_is_not_found(ctx: ScenarioContext) -> None:
     job = ctx.provisioner(API).thanx_job("completed")
     response = revoke(ctx, job, merchant_id=other_merchant(ctx, job))
-    expect_equal("THANX-OTHER-MERCHANT-NOT-FOUND", [response.status, error_code(response)],
-                 [404, "RESOURCE_NOT_FOUND"], response)
+    expect_equal(
+        "THANX-OTHER-MERCHANT-NOT-FOUND", [response.status, error_code(response)], [404, "RESOURCE_NOT_FOUND"], response
+    )
     expect_unchanged(ctx, "THANX-OTHER-MERCHANT-NOT-FOUND", job)
 
 
@@ -275,8 +345,9 @@ def test_an_unknown_job_is_not_found(ctx: ScenarioContext) -> None:
     job = ctx.provisioner(API).thanx_job("completed")
     unknown = ThanxJob("job_unknown0", job.merchant_id, "unknown")
     response = revoke(ctx, unknown)
-    expect_equal("THANX-UNKNOWN-JOB-NOT-FOUND", [response.status, error_code(response)],
-                 [404, "RESOURCE_NOT_FOUND"], response)
+    expect_equal(
+        "THANX-UNKNOWN-JOB-NOT-FOUND", [response.status, error_code(response)], [404, "RESOURCE_NOT_FOUND"], response
+    )
     expect_unchanged(ctx, "THANX-UNKNOWN-JOB-NOT-FOUND", job)
 
 
@@ -285,7 +356,9 @@ def test_an_unknown_job_is_not_found(ctx: ScenarioContext) -> None:
 def test_a_revoke_without_a_valid_access_token_is_refused_with_401(ctx: ScenarioContext, auth: AuthVariant) -> None:
     job = ctx.provisioner(API).thanx_job("completed")
     response = revoke(ctx, job, auth=auth)
-    expect_equal("THANX-AUTH-REQUIRED", [response.status, error_code(response)], [401, "AUTHENTICATION_GENERIC"], response)
+    expect_equal(
+        "THANX-AUTH-REQUIRED", [response.status, error_code(response)], [401, "AUTHENTICATION_GENERIC"], response
+    )
     expect_unchanged(ctx, "THANX-AUTH-REQUIRED", job)
 
 
@@ -294,10 +367,19 @@ def test_a_token_without_the_rewards_issue_scope_cannot_revoke(ctx: ScenarioCont
     job = ctx.provisioner(API).thanx_job("completed")
     response = revoke(ctx, job, headers={"Authorization": f"Bearer {noscope_token(ctx)}"})
     # "Scope required: rewards.issue": a refusal; whether 401 or 403 is undocumented (THANX-GAP-MISSING-SCOPE).
-    verdict("THANX-SCOPE-REWARDS-ISSUE", ok=response.status is not None and 400 <= response.status < 500,
-            received=response.status, documented="a 4xx refusal: the scope rewards.issue is required", exchange=response)
-    observe("THANX-GAP-MISSING-SCOPE", received={"status": response.status, "body": response.json()},
-            note="status and body for a valid token lacking rewards.issue; undocumented", exchange=response)
+    verdict(
+        "THANX-SCOPE-REWARDS-ISSUE",
+        ok=response.status is not None and 400 <= response.status < 500,
+        received=response.status,
+        documented="a 4xx refusal: the scope rewards.issue is required",
+        exchange=response,
+    )
+    observe(
+        "THANX-GAP-MISSING-SCOPE",
+        received={"status": response.status, "body": response.json()},
+        note="status and body for a valid token lacking rewards.issue; undocumented",
+        exchange=response,
+    )
     expect_unchanged(ctx, "THANX-SCOPE-REWARDS-ISSUE", job)
 
 
@@ -317,9 +399,13 @@ def test_every_call_carries_accept_version_and_a_json_body(ctx: ScenarioContext)
             body = json.loads(exchange.request_body_text())
         except ValueError:
             body = None
-        verdict("THANX-CONTENT-TYPE-JSON", ok=media == "application/json" and isinstance(body, dict),
-                received={"content-type": media, "body": exchange.request_body_text()},
-                documented="Content-Type application/json with a JSON object body", exchange=exchange)
+        verdict(
+            "THANX-CONTENT-TYPE-JSON",
+            ok=media == "application/json" and isinstance(body, dict),
+            received={"content-type": media, "body": exchange.request_body_text()},
+            documented="Content-Type application/json with a JSON object body",
+            exchange=exchange,
+        )
 
 
 @pytest.mark.rules("THANX-RATE-LIMIT-429")

@@ -34,19 +34,38 @@ def campaign(ctx: ScenarioContext) -> Campaign:
     client = ctx.client(API)
     merchants = client.call("GET", "/partner/merchants", operation="listMerchants", phase="setup", retry=True)
     merchant_id = first_id(response_field(merchants, "merchants"))
-    templates = client.call("GET", "/partner/reward_templates", operation="listRewardTemplates", phase="setup",
-                            params={"merchant_id": merchant_id, "per_page": "1"}, retry=True)
+    templates = client.call(
+        "GET",
+        "/partner/reward_templates",
+        operation="listRewardTemplates",
+        phase="setup",
+        params={"merchant_id": merchant_id, "per_page": "1"},
+        retry=True,
+    )
     template_id = first_id(response_field(templates, "reward_templates"))
-    created = client.call("POST", "/partner/campaigns", operation="createCampaign", phase="setup", json={"campaign": {
-        "merchant_id": merchant_id, "name": f"conformance {ctx.tenant}",
-        "start_at": "2026-01-01T00:00:00Z", "end_at": "2036-01-01T00:00:00Z",
-        "redeemable_from": "2026-01-01T00:00:00Z", "redeemable_to": "2036-01-01T00:00:00Z",
-        "variants": [{"name": "Treatment", "reward_template_id": template_id}],
-    }})
+    created = client.call(
+        "POST",
+        "/partner/campaigns",
+        operation="createCampaign",
+        phase="setup",
+        json={
+            "campaign": {
+                "merchant_id": merchant_id,
+                "name": f"conformance {ctx.tenant}",
+                "start_at": "2026-01-01T00:00:00Z",
+                "end_at": "2036-01-01T00:00:00Z",
+                "redeemable_from": "2026-01-01T00:00:00Z",
+                "redeemable_to": "2036-01-01T00:00:00Z",
+                "variants": [{"name": "Treatment", "reward_template_id": template_id}],
+            }
+        },
+    )
     variant_id = first_id(response_field(created, "campaign", "variants"))
     campaign_id = response_field(created, "campaign", "id")
     if not (merchant_id and template_id and campaign_id and variant_id):
-        raise PreconditionUnavailable("a Thanx campaign", f"the setup path did not yield one (last answer {created.status})")
+        raise PreconditionUnavailable(
+            "a Thanx campaign", f"the setup path did not yield one (last answer {created.status})"
+        )
     return Campaign(str(merchant_id), str(campaign_id), str(variant_id))
 
 
@@ -65,15 +84,24 @@ def identifiers(ctx: ScenarioContext, *, found: int = 1, not_found: int = 1) -> 
 
 
 def issue(ctx: ScenarioContext, setup: Campaign, people: list[dict[str, str]], key: str) -> Exchange:
-    body = {"campaign_id": setup.campaign_id, "merchant_id": setup.merchant_id, "variant_id": setup.variant_id,
-            "identifiers": people}
-    return ctx.client(API).call("POST", "/partner/campaigns/issue", operation="issueCampaignRewards", json=body,
-                                headers={"X-Idempotency-Key": key})
+    body = {
+        "campaign_id": setup.campaign_id,
+        "merchant_id": setup.merchant_id,
+        "variant_id": setup.variant_id,
+        "identifiers": people,
+    }
+    return ctx.client(API).call(
+        "POST",
+        "/partner/campaigns/issue",
+        operation="issueCampaignRewards",
+        json=body,
+        headers={"X-Idempotency-Key": key},
+    )
 
 
 def key_for(ctx: ScenarioContext, purpose: str) -> str:
-    # Derived from the tenant, so a recorded run replays with the same key.
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"conformance:{ctx.tenant}:{purpose}"))
+    # Unique per run: a vendor keeps keys, and a second run reusing one with another body would get 422.
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"conformance:{ctx.target.run_id}:{ctx.tenant}:{purpose}"))
 
 
 def job_of(exchange: Exchange, setup: Campaign) -> ThanxJob:
@@ -85,8 +113,12 @@ def job_of(exchange: Exchange, setup: Campaign) -> ThanxJob:
 
 def read_job(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
     return ctx.client(API).call(
-        "GET", f"/partner/issuance_jobs/{job.id}", operation="getIssuanceJob", phase="readback",
-        params={"merchant_id": job.merchant_id}, retry=True,
+        "GET",
+        f"/partner/issuance_jobs/{job.id}",
+        operation="getIssuanceJob",
+        phase="readback",
+        params={"merchant_id": job.merchant_id},
+        retry=True,
     )
 
 
@@ -103,8 +135,12 @@ def finish(ctx: ScenarioContext, job: ThanxJob) -> tuple[Exchange, list[Any]]:
         seen.append(state_of(exchange))
         return exchange
 
-    final = ctx.poll(read, lambda ex: state_of(ex) not in LIFECYCLE, what=f"Thanx issuance job {job.id}",
-                     describe=lambda ex: f"state {state_of(ex)!r}")
+    final = ctx.poll(
+        read,
+        lambda ex: state_of(ex) not in LIFECYCLE,
+        what=f"Thanx issuance job {job.id}",
+        describe=lambda ex: f"state {state_of(ex)!r}",
+    )
     return final, seen
 
 
@@ -127,9 +163,16 @@ def in_order(states: list[Any]) -> bool:
 def test_issuing_rewards_creates_a_pending_job(ctx: ScenarioContext) -> None:
     response = issue(ctx, campaign(ctx), identifiers(ctx), key_for(ctx, "issue"))
     job = response_field(response, "issuance_job") or {}
-    received = {"status": response.status, **{k: job.get(k) for k in ("state", "processed_count", "started_at", "completed_at")}}
-    expect_equal("THANX-ISSUE-202-PENDING", received, {"status": 202, "state": "pending", "processed_count": 0,
-                                                       "started_at": None, "completed_at": None}, response)
+    received = {
+        "status": response.status,
+        **{k: job.get(k) for k in ("state", "processed_count", "started_at", "completed_at")},
+    }
+    expect_equal(
+        "THANX-ISSUE-202-PENDING",
+        received,
+        {"status": 202, "state": "pending", "processed_count": 0, "started_at": None, "completed_at": None},
+        response,
+    )
 
 
 @pytest.mark.rules("THANX-JOB-LIFECYCLE")
@@ -137,13 +180,22 @@ def test_an_issued_job_moves_from_pending_to_finished_and_only_then_is_revocable
     setup = campaign(ctx)
     issued = issue(ctx, setup, identifiers(ctx), key_for(ctx, "lifecycle"))
     job = job_of(issued, setup)
-    early = ctx.client(API).call("POST", f"/partner/issuance_jobs/{job.id}/revoke", operation="revokeIssuanceJob",
-                                 json={"merchant_id": job.merchant_id})
+    early = ctx.client(API).call(
+        "POST",
+        f"/partner/issuance_jobs/{job.id}/revoke",
+        operation="revokeIssuanceJob",
+        json={"merchant_id": job.merchant_id},
+    )
     expect_equal("THANX-JOB-LIFECYCLE", early.status, 422, early)
     final, seen = finish(ctx, job)
     states = [state_of(issued), *seen]
-    verdict("THANX-JOB-LIFECYCLE", ok=in_order(states) and states[-1] in FINISHED, received=states,
-            documented="pending → processing → completed | failed, in that order", exchange=final)
+    verdict(
+        "THANX-JOB-LIFECYCLE",
+        ok=in_order(states) and states[-1] in FINISHED,
+        received=states,
+        documented="pending → processing → completed | failed, in that order",
+        exchange=final,
+    )
 
 
 @pytest.mark.rules("THANX-SUMMARY-ON-COMPLETED")
@@ -155,29 +207,48 @@ def test_a_completed_job_carries_a_summary_of_its_failures(ctx: ScenarioContext)
         raise PreconditionUnavailable("a completed Thanx issuance job", f"the issue ended {state_of(final)!r}")
     summary = response_field(final, "issuance_job", "summary")
     failures = summary.get("failures") if isinstance(summary, dict) else None
-    ok = (isinstance(summary, dict) and all(isinstance(summary.get(k), int) for k in ("success_count", "failure_count"))
-          and isinstance(failures, list) and len(failures) == 1
-          and all(isinstance(f, dict) and all(k in f for k in SUMMARY_FAILURE_FIELDS) for f in failures))
-    verdict("THANX-SUMMARY-ON-COMPLETED", ok=ok, received=summary, exchange=final,
-            documented="summary{success_count, failure_count, failures[{identifier_index, identifier_type, error}]}, "
-            "one failure for the one identifier naming no user")
+    ok = (
+        isinstance(summary, dict)
+        and all(isinstance(summary.get(k), int) for k in ("success_count", "failure_count"))
+        and isinstance(failures, list)
+        and len(failures) == 1
+        and all(isinstance(f, dict) and all(k in f for k in SUMMARY_FAILURE_FIELDS) for f in failures)
+    )
+    verdict(
+        "THANX-SUMMARY-ON-COMPLETED",
+        ok=ok,
+        received=summary,
+        exchange=final,
+        documented="summary{success_count, failure_count, failures[{identifier_index, identifier_type, error}]}, "
+        "one failure for the one identifier naming no user",
+    )
 
 
-@pytest.mark.rules("THANX-REVOKE-COMPLETED-202", "THANX-202-STATE-REVOKING", "THANX-ID-ECHO", "THANX-EVENTUALLY-REVOKED")
+@pytest.mark.rules(
+    "THANX-REVOKE-COMPLETED-202", "THANX-202-STATE-REVOKING", "THANX-ID-ECHO", "THANX-EVENTUALLY-REVOKED"
+)
 def test_an_issued_job_once_completed_is_revoked_and_becomes_revoked(ctx: ScenarioContext) -> None:
     setup = campaign(ctx)
     job = job_of(issue(ctx, setup, identifiers(ctx), key_for(ctx, "revoke")), setup)
     completed, _ = finish(ctx, job)
     if state_of(completed) != "completed":
         raise PreconditionUnavailable("a completed Thanx issuance job", f"the issue ended {state_of(completed)!r}")
-    response = ctx.client(API).call("POST", f"/partner/issuance_jobs/{job.id}/revoke", operation="revokeIssuanceJob",
-                                    json={"merchant_id": job.merchant_id})
+    response = ctx.client(API).call(
+        "POST",
+        f"/partner/issuance_jobs/{job.id}/revoke",
+        operation="revokeIssuanceJob",
+        json={"merchant_id": job.merchant_id},
+    )
     expect_equal("THANX-REVOKE-COMPLETED-202", response.status, 202, response)
     expect_equal("THANX-202-STATE-REVOKING", state_of(response), "revoking", response)
     expect_equal("THANX-ID-ECHO", response_field(response, "issuance_job", "id"), job.id, response)
     advance(ctx, job)
-    final = ctx.poll(lambda: read_job(ctx, job), lambda ex: state_of(ex) != "revoking", what=f"Thanx issuance job {job.id}",
-                     describe=lambda ex: f"state {state_of(ex)!r}")
+    final = ctx.poll(
+        lambda: read_job(ctx, job),
+        lambda ex: state_of(ex) != "revoking",
+        what=f"Thanx issuance job {job.id}",
+        describe=lambda ex: f"state {state_of(ex)!r}",
+    )
     expect_equal("THANX-EVENTUALLY-REVOKED", state_of(final), "revoked", final)
 
 
@@ -190,8 +261,13 @@ def test_repeating_an_issue_with_its_idempotency_key_replays_the_first_answer(ct
     expect_equal("THANX-IDEMPOTENCY-REPLAY", [again.status, again.json()], [first.status, first.json()], again)
     other = issue(ctx, setup, people, key_for(ctx, "replay-other"))
     job_ids = [response_field(ex, "issuance_job", "id") for ex in (first, again, other)]
-    verdict("THANX-IDEMPOTENCY-REPLAY", ok=job_ids[0] == job_ids[1] != job_ids[2], received=job_ids, exchange=again,
-            documented="the replay names the first job; only a new key creates another")
+    verdict(
+        "THANX-IDEMPOTENCY-REPLAY",
+        ok=job_ids[0] == job_ids[1] != job_ids[2],
+        received=job_ids,
+        exchange=again,
+        documented="the replay names the first job; only a new key creates another",
+    )
 
 
 @pytest.mark.rules("THANX-IDEMPOTENCY-CONFLICT-422")
@@ -202,11 +278,19 @@ def test_reusing_an_idempotency_key_with_another_body_is_refused_with_422(ctx: S
     job = job_of(first, setup)
     conflicting = issue(ctx, setup, identifiers(ctx, found=2), key)
     expect_equal("THANX-IDEMPOTENCY-CONFLICT-422", conflicting.status, 422, conflicting)
-    observe("THANX-GAP-ISSUE-422-BODY", received=conflicting.json(), exchange=conflicting,
-            note="the body of the 422 for an idempotency key reused with another body; undocumented")
+    observe(
+        "THANX-GAP-ISSUE-422-BODY",
+        received=conflicting.json(),
+        exchange=conflicting,
+        note="the body of the 422 for an idempotency key reused with another body; undocumented",
+    )
     after = read_job(ctx, job)
-    expect_equal("THANX-IDEMPOTENCY-CONFLICT-422", response_field(after, "issuance_job", "total_count"),
-                 len(identifiers(ctx)), after)
+    expect_equal(
+        "THANX-IDEMPOTENCY-CONFLICT-422",
+        response_field(after, "issuance_job", "total_count"),
+        len(identifiers(ctx)),
+        after,
+    )
 
 
 @pytest.mark.rules("THANX-ISSUE-MAX-IDENTIFIERS")
@@ -215,6 +299,10 @@ def test_an_issue_to_more_than_10000_identifiers_is_refused(ctx: ScenarioContext
     response = issue(ctx, setup, identifiers(ctx, found=10_001, not_found=0), key_for(ctx, "too-many"))
     # "(≤10,000)" gives no status: any 4xx refusal that creates no job conforms.
     refused = response.status is not None and 400 <= response.status < 500
-    verdict("THANX-ISSUE-MAX-IDENTIFIERS", ok=refused and response_field(response, "issuance_job") is None,
-            received={"status": response.status, "body": response.json()}, exchange=response,
-            documented="a 4xx refusal and no issuance job: at most 10,000 identifiers")
+    verdict(
+        "THANX-ISSUE-MAX-IDENTIFIERS",
+        ok=refused and response_field(response, "issuance_job") is None,
+        received={"status": response.status, "body": response.json()},
+        exchange=response,
+        documented="a 4xx refusal and no issuance job: at most 10,000 identifiers",
+    )
