@@ -111,6 +111,20 @@ def report(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def record(session: nox.Session) -> None:
+    """Re-record cassettes/reference/ from the reference sandbox over real HTTP (options after -- go to run)."""
+    ensure_venv()
+    session.run(tool("conformance"), "run", "--target", "record", *session.posargs)
+
+
+@nox.session(python=False)
+def replay(session: nox.Session) -> None:
+    """Re-check the committed cassettes offline: no sandbox, no network."""
+    ensure_venv()
+    session.run(tool("conformance"), "run", "--target", "replay", *session.posargs)
+
+
+@nox.session(python=False)
 def serve(session: nox.Session) -> None:
     """Serve the reference sandbox on 127.0.0.1:8080 (pass serve options after --)."""
     ensure_venv()

@@ -172,13 +172,35 @@ def describe_miss(exc: CannotOverwriteExistingCassetteException) -> str:
     return text + f". Re-record with `{RERECORD}` if the suite changed on purpose."
 
 
+class NetworkDisabled(RuntimeError):
+    """A replay tried to open a socket: everything must come from cassettes."""
+
+
+@contextlib.contextmanager
+def sockets_disabled() -> Iterator[None]:
+    """Refuse every outgoing connection for the duration of a replay."""
+    import socket
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise NetworkDisabled(f"replay is offline: a connection to {args[1] if len(args) > 1 else args} was refused")
+
+    saved = socket.socket.connect, socket.socket.connect_ex, socket.create_connection
+    socket.socket.connect = refuse  # type: ignore[method-assign]
+    socket.socket.connect_ex = refuse  # type: ignore[method-assign]
+    socket.create_connection = refuse
+    try:
+        yield
+    finally:
+        socket.socket.connect, socket.socket.connect_ex, socket.create_connection = saved  # type: ignore[method-assign]
+
+
 @contextlib.contextmanager
 def cassette_for(settings: Settings, nodeid: str, redactor: Redactor, exchanges: list[Exchange]) -> Iterator[None]:
     """Record or replay one test's traffic; in replay every recorded interaction must be played."""
     path = cassette_path(settings, nodeid)
     if settings.target == "replay":
         check_replayable(path, settings, nodeid)
-        with build_vcr(redactor, "none").use_cassette(str(path)) as cassette:
+        with sockets_disabled(), build_vcr(redactor, "none").use_cassette(str(path)) as cassette:
             yield
             if not cassette.all_played:
                 unplayed = len(cassette.data) - sum(1 for count in cassette.play_counts.values() if count)

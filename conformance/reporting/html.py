@@ -165,6 +165,8 @@ def merge_shards(report_dir: Path, shards: list[Path]) -> Matrix:
 
 def report_command(report_dir: Path, merge_dirs: list[Path]) -> int:
     """``conformance report [--report-dir DIR] [--merge SHARD_DIR...]``."""
+    # Allure runs with the report dir as its working directory: every path handed to it must be absolute.
+    report_dir = report_dir.resolve()
     if merge_dirs:
         matrix = merge_shards(report_dir, merge_dirs)
         paths = write_reports(matrix, report_dir)
