@@ -147,3 +147,20 @@ def response_field(exchange: Exchange, *path: str) -> Any:
             return None
         value = value.get(key)
     return value
+
+
+def find_entry(value: Any, key: str, wanted: object) -> dict[str, Any] | None:
+    """The first object anywhere in ``value`` whose ``key`` is ``wanted`` (the read-back shape is undocumented)."""
+    if isinstance(value, dict):
+        if value.get(key) == wanted:
+            return value
+        children: list[Any] = list(value.values())
+    elif isinstance(value, list):
+        children = value
+    else:
+        return None
+    for child in children:
+        found = find_entry(child, key, wanted)
+        if found is not None:
+            return found
+    return None

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from conformance.context import ScenarioContext, response_field
+from conformance.context import ScenarioContext, find_entry, response_field
 from conformance.http.auth import AuthVariant
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import BadgeEarn
@@ -50,23 +50,6 @@ def read_badges(ctx: ScenarioContext, earn: BadgeEarn) -> Exchange:
         params={"badgeType": "EARNED"},
         retry=True,
     )
-
-
-def find_entry(value: Any, key: str, wanted: object) -> dict[str, Any] | None:
-    """The first object anywhere in ``value`` whose ``key`` is ``wanted`` (the read-back shape is undocumented)."""
-    if isinstance(value, dict):
-        if value.get(key) == wanted:
-            return value
-        children: list[Any] = list(value.values())
-    elif isinstance(value, list):
-        children = value
-    else:
-        return None
-    for child in children:
-        found = find_entry(child, key, wanted)
-        if found is not None:
-            return found
-    return None
 
 
 def listed_active(readback: Exchange, earn: BadgeEarn) -> bool | None:

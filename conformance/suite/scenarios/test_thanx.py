@@ -16,6 +16,7 @@ from conformance.errors import PreconditionUnavailable
 from conformance.http.auth import AuthVariant
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import ThanxJob
+from conformance.suite.scenarios.thanx_steps import read_job, state_of
 from conformance.targets import CONTROL
 from conformance.verdicts import expect_equal, observe, verdict
 
@@ -46,21 +47,6 @@ def revoke(
         auth=auth,
         headers=headers,
     )
-
-
-def read_job(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
-    return ctx.client(API).call(
-        "GET",
-        f"/partner/issuance_jobs/{job.id}",
-        operation="getIssuanceJob",
-        phase="readback",
-        params={"merchant_id": job.merchant_id},
-        retry=True,
-    )
-
-
-def state_of(exchange: Exchange) -> Any:
-    return response_field(exchange, "issuance_job", "state")
 
 
 def error_code(exchange: Exchange) -> Any:

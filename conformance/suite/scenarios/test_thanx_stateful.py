@@ -13,6 +13,7 @@ from conformance.context import ScenarioContext, response_field
 from conformance.errors import PreconditionUnavailable
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import ThanxJob
+from conformance.suite.scenarios.thanx_steps import read_job, state_of
 from conformance.verdicts import expect_equal, observe, verdict
 
 pytestmark = pytest.mark.conformance
@@ -109,21 +110,6 @@ def job_of(exchange: Exchange, setup: Campaign) -> ThanxJob:
     if not isinstance(job, dict) or not job.get("id"):
         raise PreconditionUnavailable("a Thanx issuance job", f"issueCampaignRewards answered {exchange.status}")
     return ThanxJob(str(job["id"]), setup.merchant_id, str(job.get("state")), job)
-
-
-def read_job(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
-    return ctx.client(API).call(
-        "GET",
-        f"/partner/issuance_jobs/{job.id}",
-        operation="getIssuanceJob",
-        phase="readback",
-        params={"merchant_id": job.merchant_id},
-        retry=True,
-    )
-
-
-def state_of(exchange: Exchange) -> Any:
-    return response_field(exchange, "issuance_job", "state")
 
 
 def finish(ctx: ScenarioContext, job: ThanxJob) -> tuple[Exchange, list[Any]]:
