@@ -1,3 +1,3 @@
-"""Project-level pytest configuration: load the conformance plugin for the suite and the project's tests."""
+"""Project-level pytest configuration: the conformance plugin for the suite, pytester for the project's tests."""
 
-pytest_plugins = ["conformance.pytest_plugin"]
+pytest_plugins = ["conformance.pytest_plugin", "pytester"]

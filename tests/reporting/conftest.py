@@ -11,7 +11,6 @@ import pytest
 
 from conformance.rules import Rule
 
-pytest_plugins = ["pytester"]
 GOLDEN = Path(__file__).parent / "golden"
 
 # Two rules per API, one of them never tested, so every verdict shows up in a small matrix.
