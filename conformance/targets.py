@@ -56,8 +56,11 @@ class Target:
         limiter = None
         if self.settings.is_networked and api != CONTROL and not self.settings.uses_reference_sandbox:
             vendor = VENDOR_OF[api]
-            rate = self.settings.vendor(api).rate_limit or DEFAULT_RATE_LIMITS[vendor]
-            limiter = RateLimiter(vendor, rate, self.state_dir / "ratelimit")
+            # The documented vendor limits guard vendor hosts; a --base-url server (a team's stub, a local
+            # sandbox) is limited only when the user configures a rate for it.
+            default = None if self.settings.base_url else DEFAULT_RATE_LIMITS[vendor]
+            rate = self.settings.vendor(api).rate_limit or default
+            limiter = RateLimiter(vendor, rate, self.state_dir / "ratelimit") if rate else None
         return ApiClient(
             api,
             self.base_urls[api],
