@@ -25,6 +25,9 @@ class Exchange:
     error: str | None = None
     elapsed_ms: float = 0.0
     rule_ids: tuple[str, ...] = field(default_factory=tuple)
+    # How a generated (property) case came to be: generation mode and phase, and what replay needs to
+    # judge the recorded request as it was judged when it was sent. Empty for scripted requests.
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def status(self) -> int | None:
@@ -78,6 +81,7 @@ class Exchange:
             "response": response,
             "error": self.error,
             "elapsed_ms": round(self.elapsed_ms, 1),
+            **({"meta": self.meta} if self.meta else {}),
         }
 
     def render(self) -> str:

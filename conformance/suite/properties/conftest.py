@@ -29,6 +29,17 @@ def pytest_configure(config: pytest.Config) -> None:
         outcomes.clear(config.stash[SETTINGS_KEY].report_dir)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Replayed property items name their operation as Schemathesis' items do (Allure's feature label)."""
+    from schemathesis.schemas import APIOperation
+
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        operation = callspec.params.get("case") if callspec is not None else None
+        if isinstance(operation, APIOperation) and not hasattr(item, "operation_label"):
+            item.operation_label = operation.label  # type: ignore[attr-defined]
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     outcomes.LEDGER.write(config.stash[SETTINGS_KEY].report_dir, worker_name(config), config.stash[RUN_ID_KEY])

@@ -3,26 +3,39 @@
 Every generated case goes out through the project's ``ApiClient`` (auth, tenant, redaction,
 recording, and the registered checks as observers); Schemathesis only generates and judges. A
 built-in failure listed in ``conformance.checks.hygiene`` is recorded as HYGIENE; any other fails.
+
+In replay nothing is generated: each operation's item rebuilds the cases its cassette holds, in
+recorded order, and runs them through the same ``run_case`` (provisioning, send, checks, ledger),
+so a new Hypothesis or an edited spec re-judges the recorded traffic instead of asking for other
+requests. The generation mode recorded beside each case restores the negative-case judgement.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import hypothesis
+import pytest
 import schemathesis
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.core.failures import FailureGroup
+from schemathesis.core.result import Ok
 
 from conformance.apis import APIS
 from conformance.checks.hygiene import NOT_RUN, hygiene_id, hygiene_reason
 from conformance.context import ScenarioContext
 from conformance.http.exchange import Exchange
+from conformance.recording import RecordedExchange, json_safe, recorded_exchanges, register_case_replay
 from conformance.settings import Settings
 from conformance.verdicts import hygiene
 
@@ -48,6 +61,11 @@ class RunConfig:
     @property
     def is_live(self) -> bool:
         return self.target in ("live", "record")
+
+    @property
+    def live_budget(self) -> bool:
+        """Live-sized example counts: on a live target, and in replay, which plays what record sent."""
+        return self.target in ("live", "record", "replay")
 
 
 RUN = RunConfig(
@@ -80,10 +98,15 @@ def schema_config() -> Any:
     )
 
 
+# id(schema) → its API, for replay to tell the headers the API's client sets from generated ones.
+SCHEMA_API: dict[int, str] = {}
+
+
 def load_schema(api: str) -> Any:
     """The spec of ``api`` with the run's seed; the base URL is the session target's, set at call time."""
     schema = schemathesis.openapi.from_path(str(APIS[api].spec_path), config=schema_config())
     schema.config.update(base_url="http://conformance.invalid")
+    SCHEMA_API[id(schema)] = api
     return schema
 
 
@@ -99,13 +122,50 @@ PropertyTest = Callable[[Any, ScenarioContext], None]
 
 
 def property_test(schema: Any) -> Callable[[PropertyTest], PropertyTest]:
-    """``@schema.parametrize()`` (one pytest item per operation) with the layer's Hypothesis settings."""
+    """One pytest item per operation: ``@schema.parametrize()`` with the layer's Hypothesis settings.
+
+    In replay the items keep their ids (``test_x[METHOD /path]``) but generate nothing: each runs
+    ``test`` once per case its cassette recorded (``replay_recorded_cases``).
+    """
 
     def decorate(test: PropertyTest) -> PropertyTest:
+        register_case_replay(test)
+        if RUN.target == "replay":
+            return replaying(schema, test)
         wrapped: PropertyTest = schema.parametrize()(PROPERTY_SETTINGS(test))
         return wrapped
 
     return decorate
+
+
+def operation_label(error: Any) -> str:
+    """The id Schemathesis gives the item of an operation it could not load (``METHOD /path``)."""
+    method = getattr(error, "method", None)
+    return f"{method.upper()} {error.path}" if method else str(error.path)
+
+
+def replaying(schema: Any, test: PropertyTest) -> PropertyTest:
+    """``test`` parametrized over the schema's operations with Schemathesis' ids, replaying recordings."""
+    operations: list[Any] = []
+    ids: list[str] = []
+    for result in schema.get_all_operations():
+        if isinstance(result, Ok):
+            operations.append(result.ok())
+            ids.append(result.ok().label)
+        else:
+            operations.append(result.err())
+            ids.append(operation_label(result.err()))
+
+    api = SCHEMA_API[id(schema)]
+
+    @functools.wraps(test)
+    def replayed(case: Any, ctx: ScenarioContext) -> None:
+        if isinstance(case, Exception):
+            raise case  # the operation could not be loaded from the spec, as in a generating run
+        replay_recorded_cases(ctx, api, case, test)
+
+    parametrized: PropertyTest = pytest.mark.parametrize("case", operations, ids=ids)(replayed)
+    return parametrized
 
 
 def operation_id(case: Any) -> str:
@@ -155,7 +215,42 @@ def build_request(ctx: ScenarioContext, api: str, case: Any) -> httpx.Request:
     )
 
 
-def send(ctx: ScenarioContext, api: str, case: Any) -> Exchange:
+@dataclass(frozen=True)
+class Generation:
+    """How a case was generated, as ``run_case`` judged it before its resource was provisioned."""
+
+    negative: bool
+    neutralised: bool  # negative only in headers the client overrides, so sent as a valid case
+
+    @classmethod
+    def of(cls, ctx: ScenarioContext, api: str, case: Any) -> Generation:
+        negative = is_negative(case)
+        return cls(negative, negative and neutralised(case, owned_headers(ctx, api)))
+
+    @classmethod
+    def recorded(cls, meta: dict[str, Any]) -> Generation:
+        negative = meta.get("generation_mode") == "negative"
+        return cls(negative, negative and bool(meta.get("neutralised")))
+
+
+# The recorded generation of the case being replayed; None while cases are generated.
+REPLAYED: ContextVar[Generation | None] = ContextVar("replayed_generation", default=None)
+
+
+def generation_meta(case: Any, generation: Generation) -> dict[str, Any]:
+    """What the sidecar keeps of a generated case: its mode and phase and Schemathesis' own metadata."""
+    meta: dict[str, Any] = {
+        "generation_mode": ("negative" if generation.negative else "positive") if case.meta is not None else "explicit",
+        "generation_phase": phase_of(case),
+        "neutralised": generation.neutralised,
+    }
+    if case.meta is not None:
+        with_default = json.dumps(case.meta.to_dict(), default=str, sort_keys=True)
+        meta["case"] = json.loads(with_default)
+    return meta
+
+
+def send(ctx: ScenarioContext, api: str, case: Any, generation: Generation | None = None) -> Exchange:
     """Send ``case`` through the API's client; the registered checks run on the exchange as observers."""
     client = ctx.client(api)
     # Schemathesis' own reproductions (curl in failure messages) must name the target too.
@@ -165,6 +260,7 @@ def send(ctx: ScenarioContext, api: str, case: Any) -> Exchange:
     declared = case.method.upper() == case.operation.method.upper()
     operation = operation_id(case) if declared else f"{operation_id(case)} (undeclared {case.method.upper()})"
     exchange = client.send(build_request(ctx, api, case), operation=operation, phase="test")
+    exchange.meta = generation_meta(case, generation or Generation.of(ctx, api, case))
     if exchange.response is None:
         raise AssertionError(f"{case.operation.label}: no response ({exchange.error})\n{exchange.curl()}")
     return exchange
@@ -236,14 +332,15 @@ def validate(case: Any, exchange: Exchange, documented_rejection: bool) -> Judge
 
 
 def run_case(ctx: ScenarioContext, api: str, case: Any) -> Exchange:
-    """One generated example: fresh resource (revokes), send, count the outcome, judge built-ins."""
+    """One generated (or replayed) example: fresh resource (revokes), send, count the outcome, judge built-ins."""
     from conformance.suite.properties.outcomes import LEDGER, SUCCESS, documented_rejection, is_revoke_attempt
     from conformance.suite.properties.resources import provision
 
     operation = operation_id(case)
-    negative = is_negative(case) and not neutralised(case, owned_headers(ctx, api))
+    generation = REPLAYED.get() or Generation.of(ctx, api, case)
+    negative = generation.negative and not generation.neutralised
     provision(ctx, operation, case)
-    exchange = send(ctx, api, case)
+    exchange = send(ctx, api, case, generation)
     rejected = documented_rejection(api, operation, exchange)
     if negative:
         LEDGER.record(operation, negative=True, reached=rejected)
@@ -254,3 +351,158 @@ def run_case(ctx: ScenarioContext, api: str, case: Any) -> Exchange:
     # A neutralised negative case is sent as a valid one: negative_data_rejection has nothing to judge.
     validate(case, exchange, (negative and rejected) or (is_negative(case) and not negative))
     return exchange
+
+
+# ---------------------------------------------------------------------------------------------------
+# Replay: rebuild each recorded case and run it through run_case again.
+
+
+def recorded_operation(exchange: RecordedExchange) -> str:
+    """The operationId a recorded test exchange was sent as (``op (undeclared GET)`` names ``op``)."""
+    return (exchange.operation or "").split(" (undeclared ", 1)[0]
+
+
+def recorded_cases(ctx: ScenarioContext, operation: Any) -> list[RecordedExchange]:
+    """The generated cases of ``operation`` this test's cassette holds, in recorded order."""
+    op_id = str(operation.definition.raw["operationId"])
+    return [
+        exchange
+        for exchange in recorded_exchanges(ctx.settings, ctx.recorder.test_id)
+        if exchange.phase == "test" and "generation_mode" in exchange.meta and recorded_operation(exchange) == op_id
+    ]
+
+
+def path_parameters(template: str, path: str) -> dict[str, str]:
+    """The values of ``template``'s ``{name}`` segments in a recorded ``path``, still URL-encoded."""
+    names: list[str] = []
+    pattern = ""
+    for literal, name in re.findall(r"([^{]*)(?:\{([^}]+)\})?", template):
+        pattern += re.escape(literal)
+        if name:
+            names.append(name)
+            pattern += f"(?P<p{len(names)}>[^/]*)"
+    match = re.search(pattern + "$", path)
+    if match is None:
+        raise AssertionError(f"The recorded path {path!r} does not fit the operation's template {template!r}")
+    # Schemathesis keeps path parameters URL-encoded in the case, as they were sent.
+    return {name: match.group(f"p{i}") for i, name in enumerate(names, 1)}
+
+
+def recorded_json(text: str) -> Any:
+    """A recorded JSON body (one recorded before masking kept JSON valid is read the way it is now)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return json.loads(json_safe(text))
+
+
+def as_params(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Query or form pairs as a case container: a repeated key becomes a list."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            out[key] = [*out[key], value] if isinstance(out[key], list) else [out[key], value]
+        else:
+            out[key] = value
+    return out
+
+
+def restore_meta(data: Any) -> Any:
+    """Schemathesis' metadata of a recorded case (mode per location, phase, mutations), or None."""
+    from schemathesis.core.parameters import ParameterLocation
+    from schemathesis.generation import GenerationMode
+    from schemathesis.generation.meta import (
+        CaseMetadata,
+        ComponentInfo,
+        CoverageScenario,
+        GenerationInfo,
+        PhaseInfo,
+        TestPhase,
+        build_phase_data,
+    )
+
+    if not isinstance(data, dict):
+        return None
+    try:
+        meta = CaseMetadata.from_dict(data)
+    except Exception:  # another Schemathesis may read its own format otherwise: keep the modes and the phase
+        phase = TestPhase(data["phase"]["name"])
+        meta = CaseMetadata(
+            generation=GenerationInfo(time=0.0, mode=GenerationMode(data["generation"]["mode"])),
+            components={
+                ParameterLocation[name]: ComponentInfo(mode=GenerationMode(mode))
+                for name, mode in data.get("components", {}).items()
+            },
+            phase=PhaseInfo.coverage(CoverageScenario(data["phase"]["data"]["scenario"]), "recorded")
+            if phase == TestPhase.COVERAGE
+            else PhaseInfo(name=phase, data=build_phase_data(phase, None)),
+        )
+    # The typed snapshots describe the values before the id substitution; the recorded ones are after it.
+    meta.raw_containers = {}
+    return meta
+
+
+def rebuild_case(operation: Any, recorded: RecordedExchange, owned: frozenset[str]) -> Any:
+    """The recorded request as a Case of ``operation``: path parameters, query, generated headers, body.
+
+    Headers the client sets (``owned``) are left out, as they were of the generated case; so is
+    the Content-Type the body's media type implies.
+    """
+    from schemathesis.core import NOT_SET
+
+    url = urlsplit(recorded.uri)
+    sent_type = next((v for k, v in recorded.headers.items() if k.lower() == "content-type"), "")
+    media_types = [body.media_type for body in operation.body]
+    media_type = next((m for m in media_types if m == sent_type.split(";")[0].strip()), None) or next(
+        iter(media_types), None
+    )
+    declared = {parameter.name.lower(): parameter.name for parameter in operation.headers}
+    headers = {
+        declared.get(name.lower(), name): value
+        for name, value in recorded.headers.items()
+        if name.lower() not in owned and not (name.lower() == "content-type" and value == media_type)
+    }
+    body: Any = NOT_SET
+    if recorded.body:
+        if media_type is not None and "json" in media_type:
+            try:
+                body = recorded_json(recorded.body)
+            except ValueError:
+                body = recorded.body
+        elif media_type == "application/x-www-form-urlencoded":
+            body = as_params(parse_qsl(recorded.body, keep_blank_values=True))
+        else:
+            body = recorded.body
+    method = recorded.method if recorded.method != operation.method.upper() else None
+    return operation.Case(
+        method=method,
+        path_parameters=path_parameters(operation.path, url.path),
+        headers=headers,
+        query=as_params(parse_qsl(url.query, keep_blank_values=True)),
+        body=body,
+        media_type=media_type,
+        _meta=restore_meta(recorded.meta.get("case")),
+    )
+
+
+def replay_recorded_cases(ctx: ScenarioContext, api: str, operation: Any, test: PropertyTest) -> None:
+    """Run ``test`` on every recorded case of ``operation``; every case runs, the first failure is raised."""
+    cases = recorded_cases(ctx, operation)
+    owned = owned_headers(ctx, api)
+    if not cases:
+        pytest.skip(f"The recording of {ctx.recorder.test_id} holds no generated case of {operation.label}.")
+    failures: list[AssertionError] = []
+    for number, recorded in enumerate(cases, 1):
+        token = REPLAYED.set(Generation.recorded(recorded.meta))
+        try:
+            test(rebuild_case(operation, recorded, owned), ctx)
+        except AssertionError as exc:
+            exc.add_note(f"Replayed case {number} of {len(cases)} ({recorded.method} {urlsplit(recorded.uri).path}).")
+            failures.append(exc)
+        finally:
+            REPLAYED.reset(token)
+    if failures:
+        first = failures[0]
+        for other in failures[1:]:
+            first.add_note(f"Also failed: {str(other).splitlines()[0] if str(other) else type(other).__name__}")
+        raise first

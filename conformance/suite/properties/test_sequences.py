@@ -21,7 +21,7 @@ from conformance.verdicts import expect_equal, verdict
 
 pytestmark = pytest.mark.conformance
 SEQUENCE_SETTINGS = hypothesis.settings(
-    max_examples=2 if RUN.is_live else 4,
+    max_examples=2 if RUN.live_budget else 4,  # replay plays as many examples as record sent
     derandomize=True,  # the config seed does not reach plain @given tests; derandomize makes them repeatable
     database=None,
     deadline=None,
