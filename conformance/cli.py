@@ -6,7 +6,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from conformance.errors import ConformanceError
+from conformance.errors import ConformanceError, UsageError
+
+
+def _deviation(name: str | None) -> str | None:
+    """``--deviation``, checked against the sandbox's catalogue: an unknown name is a usage error (exit 2)."""
+    from conformance.sandbox.deviations import UnknownDeviation, check_name
+
+    try:
+        check_name(name)
+    except UnknownDeviation as exc:
+        raise UsageError(str(exc)) from None
+    return name
 
 
 def _run(args: argparse.Namespace, extra: list[str]) -> int:
@@ -21,7 +32,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         targets_file=args.targets_file,
         manifest=args.manifest,
         apis=args.apis,
-        deviation=args.deviation,
+        deviation=_deviation(args.deviation),
         cassette_dir=args.cassette_dir,
         baseline=Path(args.baseline) if args.baseline else None,
         shard=args.shard,
@@ -36,7 +47,7 @@ def _serve(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.sandbox.server import serve
 
     apis = [a.strip() for a in args.api.split(",")] if args.api else None
-    serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=args.deviation)
+    serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=_deviation(args.deviation))
     return 0
 
 

@@ -17,6 +17,7 @@ from conformance.sandbox import (
     capillary_points,
     capillary_points_v11,
     capillary_rewards,
+    deviations,
     juspay,
     thanx,
 )
@@ -46,7 +47,12 @@ def create_app(
     deviation: str | None = None,
     credentials: SandboxCredentials | None = None,
 ) -> Starlette:
-    """Build a sandbox app; ``apis`` restricts which vendor routers mount (the control API always does)."""
+    """Build a sandbox app; ``apis`` restricts which vendor routers mount (the control API always does).
+
+    ``deviation`` names an entry of :data:`conformance.sandbox.deviations.DEVIATIONS`; an unknown name
+    raises :class:`~conformance.sandbox.deviations.UnknownDeviation` (a ValueError) listing the known ones.
+    """
+    deviations.check_name(deviation)
     chosen = tuple(API_KEYS) if apis is None else tuple(dict.fromkeys(apis))
     unknown = [api for api in chosen if api not in ROUTERS]
     if unknown:

@@ -17,6 +17,7 @@ badge pages show. Gap decisions (the pages are silent):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -28,6 +29,7 @@ from starlette.routing import Route
 from conformance.sandbox.auth import SandboxCredentials, capillary_gate
 from conformance.sandbox.capillary import Customer, find_customer
 from conformance.sandbox.core import HEX, SandboxState, TenantState, isoformat
+from conformance.sandbox.deviations import guard
 from conformance.sandbox.web import (
     BadBody,
     Call,
@@ -44,6 +46,19 @@ API = "capillary-badges"
 PREFIX = "/api_gateway/v1/badges/customer"
 HEADER_TYPES = {"email": "email", "mobile": "mobile", "externalid": "externalId", "cardnumber": "cardNumber"}
 REQUIRED_CODES = {"customerId": 812, "requestId": 804}
+# Deviations under which an identifier header type no longer resolves the customer.
+UNRESOLVED = {
+    "email": "badges-identifier-email-unresolved",
+    "mobile": "badges-identifier-mobile-unresolved",
+    "externalId": "badges-identifier-externalid-unresolved",
+    "cardNumber": "badges-identifier-cardnumber-unresolved",
+}
+# Deviations under which a missing revokeEarn field is filled from the earn the other fields name.
+LENIENT = {
+    "badgeMetaId": "badges-missing-badgemetaid-accepted",
+    "customerId": "badges-missing-customerid-accepted",
+    "earnedBadgeId": "badges-missing-earnedbadgeid-accepted",
+}
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -80,6 +95,7 @@ class Earn:
 class BadgesStore:
     earns: dict[str, Earn] = field(default_factory=dict)
     request_ids: dict[str, str] = field(default_factory=dict)
+    listings: dict[int, list[dict[str, object]]] = field(default_factory=dict)  # badges-stale-listing only
 
 
 class RevokeEarnBody(BaseModel):
@@ -134,11 +150,36 @@ def parse(model: type[M], raw: bytes) -> M:
 def resolve(call: Call, value: str | int) -> Customer | None:
     header = call.headers.get("x-cap-customer-identifier")
     if header is None:
-        return find_customer(call.tenant, "id", value)
+        return find_customer(
+            call.tenant, "mobile" if call.state.deviates("badges-default-identifier-mobile") else "id", value
+        )
     kind = HEADER_TYPES.get(header.strip().lower())
     if kind is None:
         raise Refused(400, 400, "X-CAP-CUSTOMER-IDENTIFIER must be one of email, mobile, externalId, cardNumber")
+    if call.state.deviates(UNRESOLVED[kind]):
+        return None
     return find_customer(call.tenant, kind, value)
+
+
+def lenient(call: Call) -> bytes:
+    """The body, with a missing field filled from the earn the other fields name under a LENIENT deviation."""
+    missing = next((name for name, deviation in LENIENT.items() if call.state.deviates(deviation)), None)
+    try:
+        payload = parse_json_object(call.body) if missing else {}
+    except BadBody:
+        return call.body
+    if missing is None or payload.get(missing) is not None:
+        return call.body
+    key = ("earnedBadgeId", "earned_badge_id") if payload.get("earnedBadgeId") else ("badgeMetaId", "badge_meta_id")
+    earns = call.tenant.store(BadgesStore).earns.values()
+    earn = next((e for e in earns if e.is_active and getattr(e, key[1]) == payload.get(key[0])), None)
+    if earn is not None:
+        payload[missing] = {
+            "badgeMetaId": earn.badge_meta_id,
+            "customerId": earn.customer_id,
+            "earnedBadgeId": earn.earned_badge_id,
+        }[missing]
+    return json.dumps(payload).encode()
 
 
 def create_earn(tenant: TenantState, customer: Customer, badge_meta_id: str | None, request_id: str | None) -> Earn:
@@ -163,8 +204,8 @@ def create_earn(tenant: TenantState, customer: Customer, badge_meta_id: str | No
 
 def revoke_earn(call: Call) -> Response:
     try:
-        body = parse(RevokeEarnBody, call.body)
-        with call.tenant.lock:
+        body = parse(RevokeEarnBody, lenient(call))
+        with guard(call.state, call.tenant, "badges-race-unlocked"):
             delay = take_delay(call.tenant, API)
             customer = resolve(call, body.customerId)
             earn = call.tenant.store(BadgesStore).earns.get(body.earnedBadgeId)
@@ -176,6 +217,10 @@ def revoke_earn(call: Call) -> Response:
                 and earn.customer_id == customer.customer_id
             )
             if not present or earn is None:
+                if call.state.deviates("badges-second-revoke-other-code") and earn is not None and not earn.is_active:
+                    raise Refused(400, 815, "Earn instance is already revoked.")
+                if call.state.deviates("badges-unknown-earn-404") and (earn is None or earn.is_active):
+                    raise Refused(404, 404, "Earn instance not found.")
                 raise Refused(400, 814, "Active earn instance is not present.")
             sleep_ms(delay)
             earn.is_active = False
@@ -183,7 +228,9 @@ def revoke_earn(call: Call) -> Response:
             earn.revoked_on = call.tenant.now_iso()
             data = {
                 "badgeMetaId": earn.badge_meta_id,
-                "customerId": earn.customer_id,
+                "customerId": body.customerId
+                if call.state.deviates("badges-customerid-echoed-as-sent")
+                else earn.customer_id,
                 "earnedBadgeId": earn.earned_badge_id,
                 "isActive": False,
             }
@@ -231,6 +278,8 @@ def customer_badges(call: Call) -> Response:
                 for earn in call.tenant.store(BadgesStore).earns.values()
                 if earn.customer_id == customer.customer_id
             ]
+            if call.state.deviates("badges-stale-listing"):
+                earns = call.tenant.store(BadgesStore).listings.setdefault(customer.customer_id, earns)
     except Refused as exc:
         return refused(exc)
     return envelope({"customerId": customer.customer_id, "badgeType": "EARNED", "earnedBadges": earns}, [])
@@ -256,7 +305,7 @@ def routes(state: SandboxState, creds: SandboxCredentials) -> list[Route]:
     def shape(status: int, message: str) -> dict[str, Any]:
         return error_body(status, message)
 
-    gates = (capillary_gate(creds, unauthorized), fault_gate(API, shape))
+    gates = (capillary_gate(creds, unauthorized, lax="badges-auth-presence-only"), fault_gate(API, shape))
     return [
         route(state, f"{PREFIX}/revokeEarn", revoke_earn, methods=["POST"], gates=gates),
         route(state, f"{PREFIX}/earn", earn_badge, methods=["POST"], gates=gates),

@@ -22,6 +22,7 @@ Gap decisions for ``POST /v2/points/reverse`` (the page lists codes but no HTTP 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -34,6 +35,7 @@ from starlette.routing import Route
 from conformance.sandbox.auth import SandboxCredentials, capillary_gate
 from conformance.sandbox.capillary import IDENTIFIER_ALIASES, Customer, find_customer, org
 from conformance.sandbox.core import BASE62, SandboxState, TenantState, isoformat
+from conformance.sandbox.deviations import guard
 from conformance.sandbox.web import (
     BadBody,
     Call,
@@ -158,7 +160,44 @@ def create_redemption(tenant: TenantState, customer: Customer, points: int, expi
         return redemption
 
 
-def parse_reverse(raw: bytes) -> tuple[ReverseBody, int | None]:
+def latest(store: PointsStore, customer: Customer | None) -> Redemption | None:
+    """The customer's most recent redemption (deviations that guess the redemption use it)."""
+    mine = [r for r in store.redemptions.values() if customer is not None and r.customer_id == customer.customer_id]
+    return mine[-1] if mine else None
+
+
+LENIENT = (
+    "points-missing-redemptionid-latest",
+    "points-missing-identifier-inferred",
+    "points-missing-identifier-type-id",
+    "points-missing-identifier-value-inferred",
+)
+
+
+def lenient(call: Call) -> bytes:
+    """The body, with a missing field guessed under one of the LENIENT deviations."""
+    if call.state.deviation not in LENIENT:
+        return call.body
+    try:
+        payload = parse_json_object(call.body)
+    except BadBody:
+        return call.body
+    store, ident = call.tenant.store(PointsStore), payload.get("identifier")
+    redemption = store.redemptions.get(str(payload.get("redemptionId")))
+    owner = {"type": "ID", "value": str(redemption.customer_id)} if redemption else {}
+    if call.state.deviates(LENIENT[0]) and "redemptionId" not in payload and isinstance(ident, dict):
+        found = latest(store, find_customer(call.tenant, str(ident.get("type", "")), ident.get("value")))
+        payload["redemptionId"] = found.redemption_id if found else None
+    elif call.state.deviates(LENIENT[1]) and ident is None and owner:
+        payload["identifier"] = owner
+    elif call.state.deviates(LENIENT[2]) and isinstance(ident, dict):
+        ident.setdefault("type", "ID")
+    elif call.state.deviates(LENIENT[3]) and isinstance(ident, dict) and owner:
+        ident.setdefault("value", owner["value"])
+    return json.dumps(payload, default=str).encode()
+
+
+def parse_reverse(raw: bytes, places: int = 3, truncate: bool = False) -> tuple[ReverseBody, int | None]:
     try:
         body = ReverseBody.model_validate(strip_nulls(parse_json_object(raw)))
     except BadBody as exc:
@@ -175,26 +214,29 @@ def parse_reverse(raw: bytes) -> tuple[ReverseBody, int | None]:
     if isinstance(points, Decimal) and not points.is_finite():
         raise Refused(887, "pointsToBeReversed must be a number")
     exponent = Decimal(points).normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -3:
+    if isinstance(exponent, int) and exponent < -places and not truncate:
         raise Refused(878)
     if points <= 0:
         raise Refused(887, "pointsToBeReversed must be greater than 0")
     return body, to_milli(points)
 
 
-def check_reversal(redemption: Redemption, key: tuple[str, int | None], now: datetime, requested: int) -> None:
-    if not redemption.program_reversal_enabled:
+def check_reversal(
+    state: SandboxState, redemption: Redemption, key: tuple[str, int | None], now: datetime, requested: int
+) -> None:
+    if not redemption.program_reversal_enabled and not state.deviates("points-program-flag-ignored"):
         raise Refused(818)
-    if redemption.customer_locked:
+    if redemption.customer_locked and not state.deviates("points-lock-ignored"):
         raise Refused(904)
     if not redemption.customer_eligible:
-        raise Refused(901)
-    recent = any(
+        raise Refused(804 if state.deviates("points-ineligible-804") else 901)
+    recent = not state.deviates("points-no-duplicate-window") and any(
         seen == key and (now - at).total_seconds() <= DUPLICATE_WINDOW_SECONDS for seen, at in redemption.accepted
     )
     if redemption.remaining <= 0 or recent:
         raise Refused(902)
-    if redemption.reversal_limit is not None and len(redemption.reversals) >= redemption.reversal_limit:
+    limit = redemption.reversal_limit
+    if limit is not None and len(redemption.reversals) >= limit + state.deviates("points-limit-off-by-one"):
         raise Refused(903)
     if requested > redemption.remaining:
         raise Refused(817)
@@ -215,27 +257,55 @@ def apply_reversal(tenant: TenantState, redemption: Redemption, requested: int, 
 
 
 def reverse(call: Call) -> Response:
-    tenant = call.tenant
+    tenant, state = call.tenant, call.state
     try:
-        body, points = parse_reverse(call.body)
+        places = 2 if state.deviates("points-two-decimals-only") else 3
+        body, points = parse_reverse(lenient(call), places, state.deviates("points-four-decimals-truncated"))
         kind = body.identifier.type
-        with tenant.lock:
+        if state.deviates("points-phone-type-unknown") and kind.upper() == "PHONE":
+            kind = "unknown"
+        with guard(state, tenant, "points-race-unlocked"):
             delay = take_delay(tenant, API)
             now = tenant.now()
             customer = find_customer(tenant, kind, body.identifier.value)
-            redemption = tenant.store(PointsStore).redemptions.get(body.redemptionId)
-            if customer is None or redemption is None or redemption.customer_id != customer.customer_id:
+            store = tenant.store(PointsStore)
+            redemption = store.redemptions.get(body.redemptionId)
+            if redemption is None and state.deviates("points-unknown-redemption-latest"):
+                redemption = latest(store, customer)
+            other = redemption is not None and customer is not None and redemption.customer_id != customer.customer_id
+            if (
+                customer is None
+                or redemption is None
+                or (other and not state.deviates("points-identifier-not-matched"))
+            ):
                 raise Refused(804)
             requested = redemption.remaining if points is None else points
+            if points is None and state.deviates("points-default-reverses-available-only"):
+                requested -= redemption.expired
+            if points is not None and (
+                (points < redemption.remaining and state.deviates("points-partial-reverses-everything"))
+                or (points > redemption.remaining and state.deviates("points-over-reversal-capped"))
+            ):
+                requested = redemption.remaining
             key = (redemption.redemption_id, points)
-            check_reversal(redemption, key, now, requested)
+            if not (state.deviates("points-second-reversal-credited") and points and redemption.remaining <= 0):
+                check_reversal(state, redemption, key, now, requested)
             fault = tenant.take_fault(API, ("points_failure",))
             if fault is not None:
-                raise Refused(fault.code or 886)
+                code = fault.code or 886
+                if code == 886 and state.deviates("points-886-applied"):
+                    apply_reversal(tenant, redemption, requested, now)
+                if code == 896 and state.deviates("points-896-remembered"):
+                    redemption.accepted.append((key, now))
+                raise Refused(886 if code == 898 and state.deviates("points-898-reported-886") else code)
             sleep_ms(delay)
             reversal = apply_reversal(tenant, redemption, requested, now)
+            if state.deviates("points-reversalid-per-redemption"):
+                reversal.reversal_id = redemption.redemption_id
             redemption.accepted.append((key, now))
             org_id = org(tenant).org_id
+            reported = redemption.reversed_total if state.deviates("points-reversed-cumulative") else reversal.points
+            expired = 0 if state.deviates("points-details-drop-expired") else reversal.expired
     except Refused as exc:
         return json_response(flat_error(exc.code, exc.message), 400)
     return json_response(
@@ -246,8 +316,8 @@ def reverse(call: Call) -> Response:
             "redemptionId": redemption.redemption_id,
             "reversalId": reversal.reversal_id,
             "pointsToBeReversed": number(requested),
-            "pointsReversed": number(reversal.points),
-            "pointsReversedDetails": {"available": number(reversal.available), "expired": number(reversal.expired)},
+            "pointsReversed": number(reported),
+            "pointsReversedDetails": {"available": number(reversal.available), "expired": number(expired)},
             "warnings": [],
             "errors": [],
         }
@@ -259,7 +329,9 @@ def routes(state: SandboxState, creds: SandboxCredentials) -> list[Route]:
         return flat_error(status, message)
 
     gates = (
-        capillary_gate(creds, lambda: json_response(flat_error(401, "Invalid credentials"), 401)),
+        capillary_gate(
+            creds, lambda: json_response(flat_error(401, "Invalid credentials"), 401), lax="points-auth-presence-only"
+        ),
         fault_gate(API, flat_shape),
     )
     return [route(state, "/v2/points/reverse", reverse, methods=["POST"], gates=gates)]

@@ -106,14 +106,15 @@ def _redeem_failure(echo: dict[str, Any], code: int, message: str) -> Response:
     )
 
 
-def redemption_listing(redemption: Redemption) -> dict[str, object]:
+def redemption_listing(redemption: Redemption, available_only: bool = False) -> dict[str, object]:
+    reversed_points = sum(r.available for r in redemption.reversals) if available_only else redemption.reversed_total
     return {
         "redemption_id": redemption.redemption_id,
         "points_redeemed": number(redemption.points),
         "transaction_number": redemption.transaction_number,
         "external_reference_number": redemption.external_reference_number,
         "redeemed_time": redemption.redeemed_at,
-        "points_reversed": number(redemption.reversed_total),
+        "points_reversed": number(reversed_points),
         "points_remaining": number(redemption.remaining),
         "reversals": [
             {
@@ -137,7 +138,7 @@ def redemptions(call: Call) -> Response:
         if customer is None:
             return v11_error(8015, "Customer not found")
         points = [
-            redemption_listing(redemption)
+            redemption_listing(redemption, call.state.deviates("points-readback-available-only"))
             for redemption in call.tenant.store(PointsStore).redemptions.values()
             if redemption.customer_id == customer.customer_id
         ]

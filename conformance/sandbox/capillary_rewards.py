@@ -31,6 +31,7 @@ from starlette.routing import Route
 from conformance.sandbox.auth import SandboxCredentials, capillary_gate
 from conformance.sandbox.capillary import Customer, find_customer
 from conformance.sandbox.core import SandboxState, TenantState
+from conformance.sandbox.deviations import guard
 from conformance.sandbox.web import (
     BadBody,
     Call,
@@ -74,6 +75,7 @@ class UserReward:
     reward_id: int | None
     state: str
     points: int
+    reverse_redeemed: bool = False
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -116,6 +118,7 @@ class RewardsStore:
     transactions: dict[int, RewardTransaction] = field(default_factory=dict)
     configs: dict[str, dict[str, object]] = field(default_factory=dict)
     request_ids: dict[str, int] = field(default_factory=dict)
+    issuals: dict[int, dict[str, object]] = field(default_factory=dict)  # rewards-stale-issual only
 
     @property
     def revoke_enabled(self) -> bool:
@@ -185,46 +188,74 @@ def _revoke_request(payload: dict[str, Any]) -> tuple[int, dict[str, str | None]
 
 def revoke(call: Call) -> Response:
     try:
-        parsed = _revoke_request(parse_json_object(call.body))
+        payload = parse_json_object(call.body)
     except BadBody:
         return outcome(400, message="Malformed JSON request")
+    if payload.get("txnId") is None and call.state.deviates("rewards-missing-txnid-10007"):
+        return outcome(10007)
+    parsed = _revoke_request(payload)
     if isinstance(parsed, Response):
         return parsed
     txn_id, audit = parsed
-    tenant = call.tenant
-    with tenant.lock:
+    tenant, dev = call.tenant, call.state.deviates
+    with guard(call.state, tenant, "rewards-race-unlocked"):
         delay = take_delay(tenant, API)
         store = tenant.store(RewardsStore)
-        if not store.revoke_enabled:
-            return outcome(13005, txn_id)
         txn = store.transactions.get(txn_id)
+        if not store.revoke_enabled and not (dev("rewards-flag-default-on") and "REVOKE_ENABLE" not in store.configs):
+            if txn is not None and dev("rewards-flag-off-refunds"):
+                txn.refund_count += 1
+            return outcome(13005, txn_id)
         if txn is None:
             return outcome(10007, txn_id)
         now = tenant.now_iso()
-        code = _revoke_code(tenant, txn)
-        txn.attempts.append({"at": now, "code": code})
+        code = _revoke_code(call.state, tenant, txn)
+        if not (code == 1018 and dev("rewards-1018-not-recorded")):
+            txn.attempts.append({"at": now, "code": code})
+        if code == 1018 and dev("rewards-1018-cancels"):
+            for reward in txn.user_rewards:
+                reward.state = "CANCELLED"
         if code != 200:
-            return outcome(code, txn_id)
+            return outcome(code, txn_id, "Transaction is already revoked" if code == 13010 else None)
         sleep_ms(delay)
-        points = sum(reward.points for reward in txn.user_rewards)
+        charged = txn.user_rewards[:1] if dev("rewards-refund-first-reward-only") else txn.user_rewards
+        points = sum(reward.points for reward in charged)
         if points > 0:
-            txn.refund_count += 1
+            txn.refund_count += sum(r.points > 0 for r in charged) if dev("rewards-refund-per-reward") else 1
             txn.refunded_points += points
-            txn.reversal_reference = str(tenant.new_int("rewards-points-reversal", 10))
-        for reward in txn.user_rewards:
+            if not dev("rewards-no-reversal-reference"):
+                txn.reversal_reference = str(tenant.new_int("rewards-points-reversal", 10))
+        for reward in txn.user_rewards[:1] if dev("rewards-first-reward-cancelled-only") else txn.user_rewards:
             reward.state = "CANCELLED"
-        txn.audit = {**audit, "revokedEventDateTime": audit["revokedEventDateTime"] or now}
+        if dev("rewards-audit-not-stored"):
+            audit = {**audit, "revokedBy": None, "revokeReason": None}
+        default_time = None if dev("rewards-event-time-null") else now
+        txn.audit = {**audit, "revokedEventDateTime": audit["revokedEventDateTime"] or default_time}
+        count = 1 if dev("rewards-count-is-transactions") else len(txn.user_rewards)
         body = {"status": status(True, 200, MESSAGES[200]), "txnId": txn_id, "state": "CANCELLED"}
-        return json_response({**body, "userRewardCount": len(txn.user_rewards)})
+        return json_response({**body, "userRewardCount": count})
 
 
-def _revoke_code(tenant: TenantState, txn: RewardTransaction) -> int:
-    if not txn.user_rewards:
+def _revoke_code(state: SandboxState, tenant: TenantState, txn: RewardTransaction) -> int:
+    rewards, dev = txn.user_rewards, state.deviates
+    if not rewards and not dev("rewards-empty-txn-revoked"):
         return 10008
-    if any(reward.state != "ISSUED" for reward in txn.user_rewards):
+    if rewards and all(reward.state == "CANCELLED" for reward in rewards):
+        if dev("rewards-cancelled-revoke-idempotent"):
+            return 200
+        if dev("rewards-already-revoked-13010"):
+            return 13010
+    revocable = ("ISSUED", "REDEEMED") if dev("rewards-redeemed-revocable") else ("ISSUED",)
+    checked = rewards[:1] if dev("rewards-first-reward-checked-only") else rewards
+    if any(reward.state not in revocable for reward in checked):
+        return 13003
+    if dev("rewards-reverse-redeemed-blocked") and any(reward.reverse_redeemed for reward in rewards):
+        return 13003
+    if dev("rewards-1018-blocks-retry") and any(attempt.get("code") == 1018 for attempt in txn.attempts):
         return 13003
     # One reversal per transaction, and only when something carries points (page: points reversal behaviour).
-    if any(reward.points > 0 for reward in txn.user_rewards) and tenant.take_fault(API, ("points_failure",)):
+    carries = any(reward.points > 0 for reward in rewards) or dev("rewards-reversal-without-points")
+    if carries and tenant.take_fault(API, ("points_failure",)):
         return 1018
     return 200
 
@@ -284,17 +315,18 @@ def issual(call: Call) -> Response:
             return outcome(10007)
         state = txn.state_json()
     states = {reward.state for reward in txn.user_rewards}
-    return json_response(
-        {
-            "status": status(True, 200, "Success"),
-            "transactionId": state["txnId"],
-            "customerId": state["customerId"],
-            # One state for the transaction when its rewards agree (they move together on revoke).
-            "state": states.pop() if len(states) == 1 else None,
-            "userRewards": state["userRewards"],
-            "pointsReversalRefId": txn.reversal_reference,
-        }
-    )
+    body = {
+        "status": status(True, 200, "Success"),
+        "transactionId": state["txnId"],
+        "customerId": state["customerId"],
+        # One state for the transaction when its rewards agree (they move together on revoke).
+        "state": states.pop() if len(states) == 1 else None,
+        "userRewards": state["userRewards"],
+        "pointsReversalRefId": txn.reversal_reference,
+    }
+    if call.state.deviates("rewards-stale-issual"):
+        body = call.tenant.store(RewardsStore).issuals.setdefault(txn.txn_id, body)
+    return json_response(body)
 
 
 def set_config(call: Call) -> Response:
@@ -335,7 +367,8 @@ def routes(state: SandboxState, creds: SandboxCredentials) -> list[Route]:
     def shape(code: int, message: str) -> dict[str, Any]:
         return {"status": status(False, code, message)}
 
-    gates = (capillary_gate(creds, lambda: json_response(shape(401, "Unauthorized"), 401)), fault_gate(API, shape))
+    refuse = lambda: json_response(shape(401, "Unauthorized"), 401)  # noqa: E731
+    gates = (capillary_gate(creds, refuse, lax="rewards-auth-presence-only"), fault_gate(API, shape))
     return [
         route(state, f"{PREFIX}/user/reward/revoke", revoke, methods=["POST"], gates=gates),
         route(state, PREFIX + "/user/reward/{rewardId}/issue", issue, methods=["POST"], gates=gates),

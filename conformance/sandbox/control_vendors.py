@@ -249,7 +249,7 @@ def capillary_routes(state: SandboxState) -> list[Route]:
                 if not redeemed:
                     raise ControlError(422, "the transaction has no REDEEMED user reward", ["REDEEMED"])
                 for reward in redeemed:
-                    reward.state = "ISSUED"
+                    reward.state, reward.reverse_redeemed = "ISSUED", True
             return json_response(txn.state_json())
 
     base = "/capillary"

@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from conformance.sandbox.auth import JUSPAY_UNAUTHORIZED, SandboxCredentials, juspay_gate
 from conformance.sandbox.core import BASE36, BASE62, SandboxState, TenantState
+from conformance.sandbox.deviations import guard
 from conformance.sandbox.web import Call, Gate, fault_gate, json_response, route, sleep_ms, take_delay
 
 API = "juspay"
@@ -45,6 +46,7 @@ class Mandate:
     activated_at: str | None
     revoke_calls: list[dict[str, object]] = field(default_factory=list)
     routing_ids_seen: list[str] = field(default_factory=list)
+    lagging: bool = False  # juspay-readback-lags: the next check_status still says ACTIVE
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -95,9 +97,9 @@ MANDATE_NOT_FOUND = {
 }
 
 
-def not_active() -> Response:
+def not_active(message: str = "Mandate Not in Active State") -> Response:
     return bad_request(
-        "Mandate Not in Active State",
+        message,
         "Action not allowed since mandate is not active for given mandate id.",
         "INVALID_ACTION",
         "You are not allowed to perform this action since mandate is not active.",
@@ -149,6 +151,8 @@ def mandates(call: Call) -> Response:
     store = tenant.store(JuspayStore)
     routing_id = call.headers.get("x-routing-id")
     command = fields.get("command", "")
+    if not command and call.state.deviates("juspay-command-defaults-check-status"):
+        command = "check_status"
     with tenant.lock:
         mandate = store.mandates.get(call.path_params["mandate_id"])
         if mandate is None:
@@ -158,44 +162,66 @@ def mandates(call: Call) -> Response:
         if command not in COMMANDS:
             return bad_request("Invalid command", f"command must be one of {', '.join(COMMANDS)}.", "INVALID_REQUEST")
         if command == "check_status":
-            return json_response(mandate.as_json())
+            lagging, mandate.lagging = mandate.lagging, False
+            return json_response({**mandate.as_json(), **({"mandate_status": "ACTIVE"} if lagging else {})})
+        mandate.lagging = False
     timeout = tenant.take_fault(API, ("gateway_timeout",))
     if timeout is not None:
         sleep_ms(timeout.delay_ms)
     implicit = fields.get("should_do_implicit_revoke", "").lower() == "true"
-    with tenant.lock:
-        return revoke(tenant, mandate, routing_id, implicit, take_delay(tenant, API), timed_out=timeout is not None)
+    implicit = implicit and not call.state.deviates("juspay-implicit-ignored")
+    with guard(call.state, tenant, "juspay-race-unlocked"):
+        delay = take_delay(tenant, API)
+        return revoke(call.state, tenant, mandate, routing_id, implicit, delay, timed_out=timeout is not None)
 
 
 def revoke(
-    tenant: TenantState, mandate: Mandate, routing_id: str | None, implicit: bool, delay: int, *, timed_out: bool
+    state: SandboxState,
+    tenant: TenantState,
+    mandate: Mandate,
+    routing_id: str | None,
+    implicit: bool,
+    delay: int,
+    *,
+    timed_out: bool,
 ) -> Response:
     record: dict[str, object] = {"at": tenant.now_iso(), "routing_id": routing_id, "implicit": implicit}
     mandate.revoke_calls.append(record)
-    if mandate.status != "ACTIVE":
+    revocable: tuple[str, ...] = ("ACTIVE", "PAUSED") if state.deviates("juspay-paused-revocable") else ("ACTIVE",)
+    if implicit and state.deviates("juspay-implicit-revokes-terminal"):
+        revocable = STATES
+    if mandate.status not in revocable:
         record["outcome"] = "NOT_ACTIVE"
-        return not_active()
+        already = mandate.status == "REVOKED" and state.deviates("juspay-revoked-message")
+        return not_active("Mandate already revoked") if already else not_active()
     sleep_ms(delay)
     if timed_out or tenant.take_fault(API, ("gateway_failure",)) is not None:
-        if implicit:
+        if implicit and not state.deviates("juspay-implicit-not-persisted"):
             mandate.status = "REVOKED"
         record["outcome"] = "GATEWAY_FAILURE_IMPLICIT_REVOKE" if implicit else "GATEWAY_FAILURE"
-        return json_response(
-            {
-                "mandate_id": mandate.mandate_id,
-                "gateway_response_code": "200",
-                "mandate_status": mandate.status,
-                "gateway_response_message": GATEWAY_MESSAGE,
-            }
-        )
+        body = {
+            "mandate_id": mandate.mandate_id,
+            "gateway_response_code": "200",
+            "mandate_status": "REVOKED" if implicit else mandate.status,
+            "gateway_response_message": GATEWAY_MESSAGE,
+        }
+        if not implicit and state.deviates("juspay-gateway-failure-no-message"):
+            del body["gateway_response_message"]
+        return json_response(body, 502 if not implicit and state.deviates("juspay-gateway-failure-502") else 200)
     mandate.status = "REVOKED"
+    mandate.lagging = state.deviates("juspay-readback-lags")
     record["outcome"] = "REVOKED"
-    return json_response({"mandate_status": "REVOKED", "mandate_id": mandate.mandate_id})
+    echoed = mandate.order_id if state.deviates("juspay-echo-order-id") else mandate.mandate_id
+    return json_response(
+        {"mandate_status": "REVOKED", "mandate_id": echoed}, 202 if state.deviates("juspay-revoke-202") else 200
+    )
 
 
 def merchant_gate(creds: SandboxCredentials) -> Gate:
     def gate(call: Call) -> Response | None:
         merchant_id = call.headers.get("x-merchantid")
+        if not merchant_id and call.state.deviates("juspay-merchantid-optional"):
+            return None
         if not merchant_id:
             return bad_request(
                 "x-merchantid header is required",

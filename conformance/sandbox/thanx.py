@@ -30,7 +30,8 @@ from starlette.routing import Route
 
 from conformance.sandbox.auth import SandboxCredentials, thanx_error, thanx_gate
 from conformance.sandbox.core import BASE36, SandboxState
-from conformance.sandbox.thanx_jobs import REVOCABLE, identifier_outcome, new_job, read, start_revoke, thanx_store
+from conformance.sandbox.deviations import guard
+from conformance.sandbox.thanx_jobs import REVOCABLE, Job, identifier_outcome, new_job, read, start_revoke, thanx_store
 from conformance.sandbox.web import (
     BadBody,
     Call,
@@ -61,6 +62,12 @@ class IssueBody(BaseModel):
     merchant_id: StrictStr
     variant_id: StrictStr
     identifiers: list[Identifier] = Field(min_length=1, max_length=10_000)
+
+
+class UnlimitedIssueBody(IssueBody):
+    """IssueBody without the 10,000 identifiers limit (thanx-identifier-limit-unenforced)."""
+
+    identifiers: list[Identifier] = Field(min_length=1)
 
 
 class Variant(BaseModel):
@@ -203,6 +210,10 @@ def issue(call: Call) -> Response:
         store = thanx_store(call.tenant)
         if key is not None and key in store.idempotency:
             seen, status, body = store.idempotency[key]
+            if call.state.deviates("thanx-idempotency-ignores-body"):
+                seen = fingerprint
+            if call.state.deviates("thanx-idempotent-replay-reissues") and seen == fingerprint:
+                return _issue(call)
             if seen != fingerprint:
                 return thanx_error(
                     422, "UNPROCESSABLE_ENTITY", "X-Idempotency-Key was already used with a different request body."
@@ -218,7 +229,8 @@ def issue(call: Call) -> Response:
 
 
 def _issue(call: Call) -> Response:
-    body = parse_model(IssueBody, call.body)
+    unlimited = call.state.deviates("thanx-identifier-limit-unenforced")
+    body = parse_model(UnlimitedIssueBody if unlimited else IssueBody, call.body)
     store = thanx_store(call.tenant)
     campaign = store.campaigns.get(body.campaign_id)
     if campaign is None or campaign["merchant_id"] != body.merchant_id:
@@ -236,15 +248,17 @@ def get_job(call: Call) -> Response:
     with call.tenant.lock:
         try:
             merchant_id = call.query.get("merchant_id")
-            if not merchant_id:
-                raise Problem(400, "BAD_REQUEST", "merchant_id is required")
             store = thanx_store(call.tenant)
             job = store.jobs.get(call.path_params["id"])
+            if not merchant_id and job is not None and call.state.deviates("thanx-get-merchant-inferred"):
+                merchant_id = job.merchant_id
+            if not merchant_id:
+                raise Problem(400, "BAD_REQUEST", "merchant_id is required")
             if job is None or job.merchant_id != merchant_id:
                 raise NOT_FOUND
         except Problem as problem:
             return problem.response()
-        read(call.tenant, store, job)
+        read(call.tenant, store, job, call.state)
         return json_response({"issuance_job": job.as_json(summary=True)})
 
 
@@ -255,19 +269,45 @@ def revoke_job(call: Call) -> Response:
     except BadBody as exc:
         return thanx_error(400, "BAD_REQUEST", str(exc))
     merchant_id = payload.get("merchant_id")
+    dev = call.state.deviates
+    job = thanx_store(tenant).jobs.get(call.path_params["id"])
+    if not merchant_id and job is not None and dev("thanx-revoke-merchant-inferred"):
+        merchant_id = job.merchant_id
     if not isinstance(merchant_id, str) or not merchant_id:
         return thanx_error(400, "BAD_REQUEST", "merchant_id is required")
-    with tenant.lock:
+    with guard(call.state, tenant, "thanx-race-unlocked"):
         delay = take_delay(tenant, API)
-        job = thanx_store(tenant).jobs.get(call.path_params["id"])
+        if job is None and dev("thanx-unknown-job-code"):
+            return thanx_error(404, "NOT_FOUND", "No issuance job with this id.")
+        if job is not None and job.merchant_id != merchant_id and dev("thanx-other-merchant-403"):
+            return thanx_error(403, "FORBIDDEN", "The issuance job belongs to another merchant.")
         if job is None or job.merchant_id != merchant_id:
             return NOT_FOUND.response()
-        if job.state not in REVOCABLE:
+        if job.state not in revocable_states(call.state, job):
             message = f"Issuance job is {job.state}; only completed or failed jobs can be revoked."
             return thanx_error(422, "UNPROCESSABLE_ENTITY", message)
         sleep_ms(delay)
+        before = job.as_json(summary=False)
+        status = 200 if job.state == "completed" and dev("thanx-completed-revoke-200") else 202
         start_revoke(tenant, job)
-        return json_response({"issuance_job": job.as_json(summary=False)}, 202)
+        if dev("thanx-revoke-touches-completed-at"):
+            job.completed_at = tenant.now_iso()
+        return json_response(
+            {"issuance_job": before if dev("thanx-202-shows-old-state") else job.as_json(summary=False)}, status
+        )
+
+
+def revocable_states(state: SandboxState, job: Job) -> tuple[str, ...]:
+    """REVOCABLE, as a precondition deviation changes it for ``job``."""
+    extra = {
+        "pending": "thanx-pending-revocable",
+        "processing": "thanx-processing-revocable",
+        "revoking": "thanx-revoking-revocable",
+        "revoked": "thanx-revoked-revocable",
+    }
+    states = REVOCABLE + tuple(name for name, deviation in extra.items() if state.deviates(deviation))
+    blocked = "thanx-zero-success-422" if job.success == 0 else "thanx-partly-failed-job-422"
+    return tuple(name for name in states if not (name == "failed" and state.deviates(blocked)))
 
 
 def routes(state: SandboxState, creds: SandboxCredentials) -> list[Route]:

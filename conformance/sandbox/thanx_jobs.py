@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from conformance.sandbox.core import BASE36, TenantState
+from conformance.sandbox.core import BASE36, SandboxState, TenantState
 
 STATES = ("pending", "processing", "completed", "failed", "revoking", "revoked")
 FINISHED = ("completed", "failed", "revoking", "revoked")
@@ -39,6 +39,7 @@ class Job:
     revoke_reads: int = 0
     revoke_auto: bool = False
     revoke_wall: float = 0.0
+    requeued: bool = False  # thanx-job-requeued only
 
     @property
     def total(self) -> int:
@@ -161,14 +162,16 @@ def advance(tenant: TenantState, job: Job) -> None:
         job.state = "revoked"
 
 
-def read(tenant: TenantState, store: ThanxStore, job: Job) -> None:
+def read(tenant: TenantState, store: ThanxStore, job: Job, state: SandboxState) -> None:
     """What one GET of the job does to it."""
-    if job.auto and job.state in ("pending", "processing"):
+    if job.auto and job.state == "processing" and not job.requeued and state.deviates("thanx-job-requeued"):
+        job.state, job.requeued = "pending", True
+    elif job.auto and job.state in ("pending", "processing"):
         step(tenant, job)
     elif job.state == "revoking" and job.revoke_auto:
         waited = (time.monotonic() - job.revoke_wall) * 1000 >= store.revoke_delay_ms
         if job.revoke_reads >= store.revoke_completes_after_reads and waited:
-            job.state = "revoked"
+            job.state = "completed" if state.deviates("thanx-revocation-rolls-back") else "revoked"
         else:
             job.revoke_reads += 1
 

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from conformance.sandbox import rewrites
 from conformance.sandbox.core import TENANT_HEADER, SandboxState, TenantState
 
 
@@ -115,12 +116,21 @@ def route(
 ) -> Route:
     """A route whose handler runs in the threadpool after each gate (auth, faults) lets it through."""
 
-    def run(call: Call) -> Response:
+    def serve(call: Call) -> Response:
         for gate in gates:
             refused = gate(call)
             if refused is not None:
                 return refused
         return handler(call)
+
+    def run(call: Call) -> Response:
+        response = serve(call)
+        if state.deviation in rewrites.REWRITES:  # a deviation that changes only the answer on the wire
+            changed = rewrites.rewrite(state.deviation, path, response.status_code, bytes(response.body))
+            if changed is not None:
+                kept = {k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")}
+                return Response(changed[1], status_code=changed[0], media_type=changed[2], headers=kept)
+        return response
 
     async def endpoint(request: Request) -> Response:
         body = await request.body()

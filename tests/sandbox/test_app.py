@@ -115,9 +115,9 @@ def test_clock_advances_one_second_per_read(client: httpx.Client) -> None:
 
 
 def test_apis_restrict_mounting(serve: Serve) -> None:
-    with serve(apis=["juspay"], deviation="no-lock") as http:
+    with serve(apis=["juspay"], deviation="juspay-race-unlocked") as http:
         health = http.get("/_sandbox/health").json()
-        assert (health["apis"], health["deviation"]) == (["juspay"], "no-lock")
+        assert (health["apis"], health["deviation"]) == (["juspay"], "juspay-race-unlocked")
         assert http.post("/v2/points/reverse", json={}, headers=CAPILLARY).status_code == 404
         assert http.post("/_sandbox/faults", json={"api": "thanx", "kind": "rate_limit"}).json()["allowed"] == [
             "juspay"
@@ -133,10 +133,12 @@ def test_unknown_api_rejected() -> None:
 
 
 def test_deviation_helper() -> None:
-    state = create_app(deviation="double-refund").state.sandbox
-    assert state.deviates("double-refund")
+    state = create_app(deviation="rewards-refund-per-reward").state.sandbox
+    assert state.deviates("rewards-refund-per-reward")
     assert not state.deviates("other")
     assert create_app().state.sandbox.deviation is None
+    with pytest.raises(ValueError, match=r"unknown deviation 'double-refund'; choose from .*rewards-refund-per-reward"):
+        create_app(deviation="double-refund")
 
 
 def test_custom_credentials(serve: Serve) -> None:

@@ -1,0 +1,220 @@
+"""Deviations that change only the answer on the wire: a rewrite of the finished response per deviation.
+
+Each entry of :data:`REWRITES` names the route paths it applies to (by suffix) and a transform of
+``(HTTP status, parsed JSON body)``; :func:`conformance.sandbox.web.route` applies it. The state
+behind the answer is untouched, exactly as a vendor whose serializer or gateway misbehaves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+
+class Html(str):
+    """A body to serve as text/html instead of JSON."""
+
+
+Transform = Callable[[int, Any], tuple[int, Any]]
+
+
+def _data(fn: Callable[[dict[str, Any]], None]) -> Transform:
+    """Edit ``data`` of a successful badges answer in place."""
+
+    def transform(status: int, body: Any) -> tuple[int, Any]:
+        if status == 200 and isinstance(body.get("data"), dict):
+            fn(body["data"])
+        return status, body
+
+    return transform
+
+
+def _swap_ids(data: dict[str, Any]) -> None:
+    data["badgeMetaId"], data["earnedBadgeId"] = data["earnedBadgeId"], data["badgeMetaId"]
+
+
+def _badge_error_object(status: int, body: Any) -> tuple[int, Any]:
+    if status >= 400 and isinstance(body.get("errors"), list):
+        body["error"] = body.pop("errors")[0]
+    return status, body
+
+
+def _refusal(fn: Callable[[int, dict[str, Any]], int]) -> Transform:
+    """Edit a rewards answer whose status.code is not 200; ``fn`` returns the new HTTP status."""
+
+    def transform(status: int, body: Any) -> tuple[int, Any]:
+        code = body.get("status", {}).get("code") if isinstance(body.get("status"), dict) else None
+        if status == 200 and isinstance(code, int) and code != 200:
+            status = fn(status, body)
+        return status, body
+
+    return transform
+
+
+def _set(path: tuple[str, ...], value: object, http: int | None = None) -> Callable[[int, dict[str, Any]], int]:
+    def edit(status: int, body: dict[str, Any]) -> int:
+        holder = body
+        for key in path[:-1]:
+            holder = holder[key]
+        holder[path[-1]] = value
+        return http or status
+
+    return edit
+
+
+def _with_state(status: int, body: dict[str, Any]) -> int:
+    body.update(state=None, userRewardCount=0)
+    return status
+
+
+def _code_10008(status: int, body: dict[str, Any]) -> int:
+    if body["status"]["code"] == 10007:
+        body["status"].update(code=10008, message="User reward not found")
+    return status
+
+
+def _txn_string(status: int, body: Any) -> tuple[int, Any]:
+    if isinstance(body.get("txnId"), int):
+        body["txnId"] = str(body["txnId"])
+    return status, body
+
+
+def _points_success(fn: Callable[[dict[str, Any]], None]) -> Transform:
+    def transform(status: int, body: Any) -> tuple[int, Any]:
+        if status == 200:
+            fn(body)
+        return status, body
+
+    return transform
+
+
+def _points_887_as_400(status: int, body: Any) -> tuple[int, Any]:
+    for error in body.get("errors") or []:
+        if error.get("code") == 887:
+            error["code"] = 400
+    return status, body
+
+
+def _lower_type(body: dict[str, Any]) -> None:
+    body["identifier"]["type"] = str(body["identifier"]["type"]).lower()
+
+
+def _jobs(fn: Callable[[dict[str, Any]], None]) -> Transform:
+    """Edit the issuance_job of a 2xx Thanx answer in place."""
+
+    def transform(status: int, body: Any) -> tuple[int, Any]:
+        if 200 <= status < 300 and isinstance(body.get("issuance_job"), dict):
+            fn(body["issuance_job"])
+        return status, body
+
+    return transform
+
+
+def _epoch(job: dict[str, Any]) -> None:
+    for name in ("created_at", "started_at", "completed_at"):
+        if isinstance(job.get(name), str):
+            job[name] = int(datetime.fromisoformat(job[name].replace("Z", "+00:00")).timestamp())
+
+
+def _failures_with_unprocessed(job: dict[str, Any]) -> None:
+    job["failure_count"] = job["total_count"] - job["success_count"]
+
+
+def _summary_without_type(job: dict[str, Any]) -> None:
+    for failure in (job.get("summary") or {}).get("failures", []):
+        failure.pop("identifier_type", None)
+
+
+def _unwrap(status: int, body: Any) -> tuple[int, Any]:
+    return (status, body["issuance_job"]) if status == 202 and "issuance_job" in body else (status, body)
+
+
+def _strip_prefix(job: dict[str, Any]) -> None:
+    job["id"] = str(job["id"]).removeprefix("job_")
+
+
+def _status(old: int, new: int, when: Callable[[Any], bool] = lambda body: True) -> Transform:
+    def transform(status: int, body: Any) -> tuple[int, Any]:
+        return (new if status == old and when(body) else status), body
+
+    return transform
+
+
+def _thanx_403(status: int, body: Any) -> tuple[int, Any]:
+    if status == 401 and body.get("error", {}).get("code") == "AUTHENTICATION_GENERIC":
+        return 403, {"error": {"code": "FORBIDDEN", "message": "You are not allowed to do this."}}
+    return status, body
+
+
+def _juspay_html(status: int, body: Any) -> tuple[int, Any]:
+    if status == 400:
+        return status, Html("<html><body><h1>400 Bad Request</h1></body></html>")
+    return status, body
+
+
+def _juspay_failed(status: int, body: Any) -> tuple[int, Any]:
+    if status == 200 and body.get("mandate_status") == "FAILURE":
+        body["mandate_status"] = "FAILED"
+    return status, body
+
+
+def _juspay_bad_key(status: int, body: Any) -> tuple[int, Any]:
+    if status == 401 and body.get("error_code") == "access_denied":
+        body["error_code"] = "UNAUTHORIZED"
+    return status, body
+
+
+REVOKE_EARN = "/revokeEarn"
+REVERSE = "/v2/points/reverse"
+REWARDS_REVOKE = "/user/reward/revoke"
+THANX_REVOKE = "/issuance_jobs/{id}/revoke"
+THANX_JOB = "/issuance_jobs/{id}"
+MANDATES = "/mandates/{mandate_id}"
+
+REWRITES: dict[str, tuple[tuple[str, ...], Transform]] = {
+    "badges-revoke-answers-active": ((REVOKE_EARN,), _data(lambda data: data.update(isActive=True))),
+    "badges-echo-ids-swapped": ((REVOKE_EARN,), _data(_swap_ids)),
+    "badges-error-object-not-list": (("/badges/customer/revokeEarn", "/badges/customer/earn"), _badge_error_object),
+    "points-success-without-warnings": ((REVERSE,), _points_success(lambda body: body.pop("warnings", None))),
+    "points-generic-validation-code": ((REVERSE,), _points_887_as_400),
+    "points-echo-type-lowercased": ((REVERSE,), _points_success(_lower_type)),
+    "rewards-refusal-http-400": ((REWARDS_REVOKE,), _refusal(lambda status, body: 400)),
+    "rewards-refusal-success-true": ((REWARDS_REVOKE,), _refusal(_set(("status", "success"), True))),
+    "rewards-txnid-as-string": ((REWARDS_REVOKE,), _txn_string),
+    "rewards-refusal-with-state": ((REWARDS_REVOKE,), _refusal(_with_state)),
+    "rewards-unknown-txn-10008": ((REWARDS_REVOKE,), _refusal(_code_10008)),
+    "thanx-epoch-timestamps": ((THANX_REVOKE, THANX_JOB), _jobs(_epoch)),
+    "thanx-failure-count-includes-unprocessed": ((THANX_REVOKE, THANX_JOB), _jobs(_failures_with_unprocessed)),
+    "thanx-summary-without-type": ((THANX_JOB,), _jobs(_summary_without_type)),
+    "thanx-revoke-unwrapped": ((THANX_REVOKE,), _unwrap),
+    "thanx-id-without-prefix": ((THANX_REVOKE,), _jobs(_strip_prefix)),
+    "thanx-issue-201": (("/partner/campaigns/issue",), _status(202, 201)),
+    "thanx-rate-limit-503": (("/partner/issuance_jobs/{id}/revoke",), _status(429, 503)),
+    "thanx-bad-token-403": ((THANX_REVOKE, THANX_JOB), _thanx_403),
+    "juspay-errors-as-html": ((MANDATES,), _juspay_html),
+    "juspay-status-failed": ((MANDATES,), _juspay_failed),
+    "juspay-bad-key-code": ((MANDATES,), _juspay_bad_key),
+    "juspay-unknown-404": (
+        (MANDATES,),
+        _status(400, 404, lambda body: isinstance(body, dict) and body.get("error_message") == "Mandate not found"),
+    ),
+}
+
+
+def rewrite(name: str | None, path: str, status: int, body: bytes) -> tuple[int, bytes, str] | None:
+    """(status, body, media type) of the answer under deviation ``name``, or None when it does not apply."""
+    entry = REWRITES.get(name or "")
+    if entry is None or not path.endswith(entry[0]):
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    new_status, new_body = entry[1](status, parsed)
+    if isinstance(new_body, Html):
+        return new_status, new_body.encode(), "text/html"
+    return new_status, json.dumps(new_body, separators=(",", ":")).encode(), "application/json"

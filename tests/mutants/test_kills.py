@@ -1,0 +1,49 @@
+"""A deviation of each kind makes ``conformance run`` exit 1 with its rule, and only it, violated; the faithful sandbox exits 0.
+
+The whole catalogue is the mutation run's job (``nox -s mutants``); these are its smoke test.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.sandbox.deviations import DEVIATIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+# One deviation per kind, on the quicker APIs; the Thanx one (asynchronous, polls) is marked slow.
+SAMPLE = [
+    "juspay-race-unlocked",  # race: the lock is a no-op
+    "points-second-reversal-credited",  # money: a fully reversed redemption is credited again
+    "points-lock-ignored",  # precondition
+    "badges-auth-presence-only",  # auth
+    "juspay-errors-as-html",  # content type
+    "points-four-decimals-truncated",  # decimal limit
+    pytest.param("thanx-revocation-rolls-back", marks=pytest.mark.slow),  # async transition
+]
+
+
+def conformance_run(report_dir: Path, *args: str) -> tuple[int, list[str], str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--report-dir", str(report_dir), *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    matrix = json.loads((report_dir / "conformance.json").read_text())
+    violated = [row["rule_id"] for row in matrix["rows"] if row["verdict"] == "violated"]
+    return done.returncode, violated, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("name", SAMPLE)
+def test_a_deviation_makes_the_run_exit_1_with_its_rule_violated(name: str, tmp_path: Path) -> None:
+    deviation = DEVIATIONS[name]
+    code, violated, output = conformance_run(tmp_path, "--apis", deviation.api, "--deviation", name)
+    assert (code, violated) == (1, [deviation.rule_id]), output
+
+
+def test_the_faithful_sandbox_exits_0(tmp_path: Path) -> None:
+    code, violated, output = conformance_run(tmp_path, "--apis", "juspay,capillary-points")
+    assert (code, violated) == (0, []), output
