@@ -339,19 +339,26 @@ def set_config(call: Call) -> Response:
         return outcome(400, message=f"{'configKeyName' if name is None else 'configKeyValue'} must not be null")
     if name not in CONFIG_KEYS:
         return outcome(3011, message="Brand or config key not found")
+    brand, label = payload.get("brandId"), payload.get("label")
+    # The brand id is an integer and the label a string (vendor-setup notes); anything else is refused
+    # with the envelope's 400, never stored, so a later getConfig can always be rendered.
+    if brand is not None and (isinstance(brand, bool) or not isinstance(brand, int | str)):
+        return outcome(400, message="brandId must be an integer")
+    if label is not None and not isinstance(label, str):
+        return outcome(400, message="label must be a string")
     text = str(value).lower() if isinstance(value, bool) else str(value)
     if name == "REVOKE_ENABLE" and text.lower() not in ("true", "false"):
         return outcome(400, message="configKeyValue of REVOKE_ENABLE must be true or false")
     with call.tenant.lock:
         store = call.tenant.store(RewardsStore)
         if name == "REVOKE_ENABLE":
-            store.set_revoke_enabled(text.lower() == "true", payload.get("brandId"), payload.get("label"))
+            store.set_revoke_enabled(text.lower() == "true", brand, label)
         else:
             store.configs[name] = {
                 "configKeyName": name,
                 "configKeyValue": text,
-                "brandId": payload.get("brandId"),
-                "label": payload.get("label"),
+                "brandId": brand,
+                "label": label,
             }
         configs = store.config_list()
     return json_response({"status": status(True, 3008, "Org config updated successfully"), "configList": configs})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import sys
@@ -73,10 +74,20 @@ def serve(
     creds = credentials or SandboxCredentials()
     app = create_app(seed=seed, apis=apis, deviation=deviation, credentials=creds)
     state = app.state.sandbox
-    sys.stdout.write(f"sandbox listening on http://{host}:{port} (seed {seed}, deviation {deviation})\n")
+    # Bind first, so the banner names the real port even when asked for any free one (--port 0).
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound = sock.getsockname()[1]
+    sys.stdout.write(f"sandbox listening on http://{host}:{bound} (seed {seed}, deviation {deviation})\n")
     sys.stdout.write(f"apis: {', '.join(state.apis)}\n")
     sys.stdout.write("credentials: " + dumps(creds.describe(state.apis)).decode() + "\n")
     sys.stdout.flush()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # uvicorn's access log is exactly one line per request; it handles SIGINT/SIGTERM itself.
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=True, lifespan="off")
+    config = uvicorn.Config(app, log_level="info", access_log=True, lifespan="off")
+    # uvicorn re-raises the Ctrl-C it handled; stopping on it is the normal way out.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[sock])
+    sys.stdout.write("sandbox stopped\n")
+    sys.stdout.flush()

@@ -314,14 +314,17 @@ def routes(state: SandboxState, creds: SandboxCredentials) -> list[Route]:
     def shape(status: int, message: str) -> dict[str, Any]:
         return {"error": {"code": "GENERIC_ERROR", "message": message}}
 
+    def campaigns(call: Call) -> Response:
+        return create_campaign(call) if call.method == "POST" else list_campaigns(call)
+
     plain = (thanx_gate(creds, scope_required=False), fault_gate(API, shape))
     scoped = (thanx_gate(creds, scope_required=True), fault_gate(API, shape))
     return [
         route(state, "/partner/merchants", merchants, methods=["GET"], gates=plain),
         route(state, "/partner/reward_templates", reward_templates, methods=["GET"], gates=plain),
         route(state, "/partner/campaigns/issue", issue, methods=["POST"], gates=scoped),
-        route(state, "/partner/campaigns", create_campaign, methods=["POST"], gates=plain),
-        route(state, "/partner/campaigns", list_campaigns, methods=["GET"], gates=plain),
+        # One route for both methods, so a 405 on the path lists both in its Allow header.
+        route(state, "/partner/campaigns", campaigns, methods=["GET", "POST"], gates=plain),
         route(state, "/partner/campaigns/{id}", get_campaign, methods=["GET"], gates=plain),
         route(state, "/partner/issuance_jobs/{id}", get_job, methods=["GET"], gates=scoped),
         route(state, "/partner/issuance_jobs/{id}/revoke", revoke_job, methods=["POST"], gates=scoped),

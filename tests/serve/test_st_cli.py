@@ -23,13 +23,7 @@ REVOKES = {
     "juspay": "POST /mandates/{mandate_id}",
 }
 # Sandbox defects st finds that no config entry may hide; the test expects them until they are fixed.
-KNOWN_DEFECTS = {
-    "capillary-rewards": (
-        "/brand/",
-        "sandbox defect: setBrandConfig stores a non-integer brandId as a Decimal that the JSON "
-        "renderer cannot serialise -> HTTP 500 text/plain, and every later getConfig of the tenant 500s",
-    ),
-}
+KNOWN_DEFECTS: dict[str, tuple[str, str]] = {}  # api -> (marker in a failure, reason); none known
 
 
 @pytest.fixture(scope="module")
