@@ -92,6 +92,10 @@ class Provisioner:
     def redemption_state(self, redemption: Redemption) -> dict[str, Any]:
         raise self.unavailable("redemption internals (reversals)")
 
+    def customer_points(self, customer_id: int) -> dict[str, float]:
+        """A Capillary customer's points balance ({available, expired}); no documented vendor read shows it."""
+        raise self.unavailable("customer points balance")
+
     # Thanx
     def thanx_job(self, state: str, *, success_count: int | None = None, failure_count: int | None = None) -> ThanxJob:
         raise self.unavailable(f"Thanx issuance job in state {state}")

@@ -71,6 +71,10 @@ class ControlProvisioner(Provisioner):
     def redemption_state(self, redemption: Redemption) -> dict[str, Any]:
         return dict(self._call("GET", f"/capillary/points/redemptions/{redemption.redemption_id}", phase="readback"))
 
+    def customer_points(self, customer_id: int) -> dict[str, float]:
+        body = self._call("GET", f"/capillary/customers/{customer_id}", phase="readback")
+        return {key: float(body["points"][key]) for key in ("available", "expired")}
+
     def set_revoke_enabled(self, enabled: bool) -> None:
         self._call("PUT", "/capillary/rewards/flags", {"REVOKE_ENABLE": enabled})
 

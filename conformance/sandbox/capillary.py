@@ -35,6 +35,9 @@ class Customer:
     email: str
     external_id: str
     card_number: str
+    # Credited by reversals: the available part to the available balance, the expired part to the expired one.
+    points_available: int = 0
+    points_expired: int = 0
 
     def identifiers(self) -> dict[str, object]:
         return {

@@ -242,7 +242,9 @@ def check_reversal(
         raise Refused(817)
 
 
-def apply_reversal(tenant: TenantState, redemption: Redemption, requested: int, now: datetime) -> Reversal:
+def apply_reversal(
+    tenant: TenantState, redemption: Redemption, requested: int, now: datetime, *, credit_times: int = 1
+) -> Reversal:
     reversed_available = sum(reversal.available for reversal in redemption.reversals)
     available = min(requested, redemption.points - redemption.expired - reversed_available)
     reversal = Reversal(
@@ -253,6 +255,10 @@ def apply_reversal(tenant: TenantState, redemption: Redemption, requested: int, 
         reversed_at=isoformat(now),
     )
     redemption.reversals.append(reversal)
+    customer = org(tenant).customers.get(redemption.customer_id)
+    if customer is not None:
+        customer.points_available += credit_times * reversal.available
+        customer.points_expired += credit_times * reversal.expired
     return reversal
 
 
@@ -260,6 +266,7 @@ def reverse(call: Call) -> Response:
     tenant, state = call.tenant, call.state
     try:
         places = 2 if state.deviates("points-two-decimals-only") else 3
+        credits = 2 if state.deviates("points-balance-credited-twice") else 1
         body, points = parse_reverse(lenient(call), places, state.deviates("points-four-decimals-truncated"))
         kind = body.identifier.type
         if state.deviates("points-phone-type-unknown") and kind.upper() == "PHONE":
@@ -294,12 +301,12 @@ def reverse(call: Call) -> Response:
             if fault is not None:
                 code = fault.code or 886
                 if code == 886 and state.deviates("points-886-applied"):
-                    apply_reversal(tenant, redemption, requested, now)
+                    apply_reversal(tenant, redemption, requested, now, credit_times=credits)
                 if code == 896 and state.deviates("points-896-remembered"):
                     redemption.accepted.append((key, now))
                 raise Refused(886 if code == 898 and state.deviates("points-898-reported-886") else code)
             sleep_ms(delay)
-            reversal = apply_reversal(tenant, redemption, requested, now)
+            reversal = apply_reversal(tenant, redemption, requested, now, credit_times=credits)
             if state.deviates("points-reversalid-per-redemption"):
                 reversal.reversal_id = redemption.redemption_id
             redemption.accepted.append((key, now))

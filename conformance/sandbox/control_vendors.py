@@ -13,7 +13,7 @@ from pydantic import Field, StrictStr
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conformance.sandbox.capillary import Customer, IdentifierTaken, create_customer, default_customer
+from conformance.sandbox.capillary import Customer, IdentifierTaken, create_customer, default_customer, org
 from conformance.sandbox.capillary_badges import BadgesStore, create_earn, earn_state
 from conformance.sandbox.capillary_points import PointsStore, Redemption, create_redemption
 from conformance.sandbox.capillary_rewards import RewardsStore, create_transaction
@@ -177,6 +177,15 @@ def capillary_routes(state: SandboxState) -> list[Route]:
             raise ControlError(422, str(exc), "an identifier no other customer of this tenant has") from exc
         return json_response(customer.identifiers(), 201)
 
+    def read_customer(call: Call) -> Response:
+        with call.tenant.lock:
+            raw = call.path_params["customerId"]
+            customer = org(call.tenant).customers.get(int(raw)) if raw.isdecimal() and len(raw) < 20 else None
+            if customer is None:
+                raise ControlError(404, "unknown customerId", "a customerId from POST /_sandbox/capillary/customers")
+            points = {"available": number(customer.points_available), "expired": number(customer.points_expired)}
+            return json_response({**customer.identifiers(), "points": points})
+
     def create_earn_route(call: Call) -> Response:
         body = parse_body(EarnBody, call)
         with call.tenant.lock:
@@ -255,6 +264,7 @@ def capillary_routes(state: SandboxState) -> list[Route]:
     base = "/capillary"
     return [
         control_route(state, f"{base}/customers", customers, "POST"),
+        control_route(state, base + "/customers/{customerId}", read_customer, "GET"),
         control_route(state, f"{base}/badges/earns", create_earn_route, "POST"),
         control_route(state, base + "/badges/earns/{earnedBadgeId}", read_earn, "GET"),
         control_route(state, f"{base}/points/redemptions", create_redemption_route, "POST"),

@@ -78,6 +78,7 @@ points-reversed-cumulative               | POINTS-REVERSED-LE-REQUESTED         
 points-details-drop-expired              | POINTS-DETAILS-SUM                    | money           | pointsReversedDetails.expired is always 0, so the details no longer add up
 points-over-reversal-capped              | POINTS-OVER-REVERSAL-REFUSED          | money           | more points than remain are capped to the remainder and reversed instead of refused
 points-no-duplicate-window               | POINTS-DUPLICATE-902                  | precondition    | a repeated identical reversal is accepted again (no duplicate detection)
+points-balance-credited-twice           | POINTS-BALANCE-CREDITED               | money           | a reversal credits the customer's balance twice
 points-second-reversal-credited          | POINTS-SECOND-REVERSAL-REFUSED        | money           | a fully reversed redemption still credits an explicit pointsToBeReversed (double refund)
 points-program-flag-ignored              | POINTS-PROGRAM-DISABLED-818           | precondition    | the program's reversal switch is ignored: the reversal goes through
 points-ineligible-804                    | POINTS-CUSTOMER-INELIGIBLE-901        | error-code      | an ineligible customer is refused with 804 instead of 901
@@ -189,10 +190,6 @@ UNBREAKABLE: dict[str, str] = {
     "JUSPAY-ROUTING-ID-CONSISTENT": (
         f"client-request: {_CLIENT} (the same x-routing-id per customer); the sandbox only records what "
         "it received, and falsifying that record would test the recorder, not a vendor behaviour."
-    ),
-    "POINTS-BALANCE-CREDITED": (
-        "no documented read of a customer's points balance exists and the sandbox models no balance, so a "
-        "wrong credit is not observable from outside; the suite binds no scenario to this rule (untested)."
     ),
 }
 

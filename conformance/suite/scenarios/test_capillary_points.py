@@ -401,3 +401,29 @@ def test_two_concurrent_full_reversals_credit_the_points_once(ctx: ScenarioConte
     expect_reversed("POINTS-RACE-ONE-SUCCESS", ctx, redemption, redemption.points)
     reversals = provisioner.redemption_state(redemption).get("reversals")
     expect_equal("POINTS-RACE-ONE-SUCCESS", len(reversals) if isinstance(reversals, list) else reversals, 1)
+
+
+@pytest.mark.rules("POINTS-BALANCE-CREDITED")
+def test_a_reversal_credits_the_balance_by_exactly_the_points_reversed(ctx: ScenarioContext) -> None:
+    provisioner = ctx.provisioner(API)
+    redemption = provisioner.points_redemption(points=100, expired_points=30)
+    before = provisioner.customer_points(redemption.customer_id)
+    refused = reverse(ctx, redemption, 500)
+    expect_refused("POINTS-BALANCE-CREDITED", refused)
+    expect_equal("POINTS-BALANCE-CREDITED", provisioner.customer_points(redemption.customer_id), before, refused)
+    response = reverse(ctx, redemption, 90)
+    reversed_points = float(response_field(response, "pointsReversed") or 0)
+    available = float(response_field(response, "pointsReversedDetails", "available") or 0)
+    after = provisioner.customer_points(redemption.customer_id)
+    credited = {
+        "total": round(after["available"] + after["expired"] - before["available"] - before["expired"], 3),
+        "available": round(after["available"] - before["available"], 3),
+    }
+    expected = {"total": round(reversed_points, 3), "available": round(available, 3)}
+    verdict(
+        "POINTS-BALANCE-CREDITED",
+        ok=reversed_points > 0 and credited == expected,
+        received={"credited": credited, "before": before, "after": after},
+        documented={"credited": expected, "note": "higher by exactly pointsReversed, the available part as available"},
+        exchange=response,
+    )
