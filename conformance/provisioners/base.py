@@ -69,6 +69,14 @@ class Provisioner:
         customer_locked: bool = False,
         reversal_limit: int | None = None,
     ) -> Redemption:
+        """A redemption of ``points``; the flags describe program and customer, defaults as a live org has them."""
+        chosen = expired_points or not program_reversal_enabled or not customer_eligible or customer_locked
+        if chosen or reversal_limit is not None:
+            raise self.unavailable("points redemption with chosen program or customer flags")
+        return self.plain_redemption(points)
+
+    def plain_redemption(self, points: float) -> Redemption:
+        """A redemption with default program and customer settings; what vendor and manifest targets can make."""
         raise self.unavailable("points redemption")
 
     # Capillary rewards

@@ -155,24 +155,7 @@ class ManifestProvisioner(Provisioner):
         e = entries[self._take("capillary badge earn", list(entries))]
         return BadgeEarn(e.badge_meta_id, e.earned_badge_id, e.customer_id)
 
-    def points_redemption(
-        self,
-        *,
-        points: float,
-        expired_points: float = 0,
-        program_reversal_enabled: bool = True,
-        customer_eligible: bool = True,
-        customer_locked: bool = False,
-        reversal_limit: int | None = None,
-    ) -> Redemption:
-        if (
-            expired_points
-            or not program_reversal_enabled
-            or not customer_eligible
-            or customer_locked
-            or reversal_limit is not None
-        ):
-            raise self.unavailable("points redemption with chosen program or customer flags")
+    def plain_redemption(self, points: float) -> Redemption:
         entries = {e.redemption_id: e for e in self.manifest.capillary_points_redemptions if e.points >= points}
         e = entries[self._take("capillary points redemption", list(entries))]
         return Redemption(e.redemption_id, e.customer_id, e.points, e.identifiers)

@@ -69,24 +69,7 @@ class VendorProvisioner(Provisioner):
         data = (self._ok(ex, "badge earn") or {}).get("data") or {}
         return BadgeEarn(meta, str(data["earnedBadgeId"]), int(customer))
 
-    def points_redemption(
-        self,
-        *,
-        points: float,
-        expired_points: float = 0,
-        program_reversal_enabled: bool = True,
-        customer_eligible: bool = True,
-        customer_locked: bool = False,
-        reversal_limit: int | None = None,
-    ) -> Redemption:
-        if (
-            expired_points
-            or not program_reversal_enabled
-            or not customer_eligible
-            or customer_locked
-            or reversal_limit is not None
-        ):
-            raise self.unavailable("points redemption with chosen program or customer flags")
+    def plain_redemption(self, points: float) -> Redemption:
         mobile = _require(self.setup, "customer_mobile", "capillary")
         entry = {
             "points_redeemed": points,
