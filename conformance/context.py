@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -38,7 +39,16 @@ class ScenarioContext:
         self.exchanges: list[Exchange] = []
         self.observers: list[Callable[[Exchange], None]] = [self._remember, run_checks]
         self._clients: dict[str, ApiClient] = {}
+        self._keys = 0
         self._provisioners: dict[str, Provisioner] = {}
+
+    def unique_key(self, purpose: str) -> str:
+        """An idempotency key never used before: per run on a networked target (vendors remember keys), per
+        tenant and call order elsewhere, so reference runs stay deterministic."""
+        self._keys += 1
+        live = self.settings.is_networked and not self.settings.uses_reference_sandbox
+        salt = self.target.run_id if live else self.tenant
+        return f"{purpose}-{hashlib.sha256(f'{salt}:{purpose}:{self._keys}'.encode()).hexdigest()[:16]}"
 
     def _remember(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)

@@ -202,6 +202,18 @@ def _match_query(r1: VcrRequest, r2: VcrRequest) -> None:
         raise AssertionError(f"query differs: recorded {urlsplit(r2.uri).query!r}, sent {urlsplit(r1.uri).query!r}")
 
 
+# Idempotency keys are unique per run by design (a vendor remembers them), so they never repeat in a replay.
+IDEMPOTENCY_FIELDS = frozenset({"requestId", "external_reference_number", "externalReferenceNumber"})
+
+
+def _without_idempotency_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_idempotency_keys(v) for k, v in value.items() if k not in IDEMPOTENCY_FIELDS}
+    if isinstance(value, list):
+        return [_without_idempotency_keys(v) for v in value]
+    return value
+
+
 def _match_body(r1: VcrRequest, r2: VcrRequest) -> None:
     def norm(request: VcrRequest) -> Any:
         body = request.body
@@ -209,7 +221,7 @@ def _match_body(r1: VcrRequest, r2: VcrRequest) -> None:
             return None
         text = pii_shape(body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body))
         try:
-            return json.loads(text)
+            return _without_idempotency_keys(json.loads(text))
         except ValueError:
             form = "x-www-form-urlencoded" in str(request.headers.get("content-type", "")).lower()
             return sorted(parse_qsl(text, keep_blank_values=True)) if form else text

@@ -80,6 +80,10 @@ class Provisioner:
         raise self.unavailable("points redemption")
 
     # Capillary rewards
+    def pristine_org(self) -> None:
+        """Promise an org whose REVOKE_ENABLE was never set; only a fresh sandbox tenant can."""
+        raise self.unavailable("an org that never set REVOKE_ENABLE")
+
     def set_revoke_enabled(self, enabled: bool) -> None:
         raise self.unavailable("REVOKE_ENABLE flag")
 

@@ -75,6 +75,9 @@ class ControlProvisioner(Provisioner):
         body = self._call("GET", f"/capillary/customers/{customer_id}", phase="readback")
         return {key: float(body["points"][key]) for key in ("available", "expired")}
 
+    def pristine_org(self) -> None:
+        """Every test has its own tenant, whose org has never set a flag."""
+
     def set_revoke_enabled(self, enabled: bool) -> None:
         self._call("PUT", "/capillary/rewards/flags", {"REVOKE_ENABLE": enabled})
 

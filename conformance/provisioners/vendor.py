@@ -67,7 +67,17 @@ class VendorProvisioner(Provisioner):
             "POST", "/api_gateway/v1/badges/customer/earn", operation="earnBadge", phase="setup", json=body, retry=True
         )
         data = (self._ok(ex, "badge earn") or {}).get("data") or {}
-        return BadgeEarn(meta, str(data["earnedBadgeId"]), int(customer))
+        return BadgeEarn(meta, str(data["earnedBadgeId"]), int(customer), self.identifiers())
+
+    def identifiers(self) -> dict[str, str]:
+        """The configured customer's identifiers, by the names X-CAP-CUSTOMER-IDENTIFIER uses."""
+        keys = {
+            "mobile": "customer_mobile",
+            "email": "customer_email",
+            "externalId": "customer_external_id",
+            "cardNumber": "customer_card_number",
+        }
+        return {name: self.setup[key] for name, key in keys.items() if self.setup.get(key)}
 
     def plain_redemption(self, points: float) -> Redemption:
         mobile = _require(self.setup, "customer_mobile", "capillary")
@@ -95,7 +105,7 @@ class VendorProvisioner(Provisioner):
         body = self._ok(ex, "points redeem") or {}
         redemption_id = str(body["response"]["responses"]["points"]["redemption_id"])
         customer_id = int(self.setup.get("customer_id", "0"))
-        return Redemption(redemption_id, customer_id, points, {"mobile": mobile})
+        return Redemption(redemption_id, customer_id, points, self.identifiers())
 
     def set_revoke_enabled(self, enabled: bool) -> None:
         body = {

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import strategies as st
 
 from conformance.context import ScenarioContext, response_field
+from conformance.errors import PreconditionUnavailable
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import ThanxJob
 from conformance.suite.properties.support import RUN
@@ -153,8 +154,16 @@ def test_rewards_issue_revoke_revoke_again(
     client.call("POST", f"{PREFIX}/brand/config", operation="setBrandConfig", phase="setup", json=flag)
     # The provisioner has no bare customer; an earn brings one with every identifier, and Capillary
     # customers belong to the org, shared by badges, points and rewards.
-    customer = ctx.provisioner("capillary-badges").badge_earn().identifiers
-    issue_body = {"mobile": customer["mobile"], "brand": "CONFORMANCE", "requestId": f"seq-{request_id}"}
+    earn = ctx.provisioner("capillary-badges").badge_earn()
+    customer = {**earn.identifiers, "customerId": earn.customer_id}
+    if "mobile" not in customer:
+        raise PreconditionUnavailable("a customer's mobile number", "the provisioner did not report it")
+    # Never repeated: a vendor replays the first answer to a repeated requestId, so each example needs its own.
+    issue_body = {
+        "mobile": customer["mobile"],
+        "brand": "CONFORMANCE",
+        "requestId": f"{ctx.unique_key('seq')}-{request_id}",
+    }
     issued = client.call(
         "POST", f"{PREFIX}/user/reward/{reward_id}/issue", operation="issueUserReward", phase="setup", json=issue_body
     )

@@ -224,6 +224,7 @@ def test_a_revoke_without_txn_id_is_refused_with_400(ctx: ScenarioContext) -> No
 
 @pytest.mark.rules(*OUTCOME, "REWARDS-FLAG-DEFAULT-OFF", "REWARDS-STATE-READBACK")
 def test_an_org_that_never_set_revoke_enable_cannot_revoke(ctx: ScenarioContext) -> None:
+    ctx.provisioner(API).pristine_org()
     specs: Specs = [("ISSUED", 100)]
     txn = ctx.provisioner(API).reward_txn(specs)
     response = revoke(ctx, txn)
