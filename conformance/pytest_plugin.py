@@ -35,6 +35,7 @@ OPTIONS = {
     "apis": "--apis",
     "deviation": "--deviation",
     "cassette_dir": "--cassette-dir",
+    "allow_production": "--allow-production",
 }
 RULE_PREFIX_API = {
     "BADGE": "capillary-badges",
@@ -58,6 +59,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--deviation", default=None, help="start the reference sandbox with this named deviation")
     group.addoption(
         "--cassette-dir", default=None, help="where cassettes are recorded and replayed (default: cassettes/)"
+    )
+    group.addoption(
+        "--allow-production",
+        action="store_true",
+        default=None,
+        help="allow a live run against a host the specs mark as production (revokes are real)",
     )
     group.addoption("--shard", default=None, help="K/N: run the K-th of N deterministic slices of the suite")
 

@@ -28,6 +28,7 @@ class RunOptions:
     apis: str | None = None
     deviation: str | None = None
     cassette_dir: str | None = None
+    allow_production: bool = False
     baseline: Path | None = None
     shard: str | None = None
     workers: str | None = None
@@ -67,6 +68,8 @@ class RunOptions:
             value = getattr(self, name)
             if value is not None:
                 args += [f"--{name.replace('_', '-')}", str(value)]
+        if self.allow_production:
+            args.append("--allow-production")
         if self.workers:
             args += ["-n", self.workers]
         if self.select:

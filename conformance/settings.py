@@ -159,6 +159,8 @@ def from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "deviation",
         "cassette_dir",
     )
+    if env.get("CONFORMANCE_ALLOW_PRODUCTION", "").lower() in ("1", "true", "yes"):
+        out["allow_production"] = True
     for name in simple:
         if (value := env.get(f"CONFORMANCE_{name.upper()}")) is not None:
             out[name] = value

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import yaml
 
 from conformance.apis import APIS
 from conformance.errors import TargetUnreachable, UsageError
@@ -114,6 +115,32 @@ def _live_urls_and_credentials(settings: Settings) -> tuple[dict[str, str], dict
     return urls, creds
 
 
+def production_hosts() -> dict[str, str]:
+    """Hosts the specs mark ``x-environment: production``, mapped to the spec that says so."""
+    hosts: dict[str, str] = {}
+    for api in APIS.values():
+        spec = yaml.safe_load(api.spec_path.read_text(encoding="utf-8"))
+        for server in spec.get("servers") or []:
+            if server.get("x-environment") == "production" and (host := urlsplit(server["url"]).hostname):
+                hosts[host] = api.spec_path.name
+    return hosts
+
+
+def refuse_production(settings: Settings, urls: dict[str, str]) -> None:
+    """A safety rail: revokes are destructive, so a production host needs an explicit --allow-production."""
+    if settings.allow_production:
+        return
+    production = production_hosts()
+    for api, url in urls.items():
+        host = urlsplit(url).hostname or ""
+        if host in production:
+            raise UsageError(
+                f"Refusing to run revoke tests for {api} against {host}, which specs/{production[host]} marks as a "
+                "production server: the suite revokes, reverses and cancels for real. Point it at the vendor's "
+                "sandbox, or pass --allow-production (CONFORMANCE_ALLOW_PRODUCTION=1) if the org is a test org."
+            )
+
+
 @contextlib.contextmanager
 def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
     """Resolve ``settings`` into a usable Target, starting the reference sandbox when asked to."""
@@ -134,6 +161,7 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
             creds = {api: dict.fromkeys(SANDBOX_NAMES.values(), "replayed-credential") for api in APIS}
         else:
             urls, creds = _live_urls_and_credentials(settings)
+            refuse_production(settings, urls)
             if settings.base_url and not any(creds.values()):
                 creds = _fetch_sandbox_credentials(http, settings.base_url.rstrip("/"))
             elif missing := missing_settings(settings):

@@ -65,3 +65,14 @@ def test_missing_live_settings_are_listed_with_how_to_set_them() -> None:
         "juspay base URL — --base-url, CONFORMANCE_JUSPAY_BASE_URL or vendors.juspay.base_url",
         "juspay merchant_id — CONFORMANCE_JUSPAY_MERCHANT_ID",
     ]
+
+
+def test_a_production_host_is_refused_unless_allowed() -> None:
+    from conformance.targets import refuse_production
+
+    settings = build_settings({"target": "live"}, env={})
+    with pytest.raises(UsageError, match=r"api\.thanx\.com, which specs/thanx\.yaml marks as a production server"):
+        refuse_production(settings, {"thanx": "https://api.thanx.com"})
+    refuse_production(settings, {"thanx": "https://api.thanxsandbox.com"})
+    allowed = build_settings({"target": "live"}, env={"CONFORMANCE_ALLOW_PRODUCTION": "1"})
+    refuse_production(allowed, {"thanx": "https://api.thanx.com"})
