@@ -25,17 +25,28 @@ def run_conformance(tmp: Path, *args: str, env: dict[str, str] | None = None) ->
     return subprocess.run(cmd, cwd=tmp, env=clean, capture_output=True, text=True, timeout=300, check=False)
 
 
+CANARIES = {
+    "capillary_username": "canary_till_7Q",
+    "capillary_password": "canary+Pass/word=9",
+    "capillary_oauth_token": "canary-oauth-3F",
+    "thanx_access_token": "canary-thanx+token/8",
+    "thanx_noscope_token": "canary-noscope-5K",
+    "thanx_client_id": "canary-client-2W",
+    "juspay_api_key": "canary_juspay+key/4",
+    "juspay_merchant_id": "canary_merchant",
+}
+
+
 @pytest.fixture
 def canary_server() -> Iterator[tuple[str, SandboxCredentials]]:
-    creds = SandboxCredentials(
-        capillary_username="canary_till_7Q",
-        capillary_password="canary+Pass/word=9",
-        capillary_oauth_token="canary-oauth-3F",
-        thanx_access_token="canary-thanx+token/8",
-        thanx_noscope_token="canary-noscope-5K",
-        thanx_client_id="canary-client-2W",
-        juspay_api_key="canary_juspay+key/4",
-        juspay_merchant_id="canary_merchant",
-    )
+    creds = SandboxCredentials(**CANARIES)
     with run_in_thread(create_app(seed=3, credentials=creds)) as base_url:
+        yield base_url, creds
+
+
+@pytest.fixture
+def failing_canary_server() -> Iterator[tuple[str, SandboxCredentials]]:
+    """Canary credentials on a sandbox that deviates, so some recorded tests fail (their cassettes count too)."""
+    creds = SandboxCredentials(**CANARIES)
+    with run_in_thread(create_app(seed=3, credentials=creds, deviation="juspay-revoke-202")) as base_url:
         yield base_url, creds
