@@ -40,6 +40,8 @@ class RunOptions:
             str(SUITE_DIR),
             "-p",
             "conformance.pytest_plugin",
+            "-c",
+            str(SUITE_DIR / "pytest.ini"),
             "--rootdir",
             str(SUITE_DIR.parent.parent),
             "-q",

@@ -150,7 +150,10 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
             from conformance.sandbox import create_app
             from conformance.sandbox.server import run_in_thread
 
-            app = create_app(seed=settings.seed, deviation=settings.deviation)
+            try:
+                app = create_app(seed=settings.seed, deviation=settings.deviation)
+            except ValueError as exc:  # an unknown --deviation: the message lists the known names
+                raise UsageError(str(exc)) from None
             base = stack.enter_context(run_in_thread(app))
             urls = dict.fromkeys([*APIS, CONTROL], base)
             creds = _fetch_sandbox_credentials(http, base)

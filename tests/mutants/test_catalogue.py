@@ -67,7 +67,8 @@ def test_an_unknown_deviation_is_refused_with_the_known_names() -> None:
     assert create_app(deviation="juspay-race-unlocked").state.sandbox.deviates("juspay-race-unlocked")
 
 
-@pytest.mark.parametrize("command", ["serve", "run"])
+# `run` is covered end to end, in a subprocess, by tests/recording/test_cli_from_repo_root.py.
+@pytest.mark.parametrize("command", ["serve"])
 def test_the_cli_reports_an_unknown_deviation_in_one_line_with_exit_2(
     command: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
