@@ -55,7 +55,7 @@ class RunResult:
 def pytest_command(
     report_dir: Path, *, seed: int | None, apis: str | None, deviation: str | None, select: str | None
 ) -> list[str]:
-    command = [sys.executable, "-m", "pytest", str(SUITE), "-c", str(SUITE / "pytest.ini"), "--rootdir", str(ROOT)]
+    command = [sys.executable, "-m", "pytest", str(SUITE), "-c", str(SUITE / "conformance.ini"), "--rootdir", str(ROOT)]
     command += ["-q", "-p", "no:cacheprovider"]
     for plugin in PLUGINS:
         command += ["-p", plugin]

@@ -41,7 +41,7 @@ class RunOptions:
             "-p",
             "conformance.pytest_plugin",
             "-c",
-            str(SUITE_DIR / "pytest.ini"),
+            str(SUITE_DIR / "conformance.ini"),
             "--rootdir",
             str(SUITE_DIR.parent.parent),
             "-q",
