@@ -42,12 +42,14 @@ class VendorProvisioner(Provisioner):
         # Unique per run and purpose: an idempotency key must never be reused for a different request.
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.test_id}:{purpose}:{uuid.uuid4()}"))
 
-    def _ok(self, exchange: Exchange, what: str) -> Any:
+    def _setup(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
+        """One setup call: retried safely (every setup call carries an idempotency key), refused loudly."""
+        exchange = self.client.call(method, path, operation=operation, phase="setup", retry=True, **kwargs)
         if exchange.status is None or exchange.status >= 300:
             raise InternalError(
-                f"Vendor setup '{what}' failed with HTTP {exchange.status}; see the exchange: {exchange.curl()}"
+                f"Vendor setup {operation} failed with HTTP {exchange.status}; see the exchange: {exchange.curl()}"
             )
-        return exchange.json()
+        return exchange.json() or {}
 
     def badge_earn(self, *, active: bool = True) -> BadgeEarn:
         if not active:
@@ -63,10 +65,7 @@ class VendorProvisioner(Provisioner):
                 "referenceId": _require(self.setup, "badge_reference_id", "capillary"),
             },
         }
-        ex = self.client.call(
-            "POST", "/api_gateway/v1/badges/customer/earn", operation="earnBadge", phase="setup", json=body, retry=True
-        )
-        data = (self._ok(ex, "badge earn") or {}).get("data") or {}
+        data = self._setup("POST", "/api_gateway/v1/badges/customer/earn", "earnBadge", json=body).get("data") or {}
         return BadgeEarn(meta, str(data["earnedBadgeId"]), int(customer), self.identifiers())
 
     def identifiers(self) -> dict[str, str]:
@@ -93,16 +92,9 @@ class VendorProvisioner(Provisioner):
             "program_id": _require(self.setup, "program_id", "capillary"),
             "format": "json",
         }
-        ex = self.client.call(
-            "POST",
-            "/v1.1/points/redeem",
-            operation="redeemPoints",
-            phase="setup",
-            params=params,
-            json={"root": {"redeem": [entry]}},
-            retry=True,
+        body = self._setup(
+            "POST", "/v1.1/points/redeem", "redeemPoints", params=params, json={"root": {"redeem": [entry]}}
         )
-        body = self._ok(ex, "points redeem") or {}
         redemption_id = str(body["response"]["responses"]["points"]["redemption_id"])
         customer_id = int(self.setup.get("customer_id", "0"))
         return Redemption(redemption_id, customer_id, points, self.identifiers())
@@ -114,15 +106,7 @@ class VendorProvisioner(Provisioner):
             "brandId": _require(self.setup, "brand_id", "capillary"),
             "label": "REVOKE_ENABLE",
         }
-        ex = self.client.call(
-            "POST",
-            "/api_gateway/rewards/core/v1/brand/config",
-            operation="setBrandConfig",
-            phase="setup",
-            json=body,
-            retry=True,
-        )
-        self._ok(ex, "brand config")
+        self._setup("POST", "/api_gateway/rewards/core/v1/brand/config", "setBrandConfig", json=body)
 
     def reward_txn(self, rewards: list[tuple[str, float]]) -> RewardTxn:
         if [s for s, _ in rewards] != ["ISSUED"]:
@@ -134,16 +118,8 @@ class VendorProvisioner(Provisioner):
             "transactionNumber": self.key("txn")[:20],
             "requestId": self.key("issue"),
         }
-        ex = self.client.call(
-            "POST",
-            f"/api_gateway/rewards/core/v1/user/reward/{reward_id}/issue",
-            operation="issueUserReward",
-            phase="setup",
-            params={"skip_validation": "true"},
-            json=body,
-            retry=True,
-        )
-        data = self._ok(ex, "reward issue") or {}
+        path = f"/api_gateway/rewards/core/v1/user/reward/{reward_id}/issue"
+        data = self._setup("POST", path, "issueUserReward", params={"skip_validation": "true"}, json=body)
         return RewardTxn(int(data["transactionId"]), int(self.setup.get("customer_id", "0")))
 
     def thanx_job(self, state: str, *, success_count: int | None = None, failure_count: int | None = None) -> ThanxJob:
@@ -159,16 +135,14 @@ class VendorProvisioner(Provisioner):
             "merchant_id": merchant,
             "identifiers": identifiers,
         }
-        ex = self.client.call(
+        issued = self._setup(
             "POST",
             "/partner/campaigns/issue",
-            operation="issueCampaignRewards",
-            phase="setup",
+            "issueCampaignRewards",
             json=body,
             headers={"X-Idempotency-Key": self.key("issue")},
-            retry=True,
         )
-        job_id = str(((self._ok(ex, "campaign issue") or {}).get("issuance_job") or {})["id"])
+        job_id = str((issued.get("issuance_job") or {})["id"])
 
         def read() -> Exchange:
             return self.client.call(
