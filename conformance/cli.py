@@ -1,4 +1,4 @@
-"""The ``conformance`` command: run, serve, specs check, report, matrix diff."""
+"""The ``conformance`` command: run, serve, specs check, report, matrix diff, drift, docs."""
 
 from __future__ import annotations
 
@@ -123,7 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("new")
     diff.add_argument("--output", help="write the Markdown and JSON changelog with this path stem")
     diff.set_defaults(func=_matrix_diff)
+    _register_drift(sub)
     return parser
+
+
+def _register_drift(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``drift`` and ``docs``: defined in conformance.drift.cli, imported only when the parser is built."""
+    from conformance.drift.cli import register
+
+    register(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
