@@ -143,7 +143,7 @@ def render_page_diffs(results: Sequence[PageDiff]) -> str:
             lines.append(f"- section **{section['section']}** {section['status']}")
             lines += [f"    - {change}" for change in section.get("diff", [])]
         counts = Counter(q.kind for q in result.stale)
-        summary = ", ".join(f"{n} {kind}s" for kind, n in sorted(counts.items())) or "nothing"
+        summary = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(counts.items())) or "nothing"
         lines += ["", f"Stale ({summary}; {result.checked} quotes checked):"]
         lines += [f"- {q.kind} `{q.id}`: \u201c{' '.join(q.quote.split())[:200]}\u201d" for q in result.stale] or [
             "- none"

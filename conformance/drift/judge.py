@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from conformance.checks.hygiene import hygiene_reason
 from conformance.checks.registry import checks_for
 from conformance.drift.cassettes import Interaction
-from conformance.drift.schemadiff import differences
+from conformance.drift.schemadiff import differences, missing_shown_fields
 from conformance.drift.specindex import Citation, Operation, SpecIndex
 from conformance.findings import Finding as RuleFinding
 from conformance.findings import show
@@ -180,6 +180,14 @@ class _Context:
         failed = isinstance(envelope, dict) and envelope.get("success") is False
         return 200 <= (self.exchange.status or 0) < 300 and not failed and not self.rejected()
 
+    def no_error(self) -> bool:
+        """A 2xx whose body carries no error in the vendor's envelope (whatever the operation's own success)."""
+        body = self.exchange.json()
+        envelope = body.get("status") if isinstance(body, dict) else None
+        failed = isinstance(envelope, dict) and envelope.get("success") is False
+        codes = [c for c in error_codes(self.op.api, body) if not (self.op.api == "capillary-rewards" and c == 200)]
+        return 200 <= (self.exchange.status or 0) < 300 and not failed and not codes and not self.rejected()
+
     def partial(self, citation: Citation) -> bool:
         """True when ``citation`` rests on the project's notes, which record only what the suite needs."""
         return citation.page in self.notes_pages
@@ -286,7 +294,11 @@ def _schema(ctx: _Context) -> list[Observation]:
         return []
     out: list[Observation] = []
     partial: dict[str, list[str]] = {}
-    for diff in differences(body, schema):
+    # The pages' examples are of successes: only a success is held to the fields they all show.
+    examples = ctx.op.response_examples(status) if ctx.no_error() and command is None else []
+    shown = missing_shown_fields(body, schema, examples)
+    known = {diff.pointer for diff in differences(body, schema)}
+    for diff in [*differences(body, schema), *(d for d in shown if d.pointer not in known)]:
         citation = ctx.op.spec.citation(diff.schema_pointer) if diff.schema_pointer else ctx.op.citation()
         if diff.kind == "undocumented-field" and ctx.partial(citation):
             parent, _, name = diff.pointer.rpartition("/")

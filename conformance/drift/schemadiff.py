@@ -161,3 +161,58 @@ def _sample(value: Any) -> Any:
     if isinstance(value, list):
         return "[...]"
     return value
+
+
+def example_fields(examples: list[Any]) -> set[tuple[str, ...]]:
+    """The object paths every example shows (paths through arrays are left out: item shapes vary)."""
+    shown: set[tuple[str, ...]] | None = None
+    for example in examples:
+        paths = set(_object_paths(example, ()))
+        shown = paths if shown is None else shown & paths
+    return shown or set()
+
+
+def _object_paths(value: Any, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*prefix, str(key))
+            yield from _object_paths(item, (*prefix, str(key)))
+
+
+def missing_shown_fields(body: Any, schema: dict[str, Any], examples: list[Any]) -> list[Difference]:
+    """Fields every documented example of the answer shows that ``body`` lacks (its parent object present)."""
+    out: list[Difference] = []
+    for path in sorted(example_fields(examples)):
+        parent: Any = body
+        for token in path[:-1]:
+            parent = parent.get(token) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and path[-1] not in parent:
+            out.append(
+                Difference(
+                    "missing-field",
+                    join("", *path),
+                    _declared(schema, body, path),
+                    None,
+                    f"field {path[-1]!r}, shown in every documented example of this answer",
+                )
+            )
+    return out
+
+
+def _declared(schema: dict[str, Any], body: Any, path: tuple[str, ...]) -> str:
+    """The pointer of the spec node declaring the field at ``path``, or of the nearest declared ancestor."""
+    found = str(schema.get(POINTER_KEY, ""))
+    schemas, value = [schema], body
+    for token in path:
+        subs = [
+            sub
+            for s in schemas
+            for branch in _branches(s, value)
+            for name, sub in (branch.get("properties") or {}).items()
+            if name == token and isinstance(sub, dict)
+        ]
+        if not subs:
+            return found
+        found = str(next((s.get(POINTER_KEY) for s in subs if s.get(POINTER_KEY)), found))
+        schemas, value = subs, value.get(token) if isinstance(value, dict) else None
+    return found

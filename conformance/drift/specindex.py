@@ -105,6 +105,17 @@ class Operation:
             return None
         return self.spec.schema_at(join(pointer, "content", "application/json", "schema"))
 
+    def response_examples(self, status: int) -> list[Any]:
+        """The documented example bodies of the answer with ``status`` (``examples`` values, or ``example``)."""
+        found = self.response(status)
+        media = ((found[1].get("content") or {}).get("application/json") if found else None) or {}
+        if not isinstance(media, dict):
+            return []
+        values = [
+            e.get("value") for e in (media.get("examples") or {}).values() if isinstance(e, dict) and "value" in e
+        ]
+        return values + ([media["example"]] if "example" in media else [])
+
     def error_codes(self) -> list[tuple[Any, Citation]]:
         """The documented vendor error codes of the operation with the citation of each row."""
         codes = self.node.get("x-error-codes") or []
