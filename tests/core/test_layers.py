@@ -17,6 +17,8 @@ FORBIDDEN = [
     ("reporting", ("conformance.pytest_plugin", "conformance.suite", "conformance.checks", "conformance.sandbox")),
     ("provisioners", ("conformance.reporting", "conformance.pytest_plugin", "conformance.suite")),
     ("speccheck", ("conformance.suite", "conformance.sandbox", "conformance.reporting", "conformance.pytest_plugin")),
+    # drift judges recordings offline with the suite's checks, outcome predicates and spec tooling; no run machinery.
+    ("drift", ("conformance.sandbox", "conformance.pytest_plugin", "conformance.runner", "conformance.context")),
 ]
 
 

@@ -1,0 +1,168 @@
+"""``conformance drift``: exit codes, the written artifacts, --since, the baseline, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from tests.drift.conftest import CassetteCopies, Interaction, Row, body, revoke, set_body
+
+POINTS = "test_capillary_points/test_an_unknown_redemption_is_refused.yaml"
+BADGES = "test_capillary_badges/test_a_revoked_earn_reads_back_inactive.yaml"
+
+
+def _to_999(interaction: Interaction, _row: Row) -> None:
+    value = body(interaction)
+    value["errors"][0]["code"] = 999
+    set_body(interaction, value)
+
+
+@pytest.fixture
+def clean(copies: CassetteCopies) -> Path:
+    copies.copy(POINTS)
+    copies.copy(BADGES)
+    return copies.root
+
+
+@pytest.fixture
+def drifted(copies: CassetteCopies) -> Path:
+    copies.edit(POINTS, revoke("reversePoints", 400), _to_999)
+    copies.copy(BADGES)
+    return copies.root
+
+
+def drift(tmp_path: Path, *args: str) -> tuple[int, dict[str, object]]:
+    out = tmp_path / "out"
+    code = main(["drift", *args, "--report-dir", str(out)])
+    report = json.loads((out / "drift.json").read_text()) if (out / "drift.json").is_file() else {}
+    return code, report
+
+
+def test_clean_recordings_exit_0_and_every_artifact_agrees(tmp_path: Path, clean: Path) -> None:
+    code, report = drift(tmp_path, str(clean))
+    assert code == 0
+    assert report["exit_code"] == 0
+    assert report["findings"] == []
+    assert report["conflicts"]
+    results = [json.loads(p.read_text()) for p in (tmp_path / "out" / "allure-results").glob("*-result.json")]
+    assert len(results) == len(report["questions"]) + len(report["conflicts"])  # type: ignore[arg-type]
+    assert not [r for r in results if r["status"] == "failed"]
+    assert "0 behavioural findings" in (tmp_path / "out" / "drift.md").read_text()
+
+
+def test_a_new_behavioural_finding_exits_1(tmp_path: Path, drifted: Path) -> None:
+    code, report = drift(tmp_path, str(drifted))
+    assert code == 1
+    assert report["exit_code"] == 1
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    assert [f["kind"] for f in findings] == ["undocumented-error-code"]
+    failed = [
+        json.loads(p.read_text())
+        for p in (tmp_path / "out" / "allure-results").glob("*-result.json")
+        if json.loads(p.read_text())["status"] == "failed"
+    ]
+    assert [r["testCaseId"] for r in failed] == [findings[0]["id"]]
+    markdown = (tmp_path / "out" / "drift.md").read_text()
+    assert findings[0]["id"] in markdown
+    assert "API Specific Error Code" in markdown
+
+
+def test_conflicts_fail_the_run_only_when_asked(tmp_path: Path, clean: Path) -> None:
+    assert drift(tmp_path, str(clean))[0] == 0
+    code, report = drift(tmp_path, str(clean), "--fail-on-conflicts")
+    assert code == 1
+    assert report["fail_on_conflicts"] is True
+
+
+def _baseline(tmp_path: Path, rule: str, expires: dt.date) -> Path:
+    path = tmp_path / "accepted.yaml"
+    path.write_text(f"- rule: {rule}\n  reason: Vendor ticket 42\n  expires: {expires.isoformat()}\n")
+    return path
+
+
+def test_a_baseline_accepts_a_finding_by_its_id_or_by_the_rule_it_breaks(tmp_path: Path, drifted: Path) -> None:
+    _code, report = drift(tmp_path, str(drifted))
+    finding_id = report["findings"][0]["id"]  # type: ignore[index]
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    for name in (finding_id, "POINTS-ERROR-CODES-DOCUMENTED"):
+        code, accepted = drift(tmp_path, str(drifted), "--baseline", str(_baseline(tmp_path, name, tomorrow)))
+        assert code == 0
+        assert accepted["findings"][0]["accepted"].startswith(name)  # type: ignore[index]
+
+
+def test_an_expired_acceptance_counts_again(tmp_path: Path, drifted: Path) -> None:
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    code, report = drift(
+        tmp_path, str(drifted), "--baseline", str(_baseline(tmp_path, "POINTS-ERROR-CODES-DOCUMENTED", yesterday))
+    )
+    assert code == 1
+    assert "expired" in str(report["baseline"])
+
+
+def test_since_lists_new_and_resolved_findings(tmp_path: Path, clean: Path, copies: CassetteCopies) -> None:
+    drift(tmp_path, str(clean))
+    old = tmp_path / "old.json"
+    (tmp_path / "out" / "drift.json").rename(old)
+    copies.edit(POINTS, revoke("reversePoints", 400), _to_999)
+    _code, report = drift(tmp_path, str(clean), "--since", str(old))
+    since = report["since"]
+    assert isinstance(since, dict)
+    finding_id = report["findings"][0]["id"]  # type: ignore[index]
+    assert since["findings"]["new"] == [finding_id]
+    assert since["findings"]["resolved"] == []
+    newer = tmp_path / "newer.json"
+    (tmp_path / "out" / "drift.json").rename(newer)
+    copies.copy(POINTS)  # the vendor fixed it
+    code, fixed = drift(tmp_path, str(clean), "--since", str(newer))
+    assert code == 0
+    assert [r["id"] for r in fixed["since"]["findings"]["resolved"]] == [finding_id]  # type: ignore[index]
+    assert fixed["since"]["findings"]["new"] == []  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "does not exist"),
+        ("interactions: [unclosed\n", "its YAML is corrupt at line"),
+        ("just: a mapping\n", "has no `interactions` list"),
+        ("interactions:\n- request: {method: GET, uri: /x}\n  response: {status: {}}\n", "no integer response status"),
+    ],
+    ids=["missing", "corrupt-yaml", "not-a-cassette", "no-status"],
+)
+def test_bad_input_is_one_paragraph_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, expected: str
+) -> None:
+    path = tmp_path / "reference" / "mod" / "case.yaml"
+    if content is not None:
+        path.parent.mkdir(parents=True)
+        path.write_text(content)
+    code, _report = drift(tmp_path, str(path))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert expected in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()  # nothing half-written
+
+
+def test_a_bad_baseline_or_old_report_is_refused_before_anything_is_written(
+    tmp_path: Path, clean: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- rule: not an id\n")
+    assert drift(tmp_path, str(clean), "--baseline", str(bad))[0] == 2
+    not_drift = tmp_path / "other.json"
+    not_drift.write_text('{"format": "something else"}')
+    assert drift(tmp_path, str(clean), "--since", str(not_drift))[0] == 2
+    assert "not a drift report" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_drift_needs_paths_or_live(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert drift(tmp_path)[0] == 2
+    assert "needs cassette paths" in capsys.readouterr().err
