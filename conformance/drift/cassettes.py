@@ -185,7 +185,12 @@ def cassette_files(paths: Iterable[Path]) -> list[Path]:
                 "(for example cassettes/ or cassettes/reference/)."
             )
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*.yaml") if p.is_file())
+            # Hidden directories (a run's own reports, version control) hold no recordings.
+            files = sorted(
+                p
+                for p in path.rglob("*.yaml")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])
+            )
             if not files:
                 raise UsageError(f"{path} holds no cassette (*.yaml) below it; pass a directory of recordings.")
             found += files

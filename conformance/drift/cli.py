@@ -42,6 +42,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     drift.add_argument("--targets-file", help="--live: the targets file of the recording run")
     drift.add_argument("--base-url", help="--live: the base URL of the recording run")
     drift.add_argument("--apis", help="--live: the APIs to record")
+    drift.add_argument(
+        "--cassette-dir", help="--live: keep the fresh recording here (default: a temporary directory, removed after)"
+    )
     drift.add_argument("--specs-dir", default=None, help="the specs to judge against (default: specs/)")
     drift.add_argument("--report-dir", default="reports/drift", help="where drift.json, drift.md, allure-results go")
     drift.add_argument("--since", help="an earlier drift.json: list new and resolved findings")
@@ -87,6 +90,16 @@ def drift_command(args: argparse.Namespace, extra: list[str]) -> int:
         baseline=Path(args.baseline) if args.baseline else None,
         fail_on_conflicts=args.fail_on_conflicts,
     )
+    if args.cassette_dir and not args.live:
+        raise UsageError(
+            "--cassette-dir is where --live keeps its recording; without --live, pass the cassettes as PATH."
+        )
+    if args.live and args.cassette_dir:
+        keep = Path(args.cassette_dir)
+        if keep.exists() and any(keep.iterdir()):
+            raise UsageError(f"--cassette-dir {keep} is not empty; --live records a fresh run into an empty directory.")
+        options.paths.append(record_live(keep, args))
+        return run_drift(options)
     if args.live:
         with tempfile.TemporaryDirectory(prefix="conformance-drift-") as scratch:
             options.paths.append(record_live(Path(scratch), args))
@@ -97,7 +110,8 @@ def drift_command(args: argparse.Namespace, extra: list[str]) -> int:
 def record_live(scratch: Path, args: argparse.Namespace) -> Path:
     """Record a fresh run into ``scratch`` with the suite's own record target; its verdicts do not matter here."""
     command = [sys.executable, "-m", "conformance.cli", "run", "--target", "record", "--cassette-dir", str(scratch)]
-    command += ["--report-dir", str(scratch / "reports")]
+    scratch.mkdir(parents=True, exist_ok=True)
+    command += ["--report-dir", str(scratch / ".run-reports")]
     for option, value in (("--targets-file", args.targets_file), ("--base-url", args.base_url), ("--apis", args.apis)):
         if value:
             command += [option, value]

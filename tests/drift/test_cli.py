@@ -166,3 +166,21 @@ def test_a_bad_baseline_or_old_report_is_refused_before_anything_is_written(
 def test_drift_needs_paths_or_live(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert drift(tmp_path)[0] == 2
     assert "needs cassette paths" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_live_records_a_fresh_run_then_judges_it(tmp_path: Path) -> None:
+    """Against the configured target (here the reference sandbox): a recording run, then the audit of its cassettes."""
+    keep = tmp_path / "fresh"
+    code, report = drift(tmp_path, "--live", "--apis", "juspay", "--cassette-dir", str(keep))
+    assert code == 0
+    inputs = report["inputs"]
+    assert isinstance(inputs, dict)
+    assert inputs["judged"] > 0
+    assert list(keep.glob("reference/*/*.yaml"))
+    assert report["findings"] == []
+
+
+def test_cassette_dir_needs_live(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert drift(tmp_path, str(tmp_path), "--cassette-dir", str(tmp_path / "x"))[0] == 2
+    assert "--cassette-dir is where --live" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -141,3 +142,50 @@ def test_the_committed_recordings_have_conflicts_and_gaps_and_no_behavioural_fin
     asked = [(q.gap, q.detail) for q in report.questions if q.gap]
     assert len(asked) == len(set(asked))
     assert report.exit_code == 0
+
+
+def _code(field: str, value: str) -> Callable[[Interaction, Row], None]:
+    def change(interaction: Interaction, _row: Row) -> None:
+        data = body(interaction)
+        target = data["error"] if field == "error.code" else data
+        target["code" if field == "error.code" else field] = value
+        set_body(interaction, data)
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("relative", "operation", "status", "field"),
+    [
+        ("test_thanx/test_an_unknown_job_is_not_found.yaml", "revokeIssuanceJob", 404, "error.code"),
+        (
+            "test_juspay/test_a_mandate_that_is_not_active_is_refused_with_400_PAUSED.yaml",
+            "mandateCommand",
+            400,
+            "error_code",
+        ),
+    ],
+    ids=["thanx", "juspay"],
+)
+def test_an_unknown_thanx_or_juspay_code_is_a_question_where_only_the_notes_list_codes(
+    copies: CassetteCopies, relative: str, operation: str, status: int, field: str
+) -> None:
+    """Their code tables come from the project's notes, which record only what the suite needs: asked, not failed."""
+    path, _ = copies.edit(relative, revoke(operation, status), _code(field, "SOMETHING_NEW"))
+    report = report_of(path)
+    assert report.findings == []
+    asked = [q for q in report.questions if q.kind == "undocumented-error-code"]
+    assert [(q.operation, q.detail) for q in asked] == [(operation, "SOMETHING_NEW")]
+    assert "SOMETHING_NEW" in asked[0].question
+
+
+def test_a_cassette_without_sidecar_is_matched_by_method_and_path(copies: CassetteCopies) -> None:
+    def to_999(interaction: Interaction, _row: Row) -> None:
+        value = body(interaction)
+        value["errors"][0]["code"] = 999
+        set_body(interaction, value)
+
+    path, _ = copies.edit(POINTS, revoke("reversePoints", 400), to_999)
+    path.with_suffix(".meta.json").unlink()
+    findings = report_of(path).findings
+    assert shape(findings) == {("undocumented-error-code", "reversePoints", "/errors/*/code", "999")}
