@@ -9,17 +9,17 @@ the audit compares the exchange with the spec itself: statuses, fields, types, e
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from conformance.checks.hygiene import hygiene_reason
-from conformance.checks.registry import checks_for
+from conformance.checks.registry import Check, checks_for
 from conformance.drift.cassettes import Interaction
 from conformance.drift.schemadiff import differences, missing_shown_fields
 from conformance.drift.specindex import Citation, Operation, SpecIndex
+from conformance.errors import InternalError
 from conformance.findings import Finding as RuleFinding
 from conformance.findings import show
 from conformance.http.exchange import Exchange
@@ -175,18 +175,24 @@ class _Context:
         predicate: Callable[[Exchange], bool] | None = SUCCESS.get(self.op.id)
         if predicate is not None:
             return predicate(self.exchange)
-        body = self.exchange.json()
-        envelope = body.get("status") if isinstance(body, dict) else None
-        failed = isinstance(envelope, dict) and envelope.get("success") is False
-        return 200 <= (self.exchange.status or 0) < 300 and not failed and not self.rejected()
+        return self._ok_status() and not self._failed_envelope() and not self.rejected()
 
     def no_error(self) -> bool:
         """A 2xx whose body carries no error in the vendor's envelope (whatever the operation's own success)."""
+        codes = [c for c in error_codes(self.op.api, self.exchange.json()) if not self.success_code(c)]
+        return self._ok_status() and not self._failed_envelope() and not codes and not self.rejected()
+
+    def _ok_status(self) -> bool:
+        return 200 <= (self.exchange.status or 0) < 300
+
+    def _failed_envelope(self) -> bool:
         body = self.exchange.json()
         envelope = body.get("status") if isinstance(body, dict) else None
-        failed = isinstance(envelope, dict) and envelope.get("success") is False
-        codes = [c for c in error_codes(self.op.api, body) if not (self.op.api == "capillary-rewards" and c == 200)]
-        return 200 <= (self.exchange.status or 0) < 300 and not failed and not codes and not self.rejected()
+        return isinstance(envelope, dict) and envelope.get("success") is False
+
+    def success_code(self, code: Any) -> bool:
+        """Rewards reports success as status.code 200 in the same field as its error codes."""
+        return self.op.api == "capillary-rewards" and code == 200
 
     def partial(self, citation: Citation) -> bool:
         """True when ``citation`` rests on the project's notes, which record only what the suite needs."""
@@ -198,32 +204,45 @@ def _checks(ctx: _Context) -> list[Observation]:
     recorder = Recorder(ctx.interaction.where, ctx.catalogue, lambda _e: ctx.interaction.evidence.label())
     with recording(recorder):
         for registered in checks_for(ctx.exchange):
-            # A violation raises after the recorder has kept it; the other checks still run.
-            with contextlib.suppress(RuleFinding):
-                registered.fn(ctx.exchange)
+            _run_check(registered, ctx)
     ctx.records = recorder.records
     out: list[Observation] = []
     for record in recorder.records:
         if record.status.startswith("violated"):
-            rule = ctx.catalogue[record.rule_id]
-            citation = Citation(
-                f"rules/{rule.api}.yaml", rule.id, rule.source.page, rule.source.section, _one(rule.quote)
-            )
-            out.append(
-                ctx.observation(
-                    "rule-violated",
-                    "",
-                    rule.id,
-                    record.received,
-                    record.documented,
-                    citation=citation,
-                    behavioural=True,
-                    rules=(rule.id,),
-                )
-            )
+            out.append(_rule_observation(ctx, record))
         elif record.status == "undocumented-behaviour":
             out.append(_gap_observation(ctx, record))
     return out
+
+
+def _run_check(registered: Check, ctx: _Context) -> None:
+    try:
+        registered.fn(ctx.exchange)
+    except RuleFinding:
+        pass  # a violation raises after the recorder has kept it; the other checks still run
+    except Exception as exc:  # a check that cannot read a recorded answer is a defect of the suite
+        raise InternalError(
+            f"The check {registered.name} failed on {ctx.interaction.where} ({type(exc).__name__}: {exc}); "
+            "this is a defect in the suite, please report it with that cassette."
+        ) from exc
+
+
+def _rule_observation(ctx: _Context, record: VerdictRecord) -> Observation:
+    """A broken rule; only a plain ``violated`` gates (another violated-* status is reported, as the run does)."""
+    rule = ctx.catalogue[record.rule_id]
+    citation = Citation(f"rules/{rule.api}.yaml", rule.id, rule.source.page, rule.source.section, _one(rule.quote))
+    gating = record.status == "violated"
+    return ctx.observation(
+        "rule-violated",
+        "",
+        rule.id,
+        record.received,
+        record.documented,
+        citation=citation,
+        behavioural=gating,
+        rules=(rule.id,),
+        question="" if gating else f"{rule.id} ({record.status}): {_one(rule.claim)} Received: {record.received}",
+    )
 
 
 def _gap_observation(ctx: _Context, record: VerdictRecord) -> Observation:
@@ -341,7 +360,7 @@ def _codes(ctx: _Context) -> list[Observation]:
     covering += [n.id for n in ctx.op.notes("gap") if response and n.pointer.startswith(response[0] + "/")]
     out: list[Observation] = []
     for code in error_codes(ctx.op.api, ctx.exchange.json()):
-        if code in known or (ctx.op.api == "capillary-rewards" and code == 200):
+        if code in known or ctx.success_code(code):
             continue
         at_gap = bool(covering) or ctx.fuzzed or all(ctx.partial(c) for _code, c in documented)
         if at_gap and ctx.status_asked:

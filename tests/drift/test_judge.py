@@ -14,6 +14,7 @@ BADGES = "test_capillary_badges/test_a_revoked_earn_reads_back_inactive.yaml"
 JUSPAY = "test_juspay/test_a_gateway_failure_leaves_the_mandate_active.yaml"
 POINTS = "test_capillary_points/test_an_unknown_redemption_is_refused.yaml"
 REWARDS_400 = "test_capillary_rewards/test_a_revoke_without_txn_id_is_refused_with_400.yaml"
+THANX_REVOKE = "test_thanx/test_a_failed_job_with_no_successes_is_still_revocable.yaml"
 REWARDS_PROPERTY = (
     "test_capillary_rewards/test_capillary_rewards_POST_api_gateway_rewards_core_v1_user_reward_revoke.yaml"
 )
@@ -23,7 +24,7 @@ def shape(findings: list[Finding]) -> set[tuple[str, str, str, str]]:
     return {(f.kind, f.operation, f.pointer, f.detail) for f in findings}
 
 
-@pytest.mark.parametrize("relative", [BADGES, JUSPAY, POINTS, REWARDS_400, REWARDS_PROPERTY])
+@pytest.mark.parametrize("relative", [BADGES, JUSPAY, POINTS, REWARDS_400, REWARDS_PROPERTY, THANX_REVOKE])
 def test_an_unedited_copy_has_no_behavioural_finding(copies: CassetteCopies, relative: str) -> None:
     assert report_of(copies.copy(relative)).findings == []
 
@@ -189,3 +190,18 @@ def test_a_cassette_without_sidecar_is_matched_by_method_and_path(copies: Casset
     path.with_suffix(".meta.json").unlink()
     findings = report_of(path).findings
     assert shape(findings) == {("undocumented-error-code", "reversePoints", "/errors/*/code", "999")}
+
+
+def test_a_broken_rule_without_a_contract_difference_stands_on_its_own(copies: CassetteCopies) -> None:
+    """Counters that do not add up break THANX-COUNTERS-CONSISTENT while every field keeps its documented type."""
+
+    def miscount(interaction: Interaction, _row: Row) -> None:
+        value = body(interaction)
+        value["issuance_job"]["success_count"] = value["issuance_job"]["processed_count"] + 1
+        set_body(interaction, value)
+
+    path, _ = copies.edit(THANX_REVOKE, revoke("revokeIssuanceJob", 202), miscount)
+    findings = report_of(path).findings
+    assert shape(findings) == {("rule-violated", "revokeIssuanceJob", "", "THANX-COUNTERS-CONSISTENT")}
+    assert findings[0].source["spec"] == "rules/thanx.yaml"
+    assert findings[0].source["quote"]
