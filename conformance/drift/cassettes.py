@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,14 @@ class Interaction:
         """A generated invalid request that reached the target as such (not neutralised by the client)."""
         meta = self.sidecar.get("meta") or {}
         return self.generation_mode == "negative" and not meta.get("neutralised")
+
+    @property
+    def mutation_kind(self) -> str:
+        """How the request was made invalid, without the values: one line per location, ``(was ...)`` dropped."""
+        case = (self.sidecar.get("meta") or {}).get("case") or {}
+        text = str(((case.get("phase") or {}).get("data") or {}).get("description") or "")
+        parts = [re.sub(r"\(was\b.*$", "", line).strip(" -") for line in text.splitlines()]
+        return "; ".join(" ".join(part.split()) for part in parts if part) or "a schema-violating request"
 
     @property
     def mutation(self) -> str:

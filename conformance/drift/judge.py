@@ -395,10 +395,14 @@ def _invalid_accepted(ctx: _Context) -> list[Observation]:
     # Only a revoke's success changes state; a read that tolerates a stray parameter breaks nothing documented.
     if not ctx.fuzzed or ctx.op.id not in SUCCESS or not ctx.succeeded() or ctx.rejected():
         return []
-    mutation = ctx.interaction.mutation or "a schema-violating request"
+    # One finding per kind of invalidity (``body: violates `type` at /properties/txnId``), not per generated case.
+    mutation = ctx.interaction.mutation_kind
     components = ((ctx.interaction.sidecar.get("meta") or {}).get("case") or {}).get("components") or {}
     negative = {str(k).lower() for k, v in components.items() if v == "negative"}
-    excuse = hygiene_reason("missing_required_header", ctx.op.api) if negative == {"header"} else None
+    dropped_header = negative == {"header"} and "`required`" in mutation
+    excuse = hygiene_reason("missing_required_header", ctx.op.api) if dropped_header else None
+    body_node = f"{ctx.op.pointer}/requestBody"
+    citation = ctx.op.spec.citation(body_node) if "body" in negative else ctx.op.citation()
     return [
         ctx.observation(
             "invalid-request-accepted",
@@ -406,9 +410,11 @@ def _invalid_accepted(ctx: _Context) -> list[Observation]:
             mutation[:200],
             _behaviour(ctx.exchange, ctx.op.api),
             "a refusal of a request that breaks the documented request schema",
+            citation=citation,
             behavioural=excuse is None,
             question=(
-                f"{ctx.op.id} carried out a request that {mutation[:160]}: is that header really required? "
+                f"{ctx.op.id} carried out a request that {ctx.interaction.mutation[:160]}: is that header really "
+                "required? "
                 f"({_one(excuse)[:240]})"
             )
             if excuse

@@ -119,6 +119,8 @@ def test_an_invalid_request_answered_with_success_is_a_fuzzed_finding(copies: Ca
     assert [(f.kind, f.fuzzed) for f in report.findings] == [("invalid-request-accepted", True)]
     finding = report.findings[0]
     assert finding.received == "HTTP 200 with code 200"
+    assert finding.detail == "query: violates `additionalProperties`; body: violates `required`"  # values left out
+    assert finding.source["section"] == "Request body parameters"
     assert finding.examples[0]["interaction"] == index
     assert finding.examples[0]["mutation"]
 
