@@ -14,6 +14,7 @@ from conformance.drift.judge import Judge, Judged
 from conformance.drift.report import DriftReport, apply_baseline, compare, load_old_report, write_all
 from conformance.drift.specindex import SpecIndex
 from conformance.rules import load_catalogue
+from conformance.speccheck.load import display
 
 
 @dataclass
@@ -55,7 +56,7 @@ def build_report(options: DriftOptions) -> DriftReport:
             "judged": sum(1 for item in judged if not item.skipped),
             "skipped": sum(skipped.values()),
             "skipped_why": dict(skipped),
-            "specs": {spec.name: spec.path.as_posix() for spec in index.specs.values()},
+            "specs": {spec.name: display(spec.path) for spec in index.specs.values()},
             "evidence": sorted({i.evidence.label().split("@")[0] for i in interactions}),
         },
         fail_on_conflicts=options.fail_on_conflicts,

@@ -105,7 +105,8 @@ def markdown(report: DriftReport) -> str:
     lines += ["", "## The documentation contradicts itself (x-doc-conflict)", ""]
     for c in report.conflicts:
         lines.append(
-            f"- **{c.id}** ({c.api} {c.operation or 'document'}; {c.count} exchanges of the operation recorded): "
+            f"- **{c.id}** ({c.api} {c.operation or 'document'}"
+            f"{f'; {c.count} exchanges of the operation recorded' if c.operation else ''}): "
             f"{_cell(c.detail, 400)} Quotes: {_cell(c.documented, 500)} Resolution: {_cell(c.source.get('resolution', ''), 300)}"
         )
     lines += [

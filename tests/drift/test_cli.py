@@ -184,3 +184,12 @@ def test_live_records_a_fresh_run_then_judges_it(tmp_path: Path) -> None:
 def test_cassette_dir_needs_live(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert drift(tmp_path, str(tmp_path), "--cassette-dir", str(tmp_path / "x"))[0] == 2
     assert "--cassette-dir is where --live" in capsys.readouterr().err
+
+
+def test_reports_survive_lone_surrogates_of_fuzzed_values(tmp_path: Path) -> None:
+    from conformance.drift.report import write_atomic
+
+    target = tmp_path / "r.md"
+    write_atomic(target, "mutation was \ud800 here")
+    assert target.read_text(encoding="utf-8") == "mutation was \\ud800 here"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.md"]  # no temp file left behind
