@@ -205,7 +205,11 @@ def cassette_files(paths: Iterable[Path]) -> list[Path]:
             found += files
         else:
             found.append(path)
-    return found
+    # A cassette named twice (a directory and a file in it) is judged once.
+    unique: dict[Path, Path] = {}
+    for path in found:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
 
 
 def read_all(paths: Iterable[Path]) -> list[Interaction]:

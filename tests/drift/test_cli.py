@@ -193,3 +193,11 @@ def test_reports_survive_lone_surrogates_of_fuzzed_values(tmp_path: Path) -> Non
     write_atomic(target, "mutation was \ud800 here")
     assert target.read_text(encoding="utf-8") == "mutation was \\ud800 here"
     assert [p.name for p in tmp_path.iterdir()] == ["r.md"]  # no temp file left behind
+
+
+def test_a_cassette_named_twice_is_judged_once(tmp_path: Path, drifted: Path) -> None:
+    file = next(drifted.rglob("test_an_unknown_redemption_is_refused.yaml"))
+    _code, once = drift(tmp_path, str(drifted))
+    _code, twice = drift(tmp_path, str(drifted), str(file))
+    assert twice["inputs"] == {**once["inputs"], "paths": [str(drifted), str(file)]}  # type: ignore[dict-item]
+    assert twice["findings"][0]["count"] == 1  # type: ignore[index]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 from pathlib import Path
@@ -152,3 +153,13 @@ def test_pin_adopts_a_copy_once_the_specs_quote_it(tmp_path: Path, specs_copy: P
     assert check_manifest(sources) == []
     assert rule in {q.id for q in quoters(specs_copy, page)}
     assert "# Pinned snapshots" in (sources / "manifest.yaml").read_text()  # comments kept
+
+
+def test_docs_diff_output_writes_markdown_and_json(tmp_path: Path) -> None:
+    page, old, new, rule = CHANGES[0]
+    stem = tmp_path / "out" / "pages"
+    assert main(["docs", "diff", str(changed_copy(tmp_path, page, old, new)), "--output", str(stem)]) == 1
+    data = json.loads(stem.with_suffix(".json").read_text())
+    assert data["pages"][0]["page"] == page
+    assert rule in {q["id"] for q in data["pages"][0]["stale"]}
+    assert rule in stem.with_suffix(".md").read_text()
