@@ -50,6 +50,7 @@ class Finding:
     last_seen: str = ""
     evidence: list[dict[str, str]] = field(default_factory=list)
     examples: list[dict[str, Any]] = field(default_factory=list)
+    rule_sources: list[dict[str, str]] = field(default_factory=list)
     accepted: str = ""  # why the baseline accepts it, when it does
 
     def add(self, judged: Judged, observation: Observation) -> None:
@@ -111,6 +112,9 @@ def aggregate(judged: Iterable[Judged]) -> list[Finding]:
                     question=observation.question,
                 )
             finding.rules = sorted({*finding.rules, *observation.rules})
+            for citation in observation.rule_sources:
+                if citation.as_dict() not in finding.rule_sources:
+                    finding.rule_sources.append(citation.as_dict())
             finding.add(item, observation)
     return sorted(found.values(), key=lambda f: (f.category, f.api, f.operation, f.fuzzed, f.kind, f.pointer, f.detail))
 

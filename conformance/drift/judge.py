@@ -45,6 +45,7 @@ class Observation:
     rules: tuple[str, ...] = ()
     gap: str = ""
     question: str = ""
+    rule_sources: tuple[Citation, ...] = ()  # the page, section and quote of each rule in ``rules``
 
 
 @dataclass
@@ -126,8 +127,9 @@ def fold_rules(observations: list[Observation]) -> list[Observation]:
     if not broken or not structural:
         return observations
     rules = tuple(sorted({rule for o in broken for rule in o.rules}))
+    sources = tuple(o.citation for o in sorted(broken, key=lambda o: o.detail))
     return [
-        replace(o, rules=tuple(sorted({*o.rules, *rules}))) if o in structural else o
+        replace(o, rules=tuple(sorted({*o.rules, *rules})), rule_sources=sources) if o in structural else o
         for o in observations
         if o.kind != "rule-violated"
     ]

@@ -36,10 +36,14 @@ def _where(finding: Finding) -> str:
     return f"`{example.get('cassette', '')}#{example.get('interaction', '')}`{more}"
 
 
-def _source(finding: Finding) -> str:
-    src = finding.source
+def _cite(src: dict[str, str]) -> str:
     quote = f" \u201c{_cell(src.get('quote', ''), 200)}\u201d" if src.get("quote") else ""
     return f"{src.get('page') or src.get('spec')} \u00a7 {src.get('section', '')}{quote}"
+
+
+def _source(finding: Finding) -> str:
+    rules = "".join(f"; {src['pointer']}: {_cite(src)}" for src in finding.rule_sources)
+    return _cite(finding.source) + rules
 
 
 def _evidence(finding: Finding) -> str:

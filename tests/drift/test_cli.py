@@ -201,3 +201,28 @@ def test_a_cassette_named_twice_is_judged_once(tmp_path: Path, drifted: Path) ->
     _code, twice = drift(tmp_path, str(drifted), str(file))
     assert twice["inputs"] == {**once["inputs"], "paths": [str(drifted), str(file)]}  # type: ignore[dict-item]
     assert twice["findings"][0]["count"] == 1  # type: ignore[index]
+
+
+@pytest.mark.slow
+def test_a_recording_of_a_deviating_sandbox_drifts(tmp_path: Path) -> None:
+    """Recorded from the sandbox with a deliberate deviation (FAILED instead of FAILURE), the audit finds it."""
+    import subprocess
+    import sys
+
+    cassettes = tmp_path / "cassettes"
+    run = [sys.executable, "-m", "conformance.cli", "run", "--target", "record", "--apis", "juspay"]
+    run += [
+        "--deviation",
+        "juspay-status-failed",
+        "--cassette-dir",
+        str(cassettes),
+        "--report-dir",
+        str(tmp_path / "r"),
+    ]
+    subprocess.run(run, check=False, capture_output=True, timeout=300)
+    code, report = drift(tmp_path, str(cassettes))
+    assert code == 1
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    assert {(f["kind"], f["pointer"]) for f in findings} == {("enum-mismatch", "/mandate_status")}
+    assert findings[0]["received"] == "FAILED"

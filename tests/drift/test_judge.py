@@ -74,6 +74,10 @@ def test_an_unknown_error_code_names_the_rule_it_breaks(copies: CassetteCopies) 
     assert shape(findings) == {("undocumented-error-code", "reversePoints", "/errors/*/code", "999")}
     assert findings[0].rules == ["POINTS-ERROR-CODES-DOCUMENTED"]
     assert findings[0].source["section"] == "API Specific Error Code"
+    rule_source = findings[0].rule_sources[0]
+    assert rule_source["pointer"] == "POINTS-ERROR-CODES-DOCUMENTED"
+    assert rule_source["page"] == "capillary-points-reverse.md"
+    assert rule_source["quote"]
 
 
 def test_a_200_envelope_with_an_undocumented_status_code_is_a_rejection_with_an_unknown_code(
