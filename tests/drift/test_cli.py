@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -226,3 +227,23 @@ def test_a_recording_of_a_deviating_sandbox_drifts(tmp_path: Path) -> None:
     assert isinstance(findings, list)
     assert {(f["kind"], f["pointer"]) for f in findings} == {("enum-mismatch", "/mandate_status")}
     assert findings[0]["received"] == "FAILED"
+
+
+def test_a_check_that_cannot_read_a_recording_is_a_suite_defect(
+    tmp_path: Path, clean: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conformance.checks.registry import REGISTRY, load_all
+
+    load_all()
+    broken = REGISTRY["points_envelope"]
+
+    def crash(_exchange: object) -> None:
+        raise KeyError("surprise")
+
+    monkeypatch.setitem(REGISTRY, "points_envelope", dataclasses.replace(broken, fn=crash))
+    code, _report = drift(tmp_path, str(clean))
+    err = capsys.readouterr().err
+    assert code == 4
+    assert "points_envelope failed on" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
