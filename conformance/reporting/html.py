@@ -136,6 +136,17 @@ def _generate(command: list[str], report_dir: Path, output: Path, *, single_file
     return OK, ""
 
 
+# Allure's page template loads Google Analytics when opened; a conformance report must open offline and tell nobody.
+ANALYTICS_RE = re.compile(
+    r"<script async src=\"https://www\.googletagmanager\.com/[^\"]*\"></script>\s*<script>[^<]*?gtag\([^<]*?</script>"
+)
+
+
+def strip_analytics(index: Path) -> None:
+    page = index.read_text(encoding="utf-8")
+    index.write_text(ANALYTICS_RE.sub("", page), encoding="utf-8")
+
+
 def render_html(report_dir: Path, command: list[str], *, single_file: bool) -> int:
     """``DIR/report.html`` (one file) or ``DIR/allure-report/`` (a directory), each replaced only when complete."""
     attach_dashboard(report_dir)
@@ -145,6 +156,7 @@ def render_html(report_dir: Path, command: list[str], *, single_file: bool) -> i
         if code != OK:
             _out(message)
             return code
+        strip_analytics(staging / "index.html")
         if single_file:
             destination = report_dir / SINGLE_FILE
             os.replace(staging / "index.html", destination)
