@@ -246,6 +246,7 @@ def render(dashboard: Dashboard) -> tuple[bytes, bytes]:
             if k == 0:
                 ax.set_ylabel("score across runs", fontsize=8)
             _draw_trend(ax, api, dashboard.trend.get(api, []), times or [dashboard.generated_at])
+        figure.text(0.99, 0.005, "◆ a run where rules changed verdict (named in its panel)", ha="right", fontsize=7)
         svg, png = io.BytesIO(), io.BytesIO()
         figure.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
         figure.savefig(png, format="png", metadata={"Software": None})

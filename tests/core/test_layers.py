@@ -17,6 +17,7 @@ FORBIDDEN = [
     ("reporting", ("conformance.pytest_plugin", "conformance.suite", "conformance.checks", "conformance.sandbox")),
     ("provisioners", ("conformance.reporting", "conformance.pytest_plugin", "conformance.suite")),
     ("speccheck", ("conformance.suite", "conformance.sandbox", "conformance.reporting", "conformance.pytest_plugin")),
+    ("waits.py", ("conformance",)),
 ]
 
 

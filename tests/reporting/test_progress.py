@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from conformance import waits
+from conformance.http.client import ApiClient, RetryPolicy
+from conformance.http.ratelimit import RateLimiter
+from conformance.http.redact import Redactor
 from tests.reporting.conftest import run_fake
 
 API_LINE = re.compile(
@@ -123,3 +128,44 @@ def test_a_poll_is_announced_once_after_the_threshold() -> None:
     [wait] = seen
     assert wait.upto
     assert wait.seconds == pytest.approx(600 - waits.THRESHOLD_S - 0.5)
+
+
+@pytest.fixture
+def announced(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[waits.Wait], list[float]]]:
+    """The waits announced and the sleeps taken (not slept: time.sleep records instead)."""
+    seen: list[waits.Wait] = []
+    slept: list[float] = []
+    monkeypatch.setattr("time.sleep", slept.append)
+    unsubscribe = waits.subscribe(seen.append)
+    yield seen, slept
+    unsubscribe()
+
+
+def test_a_retry_after_announces_the_wait_of_the_http_client(announced: tuple[list[waits.Wait], list[float]]) -> None:
+    answers = iter([httpx.Response(429, headers={"Retry-After": "12"}), httpx.Response(200, json={"ok": True})])
+    client = ApiClient(
+        "thanx",
+        "http://thanx.test",
+        {"access_token": "t", "client_id": "c"},
+        http=httpx.Client(transport=httpx.MockTransport(lambda request: next(answers))),
+        redactor=Redactor([]),
+        retry=RetryPolicy(attempts=3),
+    )
+    assert client.call("GET", "/partner/issuance_jobs/j", retry=True).status == 200
+    seen, slept = announced
+    assert slept == [12.0]
+    [wait] = seen
+    assert wait.line().startswith("waiting 12 s for a retry of thanx GET /partner/issuance_jobs/j after HTTP 429")
+
+
+def test_the_client_side_rate_limit_announces_a_long_wait(
+    tmp_path: Path, announced: tuple[list[waits.Wait], list[float]]
+) -> None:
+    limiter = RateLimiter("thanx", 0.1, tmp_path)  # one call every 10 s
+    limiter.acquire()
+    limiter.acquire()
+    seen, slept = announced
+    assert len(slept) == 1
+    assert slept[0] > 9
+    [wait] = seen
+    assert wait.line().startswith("waiting 10 s for the client-side rate limit of thanx (until ")
