@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from conformance import waits
+from conformance.cli import main
 from conformance.http.client import ApiClient, RetryPolicy
 from conformance.http.ratelimit import RateLimiter
 from conformance.http.redact import Redactor
@@ -22,6 +23,7 @@ API_LINE = re.compile(
 )
 WAIT_TEST = """
 from conformance import waits
+from conformance.cli import main
 
 
 def test_polls_a_slow_job():
@@ -99,6 +101,12 @@ def test_quiet_runs_print_no_wait_line(pytester: pytest.Pytester) -> None:
     assert "waiting" not in result.stdout.str()
 
 
+@pytest.fixture(autouse=True)
+def no_outer_listener(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session running these tests has its own progress listener: keep it out of the unit tests' waits."""
+    monkeypatch.setattr("conformance.waits._listeners", [])
+
+
 def test_sleep_announces_only_waits_longer_than_the_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
     seen: list[waits.Wait] = []
@@ -169,3 +177,13 @@ def test_the_client_side_rate_limit_announces_a_long_wait(
     assert slept[0] > 9
     [wait] = seen
     assert wait.line().startswith("waiting 10 s for the client-side rate limit of thanx (until ")
+
+
+def test_run_q_passes_no_progress_to_the_suite(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+    monkeypatch.setattr("conformance.runner.run", lambda options: seen.append(options.pytest_args()) or 0)
+    assert main(["run", "-q", "--", "-x"]) == 0
+    assert main(["run"]) == 0
+    quiet, loud = seen
+    assert quiet[-2:] == ["--no-progress", "-x"]
+    assert "--no-progress" not in loud
