@@ -40,7 +40,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         shard=args.shard,
         workers=args.workers,
         select=args.select,
-        extra=extra,
+        extra=(["--no-progress"] if args.quiet else []) + extra,  # -q: no progress lines (per API, long waits)
     )
     return run(options)
 
@@ -63,7 +63,7 @@ def _specs_check(args: argparse.Namespace, extra: list[str]) -> int:
 def _report(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.reporting.html import report_command
 
-    return int(report_command(Path(args.report_dir), [Path(p) for p in args.merge or []]))
+    return int(report_command(Path(args.report_dir), [Path(p) for p in args.merge or []], args.format))
 
 
 def _matrix_diff(args: argparse.Namespace, extra: list[str]) -> int:
@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--shard", help="K/N: run a deterministic slice")
     run.add_argument("-n", "--workers", help="pytest-xdist workers (e.g. 2 or auto)")
     run.add_argument("-k", "--select", help="pytest -k expression")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress lines (APIs completed, long waits)")
     run.set_defaults(func=_run)
 
     serve = sub.add_parser("serve", help="serve the reference sandbox over HTTP")
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="merge shard results and render the Allure HTML report")
     report.add_argument("--report-dir", default="reports")
     report.add_argument("--merge", nargs="*", help="report dirs of shards to merge into --report-dir")
+    report.add_argument("--format", help="comma-separated: html, html-dir, dashboard, matrix (default html,dashboard)")
     report.set_defaults(func=_report)
 
     matrix = sub.add_parser("matrix", help="conformance matrix tools").add_subparsers(

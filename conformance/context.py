@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from conformance import waits
 from conformance.checks.registry import run_checks
 from conformance.errors import UsageError
 from conformance.http.client import ApiClient
@@ -100,6 +101,7 @@ class ScenarioContext:
         deadline = deadline_s if deadline_s is not None else self.settings.poll_deadline()
         started = time.monotonic()
         interval = self.settings.poll_interval_s
+        notice = waits.Poll(what, deadline)  # one progress line once the poll has lasted a few seconds
         while True:
             value = read()
             if done(value):
@@ -110,6 +112,7 @@ class ScenarioContext:
                     f"{what} did not reach its documented state within {deadline:.1f} s "
                     f"(waited {waited:.1f} s); last seen: {describe(value)}"
                 )
+            notice.tick(waited)
             time.sleep(min(interval, max(0.0, deadline - waited)))
             interval = min(interval * 2, 5.0)
 

@@ -22,6 +22,8 @@ from conformance.settings import Settings, build_settings
 from conformance.targets import Target, open_target
 from conformance.verdicts import Recorder, VerdictRecord, recording
 
+# Progress lines (an API completed, a long wait) and their --no-progress option.
+pytest_plugins = ["conformance.reporting.progress"]
 SETTINGS_KEY = pytest.StashKey[Settings]()
 RECORDER_KEY = pytest.StashKey[Recorder]()
 OPTIONS = {

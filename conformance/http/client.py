@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from conformance import waits
 from conformance.errors import TargetUnreachable
 from conformance.http.auth import AuthVariant, auth_headers
 from conformance.http.exchange import Exchange, Phase
@@ -118,7 +119,10 @@ class ApiClient:
             response = exchange.response
             if not retry or response is None or not retryable(response) or attempt + 1 >= self.retry_policy.attempts:
                 return exchange
-            time.sleep(self.retry_policy.wait_for(response, attempt))
+            waits.sleep(
+                f"a retry of {self.api} {request.method} {request.url.path} after HTTP {response.status_code}",
+                self.retry_policy.wait_for(response, attempt),
+            )
             attempt += 1
 
     def _send_once(

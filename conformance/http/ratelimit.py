@@ -7,6 +7,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from conformance import waits
+
 
 class RateLimiter:
     """Spaces calls to one vendor at least ``1/rate`` seconds apart, across every process sharing ``state_dir``."""
@@ -30,5 +32,5 @@ class RateLimiter:
             wait = max(0.0, next_at - now)
             self.stamp.write_text(repr(max(now, next_at) + self.interval))
         if wait:
-            time.sleep(wait)
+            waits.sleep(f"the client-side rate limit of {self.stamp.stem}", wait)
         return wait

@@ -59,6 +59,8 @@ def render_markdown(matrix: Matrix) -> str:
         "",
         matrix.evidence_note,
         "",
+        "[![Conformance at a glance: rules per API coloured by verdict, score across runs](dashboard.png)](dashboard.html)",
+        "",
         "Index: share of rules this target could test (verified + violated). "
         "Score: share of the tested rules that were verified.",
         "",

@@ -90,7 +90,9 @@ def write_reports(matrix: Matrix, report_dir: Path) -> list[Path]:
     write_json(matrix, json_path)
     md_path.write_text(render_markdown(matrix), encoding="utf-8")
     questions_path.write_text(render_questions(matrix), encoding="utf-8")
-    return [json_path, md_path, questions_path]
+    from conformance.reporting.dashboard import write_dashboard  # matplotlib loads only when a matrix is written
+
+    return [json_path, md_path, questions_path, *write_dashboard(matrix, report_dir)]
 
 
 def finish_run(settings: Settings, config: pytest.Config) -> str | None:

@@ -19,6 +19,7 @@ FORBIDDEN = [
     ("speccheck", ("conformance.suite", "conformance.sandbox", "conformance.reporting", "conformance.pytest_plugin")),
     # drift judges recordings offline with the suite's checks, outcome predicates and spec tooling; no run machinery.
     ("drift", ("conformance.sandbox", "conformance.pytest_plugin", "conformance.runner", "conformance.context")),
+    ("waits.py", ("conformance",)),
 ]
 
 

@@ -88,7 +88,7 @@ def test_shards_cover_every_test_once_and_merge_to_the_unsharded_matrix(
         seen += json.loads(outcomes.read_text()) if outcomes.is_file() else []
     assert sorted(seen) == sorted(everything)  # every test exactly once
     merged = tmp_path / "merged"
-    assert report_command(merged, shards) == 0
+    assert report_command(merged, shards, "matrix") == 0
     assert matrix_of(merged) == matrix_of(whole)
     assert "target: reference" in capsys.readouterr().out
 

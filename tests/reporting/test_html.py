@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from conformance.apis import APIS
+from conformance.apis import APIS, REPO_ROOT
+from conformance.cli import main
 from conformance.errors import UsageError
 from conformance.findings import Finding
 from conformance.reporting.allure_bridge import CATEGORIES, FINDING_REGEX, PRECONDITION_REGEX
-from conformance.reporting.html import find_allure, report_command
+from conformance.reporting.html import NO_TOOLS, SINGLE_FILE, find_allure, parse_formats, report_command
 from conformance.reporting.matrix import is_finding
 from tests.reporting.conftest import run_fake
 
@@ -42,7 +43,7 @@ def chromium() -> str:
     return found
 
 
-def test_without_node_says_so_in_one_line_and_exits_0(
+def test_without_node_the_report_exits_5_with_the_instructions_and_still_draws_the_dashboard(
     fake_suite: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     reports = tmp_path / "reports"
@@ -51,11 +52,52 @@ def test_without_node_says_so_in_one_line_and_exits_0(
     empty = tmp_path / "empty-path"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-    assert report_command(reports, []) == 0
-    out = capsys.readouterr().out.strip().splitlines()
-    assert out == ["Node.js is not installed: the HTML report is skipped (install Node 18+ and run `npm ci`)."]
+    assert report_command(reports, []) == NO_TOOLS == 5
+    out, err = capsys.readouterr()
+    [paragraph] = err.strip().splitlines()
+    assert paragraph.startswith("The HTML report cannot be rendered: Node.js was not found on PATH.")
+    assert "install Node.js 18+" in paragraph
+    assert f"run `npm ci` in {REPO_ROOT}" in paragraph
+    assert "--format dashboard" in paragraph
+    assert f"dashboard: {reports.resolve() / 'dashboard.svg'}" in out.splitlines()
     assert (reports / "conformance.md").is_file()
     assert not (reports / "allure-report").exists()
+    assert not (reports / SINGLE_FILE).exists()
+
+
+def test_the_cli_exits_5_without_node_and_0_for_formats_that_need_none(
+    fake_suite: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reports = tmp_path / "reports"
+    run_fake(fake_suite, reports, "--alluredir", str(reports / "allure-results"))
+    (reports / "dashboard.svg").unlink()
+    monkeypatch.setenv("PATH", str(tmp_path))
+    capsys.readouterr()
+    assert main(["report", "--report-dir", str(reports)]) == 5
+    assert "npm ci" in capsys.readouterr().err
+    assert main(["report", "--report-dir", str(reports), "--format", "dashboard"]) == 0
+    assert (reports / "dashboard.svg").is_file()
+    assert main(["report", "--report-dir", str(reports), "--format", "matrix"]) == 0
+    assert main(["report", "--report-dir", str(reports), "--format", "html,pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "allowed, comma-separated: html, html-dir, dashboard, matrix" in err
+    assert "Traceback" not in err
+
+
+def test_an_old_node_is_refused_with_the_instructions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("conformance.reporting.html._node_major", lambda node: 16)
+    command, reason = find_allure()
+    assert command is None
+    assert "is Node.js 16" in reason
+    assert "Node.js 18 or newer" in reason
+
+
+def test_formats_are_checked_before_anything_is_written(tmp_path: Path) -> None:
+    assert parse_formats(None) == ["html", "dashboard"]
+    assert parse_formats("matrix, html-dir,matrix") == ["matrix", "html-dir"]
+    with pytest.raises(UsageError, match="not a list of report formats"):
+        report_command(tmp_path, [], "single")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_report_of_an_empty_dir_is_a_usage_error(tmp_path: Path) -> None:
@@ -133,7 +175,7 @@ def test_categories_classify_the_same_in_javascript(allure_cli: list[str]) -> No
 def rendered(fake_suite: pytest.Pytester, tmp_path: Path, allure_cli: list[str]) -> Path:
     reports = tmp_path / "reports"
     run_fake(fake_suite, reports, "--alluredir", str(reports / "allure-results"))
-    assert report_command(reports, []) == 0
+    assert report_command(reports, [], "html,html-dir,dashboard") == 0
     return reports
 
 
@@ -221,13 +263,47 @@ def test_the_browser_shows_the_five_apis_and_their_counts(
     assert screenshot.stat().st_size > 10_000
 
 
-def test_without_the_npm_tool_says_so_in_one_line(
+def test_without_the_npm_tool_the_report_exits_5_with_the_instructions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr("conformance.reporting.html.REPO_ROOT", tmp_path)
+    monkeypatch.setattr("conformance.reporting.html._node_major", lambda node: 20)
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/node")
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "conformance.json").write_text("{}")
     (tmp_path / "allure-results").mkdir()
     (tmp_path / "allure-results" / "x-result.json").write_text("{}")
-    assert report_command(tmp_path, []) == 0
-    [line] = capsys.readouterr().out.strip().splitlines()
-    assert line.startswith(("The npm allure tool is not installed", "Node.js is not installed"))
+    assert report_command(tmp_path, [], "html") == 5
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "the npm `allure` tool is not installed" in line
+    assert f"run `npm ci` in {tmp_path}" in line
+
+
+@pytest.mark.needs_node
+def test_the_single_file_report_needs_nothing_beside_it(rendered: Path) -> None:
+    page = (rendered / SINGLE_FILE).read_text(encoding="utf-8")
+    # Every script and stylesheet is inline (data: URIs): nothing to fetch, so file:// works.
+    sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', page)
+    assert sources
+    assert all(src.startswith("data:") for src in sources), [s[:40] for s in sources if not s.startswith("data:")]
+    assert "googletagmanager" not in page  # Allure's analytics are stripped: opening a report tells nobody
+    globals_file = json.loads((rendered / "allure-results" / "conformance-dashboard-globals.json").read_text())
+    assert globals_file["attachments"][0]["name"] == "Conformance dashboard"
+
+
+@pytest.mark.needs_node
+@pytest.mark.needs_chromium
+def test_the_single_file_report_opens_from_the_file_system_and_shows_the_violated_rule(
+    rendered: Path, chromium: str, tmp_path: Path
+) -> None:
+    matrix = json.loads((rendered / "conformance.json").read_text())
+    violated = [row for row in matrix["rows"] if row["verdict"] == "violated"]
+    assert violated, "the fake suite has a violated rule"
+    page = (rendered / SINGLE_FILE).as_uri()
+    text = _text(_chromium(chromium, tmp_path / "profile", "--dump-dom", page).stdout)
+    # Not a spinner: the tree is rendered, with its totals and the violated test's rule.
+    assert f"Total {matrix['tests']['total']}" in text, text[:2000]
+    for row in violated:
+        assert row["rule_id"] in text, (row["rule_id"], text[:3000])
+    attachments = _text(_chromium(chromium, tmp_path / "profile2", "--dump-dom", page + "#/globalAttachments").stdout)
+    assert "Conformance dashboard" in attachments
