@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from conformance.clientgate.judge import Judge
@@ -21,15 +21,16 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
-PartSource = Callable[[], dict[str, Any]]
+Observer = Callable[[Seen], None]
 
 
 class GateMiddleware:
     """``GET /_clientgate/part`` answers what the judge saw so far, for a test session pointed at a server."""
 
-    def __init__(self, app: ASGIApp, judge: Judge) -> None:
+    def __init__(self, app: ASGIApp, judge: Judge, observers: Iterable[Observer] = ()) -> None:
         self.app = app
         self.judge = judge
+        self.observers = (judge.observe, *observers)
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,7 +75,9 @@ class GateMiddleware:
             await asyncio.sleep(0)
             if not watcher.done():
                 watcher.cancel()
-            self.judge.observe(_seen(scope, body, state, started))
+            seen = _seen(scope, body, state, started)
+            for observe in self.observers:
+                observe(seen)
 
 
 def _seen(scope: MutableMapping[str, Any], body: bytes, state: dict[str, Any], started: float) -> Seen:

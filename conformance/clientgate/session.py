@@ -20,7 +20,8 @@ def sandbox_secrets() -> list[str]:
     from conformance.sandbox.auth import SandboxCredentials
 
     creds = SandboxCredentials()
-    raw = [v for k, v in creds.model_dump().items() if k != "thanx_accept_version"]
+    # Ids a request carries in the open (merchant id, Accept-Version) are not secrets and stay readable.
+    raw = [v for k, v in creds.model_dump().items() if k not in {"thanx_accept_version", "juspay_merchant_id"}]
     pairs = [(creds.capillary_username, creds.capillary_password), (creds.juspay_api_key, "")]
     return sorted(secret_variants(*raw, pairs=pairs))
 

@@ -94,7 +94,7 @@ def build_verdict(part: dict[str, Any], *, min_coverage: float | None = None) ->
     }
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -132,8 +132,8 @@ def junit_xml(verdict: dict[str, Any]) -> bytes:
 def write_verdict(verdict: dict[str, Any], path: Path) -> tuple[Path, Path]:
     """Write ``path`` (JSON) and the JUnit XML beside it (same stem, ``.xml``), each atomically."""
     xml_path = path.with_suffix(".xml")
-    _atomic_write(path, (json.dumps(verdict, indent=2, sort_keys=True) + "\n").encode())
-    _atomic_write(xml_path, junit_xml(verdict))
+    atomic_write(path, (json.dumps(verdict, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write(xml_path, junit_xml(verdict))
     return path, xml_path
 
 
