@@ -53,6 +53,13 @@ def _finish(judge: Any, args: argparse.Namespace, extra: dict[str, Any] | None =
     return int(verdict["exit_code"])
 
 
+def _stop_on_sigterm() -> None:
+    """uvicorn re-raises the signal that stopped it; as KeyboardInterrupt it ends the server, not the process."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 def serve_judged(args: argparse.Namespace, apis: list[str] | None, deviation: str | None) -> int:
     from conformance.clientgate.judge import Judge
     from conformance.clientgate.middleware import GateMiddleware
@@ -60,6 +67,7 @@ def serve_judged(args: argparse.Namespace, apis: list[str] | None, deviation: st
     from conformance.sandbox.server import serve
 
     judge = Judge(sandbox_secrets())
+    _stop_on_sigterm()
     serve(
         host=args.host,
         port=args.port,
@@ -110,6 +118,7 @@ def run_proxy(args: argparse.Namespace, extra: list[str]) -> int:
     sys.stdout.write(f"proxy listening on http://{args.host}:{args.port} -> {args.to}\n")
     sys.stdout.flush()
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info", lifespan="off")
+    _stop_on_sigterm()
     try:
         uvicorn.Server(config).run()
     except KeyboardInterrupt:

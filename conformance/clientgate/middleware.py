@@ -22,6 +22,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 Observer = Callable[[Seen], None]
+PART_WAIT_S = 30.0
 
 
 class GateMiddleware:
@@ -31,14 +32,26 @@ class GateMiddleware:
         self.app = app
         self.judge = judge
         self.observers = (judge.observe, *observers)
+        self.in_flight = 0
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if scope["path"] == f"{GATE_PREFIX}/part":
+            # A revoke the client gave up on is still being answered: its outcome belongs in the part.
+            deadline = time.monotonic() + PART_WAIT_S
+            while self.in_flight and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
             await _json(send, self.judge.part())
             return
+        self.in_flight += 1
+        try:
+            await self._gate(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    async def _gate(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         started = time.monotonic()
         body = await _read_body(receive)
         state: dict[str, Any] = {"sent": False, "lost": False, "status": None, "headers": [], "body": []}

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+PLUGIN = ["-p", "conformance.clientgate.plugin", "-p", "no:cacheprovider"]
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "CONFORMANCE_CLIENTGATE_URL": ""}
+
+
+def run_session(where: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    """A client's own pytest session, in a fresh process, with the gate's plugin loaded as its entry point would."""
+    command = [sys.executable, "-m", "pytest", *PLUGIN, "-q", "-p", "no:randomly", *args]
+    return subprocess.run(command, cwd=where, env=env(), capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def load(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text()))
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A copy of examples/, so sessions write their verdicts in a scratch directory."""
+    target = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, target, ignore=shutil.ignore_patterns("__pycache__", "*.json", "*.xml"))
+    return target
