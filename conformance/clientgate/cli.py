@@ -7,6 +7,7 @@ command runs. Both write the verdict when stopped (Ctrl-C or SIGTERM) and exit 1
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -119,10 +120,8 @@ def run_proxy(args: argparse.Namespace, extra: list[str]) -> int:
     sys.stdout.flush()
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info", lifespan="off")
     _stop_on_sigterm()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run()
-    except KeyboardInterrupt:
-        pass
     if cassette is not None:
         cassette.write()
     return _finish(judge, args, {"responses": responses.summary()})

@@ -9,7 +9,16 @@ import httpx
 
 from conformance.provisioners.base import BadgeEarn, Mandate, Redemption, RewardTxn, ThanxJob
 
-__all__ = ["BadgeEarn", "ControlError", "Credentials", "Mandate", "Redemption", "RewardTxn", "SandboxControl", "ThanxJob"]
+__all__ = [
+    "BadgeEarn",
+    "ControlError",
+    "Credentials",
+    "Mandate",
+    "Redemption",
+    "RewardTxn",
+    "SandboxControl",
+    "ThanxJob",
+]
 
 
 class ControlError(RuntimeError):
@@ -30,7 +39,9 @@ class Credentials:
 
     @classmethod
     def from_control(cls, raw: dict[str, Any]) -> Credentials:
-        capillary = next((raw[k] for k in ("capillary-badges", "capillary-points", "capillary-rewards") if k in raw), {})
+        capillary: dict[str, Any] = next(
+            (raw[k] for k in ("capillary-badges", "capillary-points", "capillary-rewards") if k in raw), {}
+        )
         thanx, juspay = raw.get("thanx", {}), raw.get("juspay", {})
         return cls(
             capillary_authorization=str(capillary.get("authorization", "")),

@@ -134,7 +134,12 @@ def coverage_rows(tallies: dict[str, Tally]) -> list[dict[str, Any]]:
     for behaviour in BEHAVIOURS:
         tally = tallies.get(behaviour.key, Tally())
         rows.append(
-            {"key": behaviour.key, "api": behaviour.api, "behaviour": behaviour.what, "observable": behaviour.observable}
+            {
+                "key": behaviour.key,
+                "api": behaviour.api,
+                "behaviour": behaviour.what,
+                "observable": behaviour.observable,
+            }
             | tally.as_json()
         )
     return rows

@@ -84,7 +84,13 @@ class Judge:
             parts += ["-H", shlex.quote(f"{name}: {value}")]
         if body:
             parts += ["--data-raw", shlex.quote(body)]
-        return {"method": seen.method, "target": target, "headers": dict(headers), "body": body, "curl": " ".join(parts)}
+        return {
+            "method": seen.method,
+            "target": target,
+            "headers": dict(headers),
+            "body": body,
+            "curl": " ".join(parts),
+        }
 
     def _rate_limit(self, seen: Seen, operation: Operation, history: TenantHistory) -> None:
         pending = history.rate_limited.pop(operation.api, None)

@@ -91,7 +91,9 @@ def _capillary_auth(seen: Seen, op: Operation, history: TenantHistory) -> str | 
     value = seen.header("authorization") or ""
     if value.lower().startswith("basic ") or (seen.header("x-cap-api-oauth-token") or "").strip():
         return None
-    return f"Authorization scheme {value.split(' ')[0]!r}" if value else "neither Basic Authorization nor an OAuth token"
+    return (
+        f"Authorization scheme {value.split(' ')[0]!r}" if value else "neither Basic Authorization nor an OAuth token"
+    )
 
 
 def _identifier_value(seen: Seen, op: Operation, history: TenantHistory) -> str | None:
@@ -172,12 +174,14 @@ CLIENT_RULES: tuple[ClientRule, ...] = (
     ClientRule("THANX-BEARER-AUTH", "thanx", (), "Authorization: Bearer {access_token}", _bearer),
     ClientRule("THANX-CONTENT-TYPE-JSON", "thanx", ("revokeIssuanceJob",), "a JSON object body", _json_body),
     ClientRule("THANX-MERCHANT-REQUIRED", "thanx", ("revokeIssuanceJob",), "merchant_id", _json_field("merchant_id")),
-    ClientRule(
-        "THANX-GET-MERCHANT-REQUIRED", "thanx", ("getIssuanceJob",), "merchant_id", _query_field("merchant_id")
-    ),
+    ClientRule("THANX-GET-MERCHANT-REQUIRED", "thanx", ("getIssuanceJob",), "merchant_id", _query_field("merchant_id")),
     ClientRule("BADGE-AUTH-REQUIRED", "capillary-badges", (), "Basic or OAuth", _capillary_auth),
     ClientRule(
-        "BADGE-BODY-BADGEMETAID-REQUIRED", "capillary-badges", ("revokeEarn",), "badgeMetaId", _json_field("badgeMetaId")
+        "BADGE-BODY-BADGEMETAID-REQUIRED",
+        "capillary-badges",
+        ("revokeEarn",),
+        "badgeMetaId",
+        _json_field("badgeMetaId"),
     ),
     ClientRule(
         "BADGE-BODY-CUSTOMERID-REQUIRED", "capillary-badges", ("revokeEarn",), "customerId", _json_field("customerId")
@@ -222,9 +226,7 @@ CLIENT_RULES: tuple[ClientRule, ...] = (
         _json_field("identifier", "value"),
     ),
     ClientRule("REWARDS-AUTH-REQUIRED", "capillary-rewards", (), "Basic or OAuth", _capillary_auth),
-    ClientRule(
-        "REWARDS-TXNID-REQUIRED-400", "capillary-rewards", ("revokeUserReward",), "txnId", _json_field("txnId")
-    ),
+    ClientRule("REWARDS-TXNID-REQUIRED-400", "capillary-rewards", ("revokeUserReward",), "txnId", _json_field("txnId")),
     ClientRule(
         "REWARDS-TXNID-INTEGER", "capillary-rewards", ("revokeUserReward",), "txnId a JSON integer", _txn_integer
     ),

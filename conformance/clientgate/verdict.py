@@ -126,7 +126,7 @@ def junit_xml(verdict: dict[str, Any]) -> bytes:
             case, "failure", message=f"coverage {coverage['percent']}% below {verdict['min_coverage']}%"
         ).text = render_coverage(verdict)
     suite.set("failures", str(failures))
-    return ET.tostring(suite, encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(suite, encoding="utf-8", xml_declaration=True))
 
 
 def write_verdict(verdict: dict[str, Any], path: Path) -> tuple[Path, Path]:
@@ -142,7 +142,7 @@ def render_breach(breach: dict[str, Any]) -> str:
         f"{breach['rule_id']} ({breach['api']} {breach['operation']}, {breach['confidence']}, x{breach['count']})\n"
         f"  Received:   {breach['received']}\n"
         f"  Documented: {breach['documented']}: {breach['claim']}\n"
-        f"  Source:     {breach['source']}: \"{breach['quote']}\"\n"
+        f'  Source:     {breach["source"]}: "{breach["quote"]}"\n'
         f"  Request:    {breach['request']['curl']}"
     )
 

@@ -38,7 +38,9 @@ def _accepts(host: str, port: int) -> bool:
 
 
 @contextmanager
-def run_in_thread(app: Starlette | Callable[..., Awaitable[None]], host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def run_in_thread(
+    app: Starlette | Callable[..., Awaitable[None]], host: str = "127.0.0.1", port: int = 0
+) -> Iterator[str]:
     """Run ``app`` under uvicorn in a daemon thread; yield its base URL once it accepts connections."""
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)

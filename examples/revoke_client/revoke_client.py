@@ -97,7 +97,10 @@ class RevokeClient:
             if job["state"] == "revoked":
                 break
             polled = self._send(
-                "GET", f"/partner/issuance_jobs/{job_id}", params={"merchant_id": merchant_id}, headers=self._thanx_headers()
+                "GET",
+                f"/partner/issuance_jobs/{job_id}",
+                params={"merchant_id": merchant_id},
+                headers=self._thanx_headers(),
             )
             job = dict(polled.json()["issuance_job"])
         return {"status": 202, "issuance_job": job}

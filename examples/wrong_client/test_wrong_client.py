@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from wrong_client import WrongClient  # noqa: E402
+from wrong_client import WrongClient
 
 
 @pytest.fixture

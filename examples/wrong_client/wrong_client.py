@@ -23,11 +23,15 @@ class WrongClient:
 
     def revoke_issuance_job(self, job_id: str, merchant_id: str) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.creds.thanx_access_token}", "X-ClientId": self.creds.thanx_client_id}
-        return self.http.post(f"/partner/issuance_jobs/{job_id}/revoke", json={"merchant_id": merchant_id}, headers=headers)
+        return self.http.post(
+            f"/partner/issuance_jobs/{job_id}/revoke", json={"merchant_id": merchant_id}, headers=headers
+        )
 
     def revoke_reward(self, txn_id: int) -> httpx.Response:
         headers = {"Authorization": self.creds.capillary_authorization}
-        return self.http.post("/api_gateway/rewards/core/v1/user/reward/revoke", json={"txnId": str(txn_id)}, headers=headers)
+        return self.http.post(
+            "/api_gateway/rewards/core/v1/user/reward/revoke", json={"txnId": str(txn_id)}, headers=headers
+        )
 
     def _juspay_headers(self, customer_id: str) -> dict[str, str]:
         return {"x-merchantid": self.creds.juspay_merchant_id, "x-routing-id": customer_id}
@@ -43,6 +47,8 @@ class WrongClient:
     def revoke_mandate(self, mandate_id: str, customer_id: str, *, timeout: float = 10.0) -> httpx.Response:
         send = {"data": {"command": "revoke"}, "headers": self._juspay_headers(customer_id)}
         try:
-            return self.http.post(f"/mandates/{mandate_id}", auth=(self.creds.juspay_api_key, ""), timeout=timeout, **send)
+            return self.http.post(
+                f"/mandates/{mandate_id}", auth=(self.creds.juspay_api_key, ""), timeout=timeout, **send
+            )
         except httpx.TimeoutException:
             return self.http.post(f"/mandates/{mandate_id}", auth=(self.creds.juspay_api_key, ""), **send)

@@ -54,7 +54,9 @@ def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
 
 
 def same(verdict: dict[str, Any]) -> dict[str, Any]:
-    return {key: verdict[key] for key in ("breaches", "coverage", "requests", "passed", "judged_rules", "catalogue_sha256")}
+    return {
+        key: verdict[key] for key in ("breaches", "coverage", "requests", "passed", "judged_rules", "catalogue_sha256")
+    }
 
 
 def test_serve_and_proxy_write_the_fixtures_verdict(example: Path, tmp_path: Path) -> None:
@@ -62,7 +64,11 @@ def test_serve_and_proxy_write_the_fixtures_verdict(example: Path, tmp_path: Pat
     assert run_session(wrong, "--clientgate-verdict", "fixture.json").returncode == 1
     fixture = same(load(wrong / "fixture.json"))
 
-    with _process(["serve", "--judge-client", "--port", "0", "--verdict", str(tmp_path / "serve.json")], "sandbox listening", tmp_path) as (serve, url):
+    with _process(
+        ["serve", "--judge-client", "--port", "0", "--verdict", str(tmp_path / "serve.json")],
+        "sandbox listening",
+        tmp_path,
+    ) as (serve, url):
         session = run_session(wrong, "--clientgate-url", url, "--clientgate-verdict", "via-serve.json")
         assert session.returncode == 1, session.stdout
         code, out = _stop(serve)
@@ -72,7 +78,7 @@ def test_serve_and_proxy_write_the_fixtures_verdict(example: Path, tmp_path: Pat
     assert same(load(tmp_path / "serve.json")) == fixture
 
     port = _free_port()
-    with _process(["serve", "--port", "0"], "sandbox listening", tmp_path) as (upstream, upstream_url):
+    with _process(["serve", "--port", "0"], "sandbox listening", tmp_path) as (_upstream, upstream_url):
         proxy_args = ["proxy", "--to", upstream_url, "--port", str(port), "--verdict", str(tmp_path / "proxy.json")]
         proxy_args += ["--cassette", str(tmp_path / "proxy.yaml")]
         with _process(proxy_args, "proxy listening", tmp_path) as (proxy, proxy_url):
@@ -82,8 +88,10 @@ def test_serve_and_proxy_write_the_fixtures_verdict(example: Path, tmp_path: Pat
     assert code == 1, out
     proxied = load(tmp_path / "proxy.json")
     assert same(proxied) == fixture
-    assert proxied["responses"]["violations"] == [] and proxied["responses"]["verified_rules"]
+    assert proxied["responses"]["violations"] == []
+    assert proxied["responses"]["verified_rules"]
     cassette = (tmp_path / "proxy.yaml").read_text()
     requests, responses = deserialize(cassette, yamlserializer)
     assert len(requests) == len(responses) > 0
-    assert "conformance_juspay_key" not in cassette and "conformance-thanx-token" not in cassette
+    assert "conformance_juspay_key" not in cassette
+    assert "conformance-thanx-token" not in cassette

@@ -16,7 +16,7 @@ from tests.clientgate.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
-CLIENT_TEST = '''
+CLIENT_TEST = """
 import httpx
 
 
@@ -28,7 +28,7 @@ def test_thanx_revoke(conformance_sandbox):
     answer = httpx.post(f"{conformance_sandbox.base_url}/partner/issuance_jobs/{job.id}/revoke",
                         json={"merchant_id": job.merchant_id}, headers=headers)
     assert answer.status_code == 202
-'''
+"""
 
 
 def _run(*command: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -37,21 +37,39 @@ def _run(*command: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.Com
 
 def test_the_wheel_installed_in_a_fresh_venv_gates_a_one_file_client_test(tmp_path: Path) -> None:
     source = tmp_path / "source"
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True)
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     for name in files.stdout.splitlines():
         origin = ROOT / name
         if origin.is_symlink() or origin.is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(origin, source / name, follow_symlinks=False)
     clean = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "CONFORMANCE_CLIENTGATE_URL"}}
-    built = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp_path / "dist", source, cwd=tmp_path, env=clean)
+    built = _run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "-q",
+        "-w",
+        tmp_path / "dist",
+        source,
+        cwd=tmp_path,
+        env=clean,
+    )
     assert built.returncode == 0, built.stderr
     wheel = next((tmp_path / "dist").glob("conformance-*.whl"))
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
-    site = Path(_run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path, env=clean).stdout.strip())
+    site = Path(
+        _run(
+            python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path, env=clean
+        ).stdout.strip()
+    )
     # The dependencies come from this environment (no download); the package itself only from the wheel.
     (site / "zz_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     installed = _run(python, "-m", "pip", "install", "--no-deps", "-q", wheel, cwd=tmp_path, env=clean)
@@ -63,7 +81,15 @@ def test_the_wheel_installed_in_a_fresh_venv_gates_a_one_file_client_test(tmp_pa
     result = _run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=client, env=clean)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "verdict: PASSED" in result.stdout
-    assert (client / "clientgate-verdict.json").is_file() and (client / "clientgate-verdict.xml").is_file()
-    where = _run(python, "-c", "import conformance.rules as r, conformance.apis as a; print(r.__file__); print(a.SPECS_DIR)", cwd=client, env=clean)
+    assert (client / "clientgate-verdict.json").is_file()
+    assert (client / "clientgate-verdict.xml").is_file()
+    where = _run(
+        python,
+        "-c",
+        "import conformance.rules as r, conformance.apis as a; print(r.__file__); print(a.SPECS_DIR)",
+        cwd=client,
+        env=clean,
+    )
     module, specs = where.stdout.split()
-    assert module.startswith(str(site)) and specs.startswith(str(site)), where.stdout
+    assert module.startswith(str(site)), where.stdout
+    assert specs.startswith(str(site)), where.stdout

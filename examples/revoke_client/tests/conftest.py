@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from revoke_client import RevokeClient, VendorCredentials  # noqa: E402
+from revoke_client import RevokeClient, VendorCredentials
 
 
 @pytest.fixture

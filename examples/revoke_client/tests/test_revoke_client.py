@@ -64,7 +64,9 @@ def test_mandate_revoked_then_not_active(client: RevokeClient, conformance_sandb
     assert client.revoke_mandate(mandate.mandate_id, mandate.customer_id)["status"] != "REVOKED"
 
 
-def test_mandate_gateway_failure_with_and_without_implicit_revoke(client: RevokeClient, conformance_sandbox: Any) -> None:
+def test_mandate_gateway_failure_with_and_without_implicit_revoke(
+    client: RevokeClient, conformance_sandbox: Any
+) -> None:
     control = conformance_sandbox.control
     mandate = control.mandate("ACTIVE")
     control.fault("juspay", "gateway_failure")
