@@ -50,9 +50,10 @@ def _serve(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.sandbox.server import serve
 
     apis = [a.strip() for a in args.api.split(",")] if args.api else None
-    if args.judge_client:
-        from conformance.clientgate.cli import serve_judged
+    from conformance.clientgate.cli import check_options, serve_judged
 
+    check_options(args, judging=args.judge_client)
+    if args.judge_client:
         return serve_judged(args, apis, _deviation(args.deviation))
     serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=_deviation(args.deviation))
     return 0

@@ -17,9 +17,21 @@ DEFAULT_VERDICT = "clientgate-verdict.json"
 
 def _verdict_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--verdict", default=DEFAULT_VERDICT, help="verdict JSON written on stop; JUnit XML beside it (.xml)"
+        "--verdict", help=f"verdict JSON written on stop; JUnit XML beside it (.xml) (default: {DEFAULT_VERDICT})"
     )
     parser.add_argument("--min-coverage", type=float, help="also fail below this percentage of vendor behaviours")
+
+
+def check_options(args: argparse.Namespace, *, judging: bool) -> None:
+    """Refuse verdict options that would do nothing, or a coverage bar no run can meet, before anything starts."""
+    from conformance.errors import UsageError
+
+    if not judging and (args.verdict is not None or args.min_coverage is not None):
+        raise UsageError("--verdict and --min-coverage apply only with --judge-client; add it, or drop them.")
+    if args.min_coverage is not None and not 0 <= args.min_coverage <= 100:
+        raise UsageError(f"--min-coverage {args.min_coverage} is not a percentage; give a number from 0 to 100.")
+    if args.verdict is None:
+        args.verdict = DEFAULT_VERDICT
 
 
 def add_serve_options(serve: argparse.ArgumentParser) -> None:
@@ -67,6 +79,7 @@ def serve_judged(args: argparse.Namespace, apis: list[str] | None, deviation: st
     from conformance.clientgate.session import sandbox_secrets
     from conformance.sandbox.server import serve
 
+    check_options(args, judging=True)
     judge = Judge(sandbox_secrets())
     _stop_on_sigterm()
     serve(
@@ -108,6 +121,7 @@ def run_proxy(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.clientgate.proxy import CassetteRecorder, ForwardApp, ResponseJudge
     from conformance.http.redact import Redactor
 
+    check_options(args, judging=True)
     _refuse_production(args.to, args.allow_production)
     judge = Judge()
     responses = ResponseJudge(Redactor())

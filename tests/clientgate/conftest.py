@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-PLUGIN = ["-p", "conformance.clientgate.plugin", "-p", "no:cacheprovider"]
+# Once the package is installed its entry point loads the plugin; naming it again would register it twice.
+INSTALLED = any(ep.name == "conformance_clientgate" for ep in entry_points(group="pytest11"))
+PLUGIN = [*([] if INSTALLED else ["-p", "conformance.clientgate.plugin"]), "-p", "no:cacheprovider"]
 
 
 def env() -> dict[str, str]:
