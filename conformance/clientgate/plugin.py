@@ -81,7 +81,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     minimum = config.getoption("clientgate_min_coverage")
     if minimum is not None and not 0 <= minimum <= 100:
-        raise pytest.UsageError(f"--clientgate-min-coverage {minimum} is not a percentage; give a number from 0 to 100.")
+        raise pytest.UsageError(
+            f"--clientgate-min-coverage {minimum} is not a percentage; give a number from 0 to 100."
+        )
     config.stash[GATE] = _Gate(config)
 
 
