@@ -31,6 +31,7 @@ class _Gate:
         self.urls: set[str] = set()
         self.verdict: dict[str, Any] | None = None
         self.files: tuple[Path, Path] | None = None
+        self.error: str | None = None
 
     def url(self) -> str | None:
         return self.config.getoption("clientgate_url") or os.environ.get(URL_ENV) or None
@@ -132,9 +133,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def _finish(session: pytest.Session, gate: _Gate) -> None:
     from conformance.clientgate.session import fetch_part
     from conformance.clientgate.verdict import build_verdict, merge_parts, write_verdict
+    from conformance.errors import ConformanceError
 
-    # A server judged every worker's traffic: ask it once, or each worker's share would count twice.
-    parts = gate.parts + [fetch_part(url.rstrip("/")) for url in sorted(gate.urls)]
+    try:
+        # A server judged every worker's traffic: ask it once, or each worker's share would count twice.
+        parts = gate.parts + [fetch_part(url.rstrip("/")) for url in sorted(gate.urls)]
+    except ConformanceError as exc:
+        # No verdict rather than a partial one: the gate could not see all the traffic.
+        gate.error = str(exc)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return
     verdict = build_verdict(merge_parts(parts), min_coverage=session.config.getoption("clientgate_min_coverage"))
     path = Path(session.config.getoption("clientgate_verdict"))
     if not path.is_absolute():
@@ -146,6 +154,9 @@ def _finish(session: pytest.Session, gate: _Gate) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     gate = config.stash.get(GATE, None)
+    if gate is not None and gate.error is not None:
+        terminalreporter.section("conformance client gate")
+        terminalreporter.write_line(f"no verdict written: {gate.error}")
     if gate is None or gate.verdict is None:
         return
     from conformance.clientgate.verdict import render
