@@ -8,7 +8,10 @@ from pathlib import Path
 from conformance.errors import UsageError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SPECS_DIR = REPO_ROOT / "specs"
+# A checkout reads specs/ at its root; an installed wheel carries them as conformance/_specs.
+SPECS_DIR = (
+    REPO_ROOT / "specs" if (REPO_ROOT / "specs" / "rules").is_dir() else Path(__file__).resolve().parent / "_specs"
+)
 
 
 @dataclass(frozen=True)

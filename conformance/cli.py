@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from conformance.errors import ConformanceError, UsageError
 
@@ -49,6 +50,11 @@ def _serve(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.sandbox.server import serve
 
     apis = [a.strip() for a in args.api.split(",")] if args.api else None
+    from conformance.clientgate.cli import check_options, serve_judged
+
+    check_options(args, judging=args.judge_client)
+    if args.judge_client:
+        return serve_judged(args, apis, _deviation(args.deviation))
     serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=_deviation(args.deviation))
     return 0
 
@@ -70,6 +76,14 @@ def _matrix_diff(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.reporting.history import diff_command
 
     return int(diff_command(Path(args.old), Path(args.new), Path(args.output) if args.output else None))
+
+
+def _clientgate(serve: argparse.ArgumentParser, sub: Any) -> None:
+    """The client gate's options: ``serve --judge-client`` and ``proxy``."""
+    from conformance.clientgate.cli import add_proxy_parser, add_serve_options
+
+    add_serve_options(serve)
+    add_proxy_parser(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", type=int, default=0)
     serve.add_argument("--deviation")
     serve.set_defaults(func=_serve)
+    _clientgate(serve, sub)
 
     specs = sub.add_parser("specs", help="spec tooling").add_subparsers(dest="specs_command", required=True)
     check = specs.add_parser("check", help="validate, lint and trace every spec back to its page")

@@ -191,6 +191,13 @@ UNBREAKABLE: dict[str, str] = {
         f"client-request: {_CLIENT} (the same x-routing-id per customer); the sandbox only records what "
         "it received, and falsifying that record would test the recorder, not a vendor behaviour."
     ),
+    # Judged on a client library's traffic by the client gate, not on a server.
+    "THANX-CLIENTID-SENT": f"client-request: {_CLIENT} (the X-ClientId header).",
+    "THANX-BEARER-AUTH": f"client-request: {_CLIENT} (the Bearer Authorization header).",
+    "BADGE-IDENTIFIER-SUPPORTED-VALUES": f"client-request: {_CLIENT} (the X-CAP-CUSTOMER-IDENTIFIER value).",
+    "REWARDS-TXNID-INTEGER": f"client-request: {_CLIENT} (txnId as a JSON integer).",
+    "JUSPAY-IMPLICIT-REVOKE-VALUE": f"client-request: {_CLIENT} (the should_do_implicit_revoke value).",
+    "JUSPAY-STATUS-BEFORE-RESEND": f"client-request: {_CLIENT} (check_status before re-sending a revoke).",
 }
 
 

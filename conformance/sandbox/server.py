@@ -8,8 +8,9 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -37,7 +38,9 @@ def _accepts(host: str, port: int) -> bool:
 
 
 @contextmanager
-def run_in_thread(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def run_in_thread(
+    app: Starlette | Callable[..., Awaitable[None]], host: str = "127.0.0.1", port: int = 0
+) -> Iterator[str]:
     """Run ``app`` under uvicorn in a daemon thread; yield its base URL once it accepts connections."""
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
@@ -69,8 +72,12 @@ def serve(
     seed: int = 0,
     deviation: str | None = None,
     credentials: SandboxCredentials | None = None,
+    wrap: Callable[[Starlette], Any] | None = None,
 ) -> None:
-    """Serve in the foreground until Ctrl-C, logging one line per request."""
+    """Serve in the foreground until Ctrl-C or SIGTERM, logging one line per request.
+
+    ``wrap`` may put ASGI middleware around the app (the client gate does); the sandbox knows nothing of it.
+    """
     creds = credentials or SandboxCredentials()
     app = create_app(seed=seed, apis=apis, deviation=deviation, credentials=creds)
     state = app.state.sandbox
@@ -85,7 +92,7 @@ def serve(
     sys.stdout.flush()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     # uvicorn's access log is exactly one line per request; it handles SIGINT/SIGTERM itself.
-    config = uvicorn.Config(app, log_level="info", access_log=True, lifespan="off")
+    config = uvicorn.Config(wrap(app) if wrap else app, log_level="info", access_log=True, lifespan="off")
     # uvicorn re-raises the Ctrl-C it handled; stopping on it is the normal way out.
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run(sockets=[sock])

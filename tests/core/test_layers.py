@@ -20,6 +20,8 @@ FORBIDDEN = [
     # drift judges recordings offline with the suite's checks, outcome predicates and spec tooling; no run machinery.
     ("drift", ("conformance.sandbox", "conformance.pytest_plugin", "conformance.runner", "conformance.context")),
     ("waits.py", ("conformance",)),
+    # The client gate judges a client library's traffic; it never runs the suite or its reports.
+    ("clientgate", ("conformance.suite", "conformance.pytest_plugin", "conformance.reporting", "conformance.runner")),
 ]
 
 
@@ -31,6 +33,15 @@ def imports_of(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
     return names
+
+
+def test_the_sandbox_never_imports_the_client_gate() -> None:
+    offenders = [
+        str(path.relative_to(PACKAGE.parent))
+        for path in sorted((PACKAGE / "sandbox").rglob("*.py"))
+        if any(name.startswith("conformance.clientgate") for name in imports_of(path))
+    ]
+    assert offenders == []
 
 
 @pytest.mark.parametrize(("layer", "banned"), FORBIDDEN, ids=[layer for layer, _ in FORBIDDEN])
