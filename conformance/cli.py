@@ -40,16 +40,54 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         shard=args.shard,
         workers=args.workers,
         select=args.select,
-        extra=extra,
+        extra=live_run_args(args) + extra,
     )
     return run(options)
+
+
+def live_run_args(args: argparse.Namespace) -> list[str]:
+    """The live-run options (issue 13), passed on to the plugin as pytest options."""
+    out: list[str] = []
+    for host in args.allow_host or []:
+        out += ["--allow-host", host]
+    for name in ("max_destructive", "cassette_name", "max_examples"):
+        if (value := getattr(args, name)) is not None:
+            out += [f"--{name.replace('_', '-')}", str(value)]
+    if args.plan:
+        out.append("--plan")
+    if args.doctor is not None:
+        out.append("--doctor" if args.doctor else "--no-doctor")
+    return out
+
+
+def add_live_run_options(run: argparse.ArgumentParser) -> None:
+    run.add_argument("--allow-host", action="append", help="a live host to allow besides loopback and vendor sandboxes")
+    run.add_argument("--max-destructive", type=int, help="cap on revokes and reversals (default 25 on vendor hosts)")
+    run.add_argument("--plan", action="store_true", help="print per API what the run would create and revoke; send nothing")
+    run.add_argument("--doctor", action=argparse.BooleanOptionalAction, default=None, help="pre-flight a live target first")
+    run.add_argument("--cassette-name", help="cassette folder under --cassette-dir, for record and replay alike")
+    run.add_argument("--max-examples", type=int, help="generated cases per operation (default 12 reference, 5 live)")
+
+
+def _doctor(args: argparse.Namespace, extra: list[str]) -> int:
+    from conformance.live.doctor import doctor_command
+
+    return doctor_command(args)
 
 
 def _serve(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.sandbox.server import serve
 
+    from conformance.sandbox.auth import SandboxCredentials
+
     apis = [a.strip() for a in args.api.split(",")] if args.api else None
-    serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=_deviation(args.deviation))
+    creds = SandboxCredentials(
+        capillary_oauth_ttl_s=args.oauth_token_ttl,
+        capillary_require_oauth=args.require_oauth,
+        thanx_scope_missing=args.thanx_scope_missing,
+    )
+    deviation = _deviation(args.deviation)
+    serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=deviation, credentials=creds)
     return 0
 
 
@@ -94,7 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--shard", help="K/N: run a deterministic slice")
     run.add_argument("-n", "--workers", help="pytest-xdist workers (e.g. 2 or auto)")
     run.add_argument("-k", "--select", help="pytest -k expression")
+    add_live_run_options(run)
     run.set_defaults(func=_run)
+
+    doctor = sub.add_parser("doctor", help="read-only pre-flight of a live target: hosts, credentials, scopes, ids")
+    for flag in ("--target", "--base-url", "--targets-file", "--manifest", "--apis", "--provisioner"):
+        doctor.add_argument(flag)
+    doctor.add_argument("--allow-host", action="append")
+    doctor.add_argument("--allow-production", action="store_true")
+    doctor.set_defaults(func=_doctor)
 
     serve = sub.add_parser("serve", help="serve the reference sandbox over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
@@ -102,6 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--api", help="comma-separated APIs to mount (default: all five)")
     serve.add_argument("--seed", type=int, default=0)
     serve.add_argument("--deviation")
+    # --- live-run auth (issue 13) ---
+    serve.add_argument("--require-oauth", action="store_true", help="Capillary accepts only generated OAuth tokens")
+    serve.add_argument(
+        "--oauth-token-ttl", type=float, default=300.0, help="lifetime in seconds of generated Capillary tokens"
+    )
+    serve.add_argument(
+        "--thanx-scope-missing", action="store_true", help="the Thanx test token lacks the rewards.issue scope"
+    )
     serve.set_defaults(func=_serve)
 
     specs = sub.add_parser("specs", help="spec tooling").add_subparsers(dest="specs_command", required=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import hashlib
 import json
@@ -24,6 +25,7 @@ from conformance.verdicts import Recorder, VerdictRecord, recording
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
 RECORDER_KEY = pytest.StashKey[Recorder]()
+SECRETS_KEY = pytest.StashKey[Path | None]()
 OPTIONS = {
     "target": "--target",
     "base_url": "--base-url",
@@ -36,6 +38,13 @@ OPTIONS = {
     "deviation": "--deviation",
     "cassette_dir": "--cassette-dir",
     "allow_production": "--allow-production",
+    # --- live runs (issue 13) ---
+    "allow_hosts": "--allow-host",
+    "max_destructive": "--max-destructive",
+    "plan": "--plan",
+    "doctor": "--doctor",
+    "cassette_name": "--cassette-name",
+    "max_examples": "--max-examples",
 }
 RULE_PREFIX_API = {
     "BADGE": "capillary-badges",
@@ -67,6 +76,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="allow a live run against a host the specs mark as production (revokes are real)",
     )
     group.addoption("--shard", default=None, help="K/N: run the K-th of N deterministic slices of the suite")
+    add_live_options(group)
+
+
+def add_live_options(group: Any) -> None:
+    """Options of live runs (issue 13): allow-list, budget, plan, pre-flight, cassette name, generated cases."""
+    group.addoption("--allow-host", action="append", default=None, help="a live host to allow (repeatable)")
+    group.addoption("--max-destructive", type=int, default=None, help="cap on revokes and reversals in this run")
+    group.addoption("--plan", action="store_true", default=None, help="print what the run would do; send nothing")
+    group.addoption("--doctor", action=argparse.BooleanOptionalAction, default=None, help="pre-flight live targets")
+    group.addoption("--cassette-name", default=None, help="cassette folder for record and replay alike")
+    group.addoption("--max-examples", type=int, default=None, help="generated cases per operation")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -80,6 +100,28 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConformanceError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SETTINGS_KEY] = settings
+    refuse_before_collection(config, settings)
+
+
+def refuse_before_collection(config: pytest.Config, settings: Settings) -> None:
+    """Hosts off the allow-list are refused before anything is collected or sent; the run's secrets
+    directory (shared OAuth tokens) is made here so that every xdist worker inherits it."""
+    from conformance.live.hosts import refuse_hosts
+
+    try:
+        refuse_hosts(settings)
+    except ConformanceError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if worker_name(config) == "main" and settings.is_networked:
+        from conformance.http.oauth import export_run_secrets
+
+        config.stash[SECRETS_KEY] = export_run_secrets()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from conformance.http.oauth import remove_run_secrets
+
+    remove_run_secrets(config.stash.get(SECRETS_KEY, None))
 
 
 def is_suite_item(item: pytest.Item) -> bool:

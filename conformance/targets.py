@@ -15,11 +15,13 @@ import yaml
 
 from conformance.apis import APIS
 from conformance.errors import TargetUnreachable, UsageError
-from conformance.http.auth import secrets_of
+from conformance.http.auth import secrets_of, uses_oauth
 from conformance.http.client import ApiClient, Observer
 from conformance.http.exchange import Exchange
+from conformance.http.oauth import OAuthTokens
 from conformance.http.ratelimit import RateLimiter
-from conformance.http.redact import Redactor
+from conformance.http.redact import Redactor, secret_variants
+from conformance.live.hosts import refuse_hosts
 from conformance.settings import DEFAULT_RATE_LIMITS, VENDOR_OF, Settings, missing_settings
 
 CONTROL = "control"
@@ -39,6 +41,8 @@ class Target:
     cassette: str | None = None
     # Unique per run: idempotency keys built from it never collide with an earlier run's on a live vendor.
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # Capillary OAuth tokens, one cache per (host, client key), shared by every client and worker.
+    tokens: dict[str, OAuthTokens] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -71,7 +75,37 @@ class Target:
             limiter=limiter,
             tenant=tenant,
             observers=observers,
+            token=tokens.token if (tokens := self.token_source(api)) else None,
         )
+
+    def token_source(self, api: str) -> OAuthTokens | None:
+        """The OAuth token cache of a Capillary API given a client key and secret (no static token)."""
+        creds = self.credentials.get(api, {})
+        if not (api.startswith("capillary") and uses_oauth(creds) and creds.get("client_key")):
+            return None
+        if self.settings.target == "replay":
+            return None
+        key = f"{self.base_urls[api]}\n{creds['client_key']}"
+        if key not in self.tokens:
+            self.tokens[key] = OAuthTokens(
+                self.base_urls[api],
+                creds["client_key"],
+                creds.get("client_secret", ""),
+                on_token=self.learn_secret,
+                timeout_s=self.settings.timeout_s,
+            )
+        return self.tokens[key]
+
+    def learn_secret(self, secret: str) -> None:
+        """A secret learned at run time (a generated token) is redacted from then on, in every encoding."""
+        known = set(self.redactor.secrets)
+        fresh = secret_variants(secret) - known
+        if fresh:
+            self.redactor.secrets = sorted(known | fresh, key=len, reverse=True)
+
+    def close(self) -> None:
+        for tokens in self.tokens.values():
+            tokens.close()
 
 
 def _fetch_sandbox_credentials(http: httpx.Client, base_url: str) -> dict[str, dict[str, str]]:
@@ -97,6 +131,8 @@ SANDBOX_NAMES = {
     "client_id": "client_id",
     "api_key": "api_key",
     "merchant_id": "merchant_id",
+    "client_key": "client_key",
+    "client_secret": "client_secret",
 }
 
 
@@ -164,7 +200,7 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
             creds = {api: dict.fromkeys(SANDBOX_NAMES.values(), "replayed-credential") for api in APIS}
         else:
             urls, creds = _live_urls_and_credentials(settings)
-            refuse_production(settings, urls)
+            refuse_hosts(settings)
             if settings.base_url and not any(creds.values()):
                 creds = _fetch_sandbox_credentials(http, settings.base_url.rstrip("/"))
             elif missing := missing_settings(settings):
@@ -175,4 +211,8 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
         secrets: set[str] = set()
         for api, values in creds.items():
             secrets |= secrets_of(api, values)
-        yield Target(settings, urls, creds, http, Redactor(secrets), state_dir=state_dir)
+        target = Target(settings, urls, creds, http, Redactor(secrets), state_dir=state_dir)
+        try:
+            yield target
+        finally:
+            target.close()

@@ -55,6 +55,7 @@ class ApiClient:
         retry: RetryPolicy | None = None,
         tenant: str | None = None,
         observers: list[Observer] | None = None,
+        token: Callable[[], str] | None = None,
     ) -> None:
         self.api = api
         self.base_url = base_url.rstrip("/")
@@ -65,11 +66,16 @@ class ApiClient:
         self.retry_policy = retry or RetryPolicy()
         self.tenant = tenant
         self.observers = observers if observers is not None else []
+        # A generated OAuth token (Capillary), fetched or refreshed as each request is built.
+        self.token = token
 
     def headers(self, extra: Mapping[str, str] | None, auth: AuthVariant | None) -> dict[str, str]:
         headers: dict[str, str] = {"Accept": "application/json"}
         if auth is not None:
-            headers.update(auth_headers(self.api, self.credentials, auth))
+            creds = self.credentials
+            if self.token is not None and auth == "valid":
+                creds = {**creds, "oauth_token": self.token()}
+            headers.update(auth_headers(self.api, creds, auth))
         if self.tenant is not None:
             headers["X-Sandbox-Tenant"] = self.tenant
         headers.update(extra or {})
