@@ -38,7 +38,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         allow_production=args.allow_production,
         baseline=Path(args.baseline) if args.baseline else None,
         shard=args.shard,
-        workers=args.workers,
+        workers=None if args.plan else args.workers,  # a plan is computed in one process
         select=args.select,
         extra=live_run_args(args) + extra,
     )

@@ -15,7 +15,7 @@ import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 from conformance.context import ScenarioContext
-from conformance.errors import ConformanceError, PreconditionUnavailable
+from conformance.errors import ConformanceError, PreconditionUnavailable, TargetUnreachable, UsageError
 from conformance.http.exchange import Exchange
 from conformance.recording import cassette_for, cassette_path, describe_miss
 from conformance.rules import Rule, active_rules
@@ -113,9 +113,73 @@ def refuse_before_collection(config: pytest.Config, settings: Settings) -> None:
     except ConformanceError as exc:
         raise pytest.UsageError(str(exc)) from None
     if worker_name(config) == "main" and settings.is_networked:
+        import uuid
+
         from conformance.http.oauth import export_run_secrets
+        from conformance.targets import RUN_ID_ENV
 
         config.stash[SECRETS_KEY] = export_run_secrets()
+        os.environ.setdefault(RUN_ID_ENV, uuid.uuid4().hex)
+    config.pluginmanager.register(LivePlan(settings), "conformance-live-plan")
+
+
+class LivePlan:
+    """After selection: ``--plan`` prints what the run would do and ends it; a plan over the destructive
+    budget is refused. Both before the target is opened, so nothing is sent."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        from conformance.live.plan import budget_of, budget_refusal, build_plan, write_plan
+
+        if self.settings.is_networked:
+            order_scenarios_first(items)
+        reserve_ids_for_scenarios(self.settings, items)
+        if not self.settings.plan and budget_of(self.settings) is None:
+            return
+        plan = build_plan(self.settings, [(item.nodeid, item_api(item)) for item in items if is_suite_item(item)])
+        if self.settings.plan:
+            write_plan(self.settings, plan)
+            if worker_name(config) == "main":
+                reporter = config.pluginmanager.get_plugin("terminalreporter")
+                if reporter is not None:
+                    reporter.write_line(plan.render(self.settings.provisioner_for))
+                pytest.exit("plan written to plan.json; nothing was sent", returncode=0)
+            deselect(config, items, [])
+            return
+        if (reason := budget_refusal(self.settings, plan)) is not None:
+            _note_run_error(config, UsageError(reason))
+            deselect(config, items, [])
+
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from conformance.live.touched import merge_touched
+        from conformance.targets import RUN_ID_ENV
+
+        run_id = os.environ.get(RUN_ID_ENV)
+        if worker_name(session.config) == "main" and run_id and not self.settings.plan:
+            merge_touched(self.settings.report_dir / ".state", run_id, self.settings.report_dir)
+
+
+def order_scenarios_first(items: list[pytest.Item]) -> None:
+    """Scenarios run before generated cases, so scarce pre-provisioned ids go to the rules that need them."""
+    items.sort(key=lambda item: "/properties/" in item.nodeid)  # stable: the order within each kind is kept
+
+
+def reserve_ids_for_scenarios(settings: Settings, items: list[pytest.Item]) -> None:
+    """On a manifest target, the first ids of each kind are the scenarios'; generated cases get the rest."""
+    from conformance.live.plan import build_plan
+    from conformance.provisioners.manifest import RESERVED_FOR_SCENARIOS
+
+    if not any(settings.provisioner_for(api) == "manifest" for api in settings.apis):
+        return
+    scenarios = [(item.nodeid, item_api(item)) for item in items if "/scenarios/" in item.nodeid]
+    RESERVED_FOR_SCENARIOS.clear()
+    for api_plan in build_plan(settings, scenarios).apis.values():
+        RESERVED_FOR_SCENARIOS.update(api_plan.needs)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -203,10 +267,37 @@ def conformance_target(conformance_settings: Settings, pytestconfig: pytest.Conf
     state_dir = conformance_settings.report_dir / ".state"
     try:
         with open_target(conformance_settings, state_dir) as target:
+            preflight_once(target)
             yield target
     except ConformanceError as exc:
         _note_run_error(pytestconfig, exc)
         pytest.exit(str(exc), returncode=exc.exit_code)
+
+
+def preflight_once(target: Target) -> None:
+    """The doctor before a live run, once per run (the first worker runs it, the others read its verdict);
+    ids it finds stale go to the ledger as "stale", so no test is handed one."""
+    settings = target.settings
+    if not (settings.is_networked and not settings.uses_reference_sandbox and settings.doctor):
+        return
+    from filelock import FileLock
+
+    from conformance.live.doctor import preflight, record_stale
+
+    target.state_dir.mkdir(parents=True, exist_ok=True)
+    done = target.state_dir / f"doctor-{target.run_id}.json"
+    with FileLock(str(done) + ".lock"):
+        if done.is_file():
+            failure = json.loads(done.read_text())["failure"]
+            if failure:
+                raise TargetUnreachable(failure)  # as the first worker's pre-flight did
+            return
+        try:
+            record_stale(settings, preflight(target))
+        except ConformanceError as exc:
+            done.write_text(json.dumps({"failure": str(exc)}))
+            raise
+        done.write_text(json.dumps({"failure": None}))
 
 
 def _tenant(settings: Settings, nodeid: str) -> str:
@@ -329,7 +420,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if worker_name(config) != "main":
         return
     settings = config.stash[SETTINGS_KEY]
-    if not verdict_dir(settings).is_dir():
+    if not verdict_dir(settings).is_dir() or settings.plan:  # a plan runs nothing: no matrix to write
         return
     from conformance.reporting.run import finish_run
 

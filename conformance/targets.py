@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -25,6 +27,8 @@ from conformance.live.hosts import refuse_hosts
 from conformance.settings import DEFAULT_RATE_LIMITS, VENDOR_OF, Settings, missing_settings
 
 CONTROL = "control"
+# The run's id, made by the controller and inherited by xdist workers, so they share one budget and record.
+RUN_ID_ENV = "CONFORMANCE_RUN_ID"
 
 
 @dataclass
@@ -40,9 +44,11 @@ class Target:
     state_dir: Path = Path(".conformance")
     cassette: str | None = None
     # Unique per run: idempotency keys built from it never collide with an earlier run's on a live vendor.
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    run_id: str = field(default_factory=lambda: os.environ.get(RUN_ID_ENV) or uuid.uuid4().hex)
     # Capillary OAuth tokens, one cache per (host, client key), shared by every client and worker.
     tokens: dict[str, OAuthTokens] = field(default_factory=dict)
+    budget: Any = None  # the run's DestructiveBudget, made on first use
+    touched: Any = None  # the run's TouchedLog on a live target
 
     @property
     def name(self) -> str:
@@ -76,7 +82,26 @@ class Target:
             tenant=tenant,
             observers=observers,
             token=tokens.token if (tokens := self.token_source(api)) else None,
+            guard=self.destructive_guard(api),
+            audit=self.touched,
         )
+
+    def destructive_guard(self, api: str) -> Callable[[httpx.Request, str | None], None] | None:
+        """Counts revokes and reversals against the run's budget before they are sent; None when uncapped."""
+        from conformance.live.plan import DestructiveBudget, budget_of, is_destructive
+
+        limit = budget_of(self.settings)
+        if limit is None or api == CONTROL:
+            return None
+        if self.budget is None:
+            self.budget = DestructiveBudget(limit, self.state_dir, self.run_id)
+        budget = self.budget
+
+        def guard(request: httpx.Request, operation: str | None) -> None:
+            if is_destructive(operation, request.content):
+                budget.spend(api, operation)
+
+        return guard
 
     def token_source(self, api: str) -> OAuthTokens | None:
         """The OAuth token cache of a Capillary API given a client key and secret (no static token)."""
@@ -212,6 +237,10 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
         for api, values in creds.items():
             secrets |= secrets_of(api, values)
         target = Target(settings, urls, creds, http, Redactor(secrets), state_dir=state_dir)
+        if settings.is_networked and not settings.uses_reference_sandbox:
+            from conformance.live.touched import TouchedLog
+
+            target.touched = TouchedLog(state_dir, target.run_id, os.environ.get("PYTEST_XDIST_WORKER", "main"))
         try:
             yield target
         finally:

@@ -18,7 +18,8 @@ from typing import Any
 from conformance.errors import ConformanceError, TargetUnreachable
 from conformance.http.client import ApiClient
 from conformance.http.exchange import Exchange
-from conformance.provisioners.manifest import Manifest, load_manifest
+from conformance.provisioners.manifest import Ledger, Manifest, load_manifest
+from conformance.provisioners.reads import current_state
 from conformance.settings import Settings, build_settings
 from conformance.targets import Target, open_target
 
@@ -102,32 +103,6 @@ def revoke_enable(client: ApiClient, settings: Settings) -> Check:
     return Check("capillary-rewards", "REVOKE_ENABLE", enabled, f"brand {brand}: REVOKE_ENABLE={value}")
 
 
-def mandate_status(client: ApiClient, mandate_id: str, customer_id: str) -> str | None:
-    exchange = client.call(
-        "POST",
-        f"/mandates/{mandate_id}",
-        data={"command": "check_status"},
-        headers={"x-routing-id": customer_id},
-        operation="mandateCommand",
-        phase="readback",
-    )
-    body = exchange.json()
-    return str(body["mandate_status"]) if isinstance(body, dict) and "mandate_status" in body else None
-
-
-def job_state(client: ApiClient, job_id: str, merchant_id: str) -> str | None:
-    exchange = client.call(
-        "GET",
-        f"/partner/issuance_jobs/{job_id}",
-        params={"merchant_id": merchant_id},
-        operation="getIssuanceJob",
-        phase="readback",
-    )
-    body = exchange.json()
-    job = body.get("issuance_job") if isinstance(body, dict) else None
-    return str(job["state"]) if isinstance(job, dict) and "state" in job else None
-
-
 def manifest_ids(manifest: Manifest) -> Iterator[tuple[str, str, str, str, str]]:
     """(api, kind, id, stated state, owner id) of every manifest entry with a documented read."""
     for status, mandates in manifest.juspay_mandates.items():
@@ -136,12 +111,6 @@ def manifest_ids(manifest: Manifest) -> Iterator[tuple[str, str, str, str, str]]
     for state, jobs in manifest.thanx_jobs.items():
         for j in jobs:
             yield "thanx", f"thanx job {state}", j.id, state, j.merchant_id
-
-
-def current_state(client: ApiClient, api: str, resource_id: str, owner: str) -> str | None:
-    if api == "juspay":
-        return mandate_status(client, resource_id, owner)
-    return job_state(client, resource_id, owner)
 
 
 def manifest_checks(clients: Callable[[str], ApiClient], manifest: Manifest, apis: list[str]) -> Iterator[Check]:
@@ -181,6 +150,18 @@ def run_doctor(target: Target) -> list[Check]:
     if settings.manifest is not None:
         checks += manifest_checks(client, load_manifest(settings.manifest), sorted(reachable))
     return checks
+
+
+def record_stale(settings: Settings, checks: list[Check]) -> None:
+    """Stale manifest ids go to the ledger as "stale" with the reason: no test is handed one, none is judged."""
+    if settings.manifest is None:
+        return
+    ledger = Ledger(settings.manifest.with_name(settings.manifest.name + ".ledger.jsonl"))
+    manifest = load_manifest(settings.manifest)
+    for api, kind, resource_id, _stated, _owner in manifest_ids(manifest):
+        for check in stale_ids(checks):
+            if check.api == api and check.what == f"manifest {resource_id}":
+                ledger.mark_stale(kind, resource_id, check.detail, "conformance doctor")
 
 
 def render(checks: list[Check]) -> str:
