@@ -63,8 +63,12 @@ def live_run_args(args: argparse.Namespace) -> list[str]:
 def add_live_run_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--allow-host", action="append", help="a live host to allow besides loopback and vendor sandboxes")
     run.add_argument("--max-destructive", type=int, help="cap on revokes and reversals (default 25 on vendor hosts)")
-    run.add_argument("--plan", action="store_true", help="print per API what the run would create and revoke; send nothing")
-    run.add_argument("--doctor", action=argparse.BooleanOptionalAction, default=None, help="pre-flight a live target first")
+    run.add_argument(
+        "--plan", action="store_true", help="print per API what the run would create and revoke; send nothing"
+    )
+    run.add_argument(
+        "--doctor", action=argparse.BooleanOptionalAction, default=None, help="pre-flight a live target first"
+    )
     run.add_argument("--cassette-name", help="cassette folder under --cassette-dir, for record and replay alike")
     run.add_argument("--max-examples", type=int, help="generated cases per operation (default 12 reference, 5 live)")
 
@@ -76,11 +80,12 @@ def _doctor(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def _serve(args: argparse.Namespace, extra: list[str]) -> int:
+    from conformance.sandbox.auth import SandboxCredentials
     from conformance.sandbox.server import serve
 
-    from conformance.sandbox.auth import SandboxCredentials
-
     apis = [a.strip() for a in args.api.split(",")] if args.api else None
+    if args.oauth_token_ttl <= 0:
+        raise UsageError(f"--oauth-token-ttl {args.oauth_token_ttl} must be a positive number of seconds, e.g. 2.")
     creds = SandboxCredentials(
         capillary_oauth_ttl_s=args.oauth_token_ttl,
         capillary_require_oauth=args.require_oauth,

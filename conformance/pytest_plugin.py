@@ -26,6 +26,7 @@ from conformance.verdicts import Recorder, VerdictRecord, recording
 SETTINGS_KEY = pytest.StashKey[Settings]()
 RECORDER_KEY = pytest.StashKey[Recorder]()
 SECRETS_KEY = pytest.StashKey[Path | None]()
+CALL_FAILED_KEY = pytest.StashKey[bool]()
 OPTIONS = {
     "target": "--target",
     "base_url": "--base-url",
@@ -152,7 +153,6 @@ class LivePlan:
         if (reason := budget_refusal(self.settings, plan)) is not None:
             _note_run_error(config, UsageError(reason))
             deselect(config, items, [])
-
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -329,7 +329,10 @@ def ctx(
     settings = conformance_target.settings
     with contextlib.ExitStack() as stack:
         if settings.target in ("record", "replay"):
-            stack.enter_context(cassette_for(settings, item.nodeid, conformance_target.redactor, context.exchanges))
+            failed = lambda: item.stash.get(CALL_FAILED_KEY, False)  # noqa: E731
+            stack.enter_context(
+                cassette_for(settings, item.nodeid, conformance_target.redactor, context.exchanges, failed)
+            )
         stack.enter_context(recording(recorder))
         yield context
         context.close()
@@ -360,6 +363,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if call.when == "call":
+        item.stash[CALL_FAILED_KEY] = report.failed
     if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceError):
         _note_run_error(item.config, call.excinfo.value)
         report.longrepr = str(call.excinfo.value)

@@ -205,7 +205,10 @@ def doctor_command(args: argparse.Namespace) -> int:
     from conformance.live.hosts import refuse_hosts
 
     refuse_hosts(settings)
-    with tempfile.TemporaryDirectory(prefix="conformance-doctor-") as state, open_target(settings, Path(state)) as target:
+    with (
+        tempfile.TemporaryDirectory(prefix="conformance-doctor-") as state,
+        open_target(settings, Path(state)) as target,
+    ):
         checks = run_doctor(target)
     print(render(checks))  # noqa: T201
     failed = [c for c in checks if c.ok is False]

@@ -49,7 +49,10 @@ VENDOR_CREATES = {
     "issueCampaignRewards": ("thanx", "issuance job"),
     "createCampaign": ("thanx", "campaign"),
 }
-MANIFEST_KINDS = {"/_sandbox/juspay/mandates": ("juspay mandate", "status"), "/_sandbox/thanx/issuance_jobs": ("thanx job", "state")}
+MANIFEST_KINDS = {
+    "/_sandbox/juspay/mandates": ("juspay mandate", "status"),
+    "/_sandbox/thanx/issuance_jobs": ("thanx job", "state"),
+}
 
 
 def is_destructive(operation: str | None, body: bytes | str | None) -> bool:
@@ -155,7 +158,9 @@ def plan_test(plan: dict[str, ApiPlan], api: str, recorded: Settings, nodeid: st
             plan[made[0]].created[made[1]] += 1
             if url_path in MANIFEST_KINDS:
                 kind, key = MANIFEST_KINDS[url_path]
-                state = (json.loads(body or "{}") or {}).get(key, "ACTIVE" if kind.startswith("juspay") else "completed")
+                state = (json.loads(body or "{}") or {}).get(
+                    key, "ACTIVE" if kind.startswith("juspay") else "completed"
+                )
                 plan[made[0]].needs[f"{kind} {state}"] += 1
         if owner in plan and is_destructive(row.get("operation"), body):
             plan[owner].revokes_attempted += 1

@@ -160,9 +160,7 @@ def is_generated_case(test_id: str) -> bool:
 class ManifestProvisioner(Provisioner):
     name = "manifest"
 
-    def __init__(
-        self, manifest: Manifest, ledger: Ledger, test_id: str, read_state: StateReader | None = None
-    ) -> None:
+    def __init__(self, manifest: Manifest, ledger: Ledger, test_id: str, read_state: StateReader | None = None) -> None:
         self.manifest = manifest
         self.ledger = ledger
         self.test_id = test_id

@@ -223,7 +223,9 @@ def token_route(creds: SandboxCredentials) -> Route:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            return json_response({"data": None, "errors": [{"code": 400, "message": "key and secret are required"}]}, 400)
+            return json_response(
+                {"data": None, "errors": [{"code": 400, "message": "key and secret are required"}]}, 400
+            )
         token = creds.issuer.issue(str(body.get("key", "")), str(body.get("secret", "")))
         if token is None:
             return json_response({"data": None, "errors": [{"code": 401, "message": "Invalid key or secret"}]}, 401)
