@@ -68,9 +68,11 @@ def test_plan_sends_nothing_and_lists_per_api_what_it_would_do(tmp_path: Path, s
     plan = json.loads((tmp_path / "reports" / "plan.json").read_text())
     assert set(plan) == {"juspay", "thanx"}
     for api in ("juspay", "thanx"):
-        assert plan[api]["exchanges"] > 0 and plan[api]["revoked"] > 0
+        assert plan[api]["exchanges"] > 0
+        assert plan[api]["revoked"] > 0
         assert sum(plan[api]["created"].values()) > 0
-    assert "juspay:" in result.stdout and "revokes" in result.stdout
+    assert "juspay:" in result.stdout
+    assert "revokes" in result.stdout
 
 
 def _targets(tmp_path: Path, url: str) -> Path:
