@@ -181,6 +181,9 @@ def from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "cassette_name",
         "max_destructive",
         "max_examples",
+        "timeout_s",
+        "poll_deadline_s",
+        "poll_interval_s",
     )
     if env.get("CONFORMANCE_ALLOW_PRODUCTION", "").lower() in ("1", "true", "yes"):
         out["allow_production"] = True

@@ -173,7 +173,7 @@ class ManifestProvisioner(Provisioner):
         chosen = self.ledger.take(kind, ids, self.test_id, stale)
         if chosen is None:
             raise PreconditionUnavailable(
-                kind, f"the manifest has no unused {kind} in its stated state left (ledger: {self.ledger.path})"
+                kind, f"the manifest has no unused {kind} left in its stated state (ledger: {self.ledger.path})"
             )
         return chosen
 

@@ -32,9 +32,9 @@ def test_cassette_name_chooses_the_folder_for_record_and_replay(tmp_path: Path) 
     with serving(tmp_path / "serve.log") as server:
         common = ("--apis", "juspay", "--cassette-dir", str(cassettes), "--cassette-name", "team-stub")
         recorded = run_conformance(
-            tmp_path, "--target", "record", "--base-url", server.base_url, *common, "--", "-k", "revoked_mandate"
+            tmp_path, "--target", "record", "--base-url", server.base_url, *common, "--", "-k", "bad_api_key"
         )
         assert recorded.returncode == 0, recorded.stdout[-4000:]
     assert list((cassettes / "team-stub").rglob("*.yaml"))
-    replayed = run_conformance(tmp_path, "--target", "replay", *common, "--", "-k", "revoked_mandate")
+    replayed = run_conformance(tmp_path, "--target", "replay", *common, "--", "-k", "bad_api_key")
     assert replayed.returncode == 0, replayed.stdout[-4000:]
