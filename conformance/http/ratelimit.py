@@ -7,7 +7,6 @@ from pathlib import Path
 
 from filelock import FileLock
 
-
 # Calls are spaced a little wider than the rate asks: the vendor counts arrivals, and arrivals jitter.
 SAFETY = 1.1
 
