@@ -138,8 +138,7 @@ def test_a_manifest_of_exactly_the_planned_ids_verifies_what_control_verifies(
         theirs = by_manifest[rule]
         if theirs["verdict"] == "verified":
             continue
-        # What a manifest cannot hold (a fault, chosen counters, advancing async work) is skipped with that reason.
+        # Only what no list of ids can hold (an injected fault, chosen counters) is skipped, with that reason.
         assert theirs["verdict"] == "skipped", (rule, theirs)
-        assert "cannot provide" in json.dumps(theirs), (rule, theirs)
-    verified = [r for r, row in by_manifest.items() if row["verdict"] == "verified"]
-    assert len(verified) >= len([r for r, row in by_control.items() if row["verdict"] == "verified"]) // 2
+        reason = json.dumps(theirs)
+        assert "fault injection" in reason or "chosen counters" in reason, (rule, theirs)
