@@ -59,7 +59,7 @@ def test_two_caches_of_one_run_share_one_token_and_never_write_it_in_clear() -> 
 def test_a_token_is_refreshed_before_it_expires() -> None:
     env: dict[str, str] = {}
     directory = export_run_secrets(env)
-    creds = SandboxCredentials(capillary_oauth_ttl_s=0.4)
+    creds = SandboxCredentials(capillary_oauth_ttl_s=3)
     try:
         with run_in_thread(create_app(credentials=creds)) as base:
             tokens = OAuthTokens(
@@ -68,7 +68,7 @@ def test_a_token_is_refreshed_before_it_expires() -> None:
             first = tokens.token()
             import time
 
-            time.sleep(0.25)  # past half the lifetime: refreshed though not yet expired
+            time.sleep(1.6)  # past half the lifetime: refreshed though not yet expired
             assert tokens.token() != first
             assert creds.issuer.valid(first), "the old token was still valid: the refresh came before expiry"
     finally:
@@ -146,3 +146,25 @@ def test_a_stale_id_goes_to_the_ledger_and_the_next_one_is_handed_out(tmp_path: 
     with pytest.raises(PreconditionUnavailable):
         provisioner.thanx_job("failed")
     assert os.path.getsize(ledger.path) > 0
+
+
+@pytest.mark.parametrize(
+    ("target", "given", "expected"), [("reference", None, 12), ("live", None, 5), ("live", 40, 40)]
+)
+def test_max_examples_sets_the_generated_cases_per_operation(target: str, given: int | None, expected: int) -> None:
+    from conformance.suite.properties import support
+
+    saved = (support.RUN.seed, support.RUN.target, support.RUN.max_examples)
+    try:
+        support.configure(Settings(target=target, max_examples=given))
+        assert support.schema_config().projects.default.generation.max_examples == expected
+    finally:
+        support.RUN.seed, support.RUN.target, support.RUN.max_examples = saved
+
+
+def test_a_max_examples_below_one_is_a_usage_error() -> None:
+    from conformance.errors import UsageError
+    from conformance.settings import build_settings
+
+    with pytest.raises(UsageError, match="max_examples"):
+        build_settings({"max_examples": 0}, env={})
