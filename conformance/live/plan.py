@@ -12,6 +12,7 @@ over the cap is never sent, and its test is skipped naming the budget.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections import Counter
@@ -135,12 +136,37 @@ def reference_cassettes(settings: Settings) -> Settings:
     return settings.model_copy(update={"target": "replay", "cassette_name": "reference", "cassette_dir": directory})
 
 
-def plan_test(plan: dict[str, ApiPlan], api: str, recorded: Settings, nodeid: str) -> None:
+# Generated cases per operation in the committed recordings (live-sized); --max-examples scales them.
+RECORDED_EXAMPLES = 5
+
+
+def plan_test(plan: dict[str, ApiPlan], api: str, recorded: Settings, nodeid: str, max_examples: int | None) -> None:
     path = cassette_path(recorded, nodeid)
     meta = path.with_suffix(".meta.json")
     if not (path.is_file() and meta.is_file()):
         plan[api].unknown_tests.append(nodeid)
         return
+    counted = {name: ApiPlan() for name in plan}
+    count_recording(counted, api, path, meta)
+    factor = max_examples / RECORDED_EXAMPLES if max_examples and "/properties/" in nodeid else 1.0
+    for name, part in counted.items():
+        merge_into(plan[name], part, factor)
+
+
+def merge_into(total: ApiPlan, part: ApiPlan, factor: float) -> None:
+    def scaled(n: int) -> int:
+        return math.ceil(n * factor)
+
+    total.exchanges += scaled(part.exchanges)
+    total.revokes_attempted += scaled(part.revokes_attempted)
+    total.revoked += scaled(part.revoked)
+    for kind, n in part.created.items():
+        total.created[kind] += scaled(n)
+    for kind, n in part.needs.items():
+        total.needs[kind] += scaled(n)
+
+
+def count_recording(plan: dict[str, ApiPlan], api: str, path: Path, meta: Path) -> None:
     rows = json.loads(meta.read_text(encoding="utf-8"))["exchanges"]
     requests, responses = deserialize(path.read_text(encoding="utf-8"), yamlserializer)
     for row in rows:
@@ -199,7 +225,7 @@ def build_plan(settings: Settings, tests: list[tuple[str, str | None]]) -> Plan:
     plan = {api: ApiPlan() for api in settings.apis}
     for nodeid, api in tests:
         if api in plan:
-            plan_test(plan, api, recorded, nodeid)
+            plan_test(plan, api, recorded, nodeid, settings.max_examples)
     assign_manifest_ids(plan, settings)
     return Plan(plan)
 
