@@ -15,7 +15,7 @@ import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 from conformance.context import ScenarioContext
-from conformance.errors import ConformanceError, PreconditionUnavailable, TargetUnreachable, UsageError
+from conformance.errors import ConformanceError, PreconditionUnavailable, UsageError
 from conformance.http.exchange import Exchange
 from conformance.recording import cassette_for, cassette_path, describe_miss
 from conformance.rules import Rule, active_rules
@@ -104,6 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
     refuse_before_collection(config, settings)
 
 
+# --- live runs (issue 13): pre-collection refusals, run secrets and id, plan, budget, touched.json ---
 def refuse_before_collection(config: pytest.Config, settings: Settings) -> None:
     """Hosts off the allow-list are refused before anything is collected or sent; the run's secrets
     directory (shared OAuth tokens) is made here so that every xdist worker inherits it."""
@@ -267,37 +268,13 @@ def conformance_target(conformance_settings: Settings, pytestconfig: pytest.Conf
     state_dir = conformance_settings.report_dir / ".state"
     try:
         with open_target(conformance_settings, state_dir) as target:
-            preflight_once(target)
+            from conformance.live.doctor import preflight_once
+
+            preflight_once(target)  # live targets: the doctor first, before any id is handed out
             yield target
     except ConformanceError as exc:
         _note_run_error(pytestconfig, exc)
         pytest.exit(str(exc), returncode=exc.exit_code)
-
-
-def preflight_once(target: Target) -> None:
-    """The doctor before a live run, once per run (the first worker runs it, the others read its verdict);
-    ids it finds stale go to the ledger as "stale", so no test is handed one."""
-    settings = target.settings
-    if not (settings.is_networked and not settings.uses_reference_sandbox and settings.doctor):
-        return
-    from filelock import FileLock
-
-    from conformance.live.doctor import preflight, record_stale
-
-    target.state_dir.mkdir(parents=True, exist_ok=True)
-    done = target.state_dir / f"doctor-{target.run_id}.json"
-    with FileLock(str(done) + ".lock"):
-        if done.is_file():
-            failure = json.loads(done.read_text())["failure"]
-            if failure:
-                raise TargetUnreachable(failure)  # as the first worker's pre-flight did
-            return
-        try:
-            record_stale(settings, preflight(target))
-        except ConformanceError as exc:
-            done.write_text(json.dumps({"failure": str(exc)}))
-            raise
-        done.write_text(json.dumps({"failure": None}))
 
 
 def _tenant(settings: Settings, nodeid: str) -> str:

@@ -9,11 +9,14 @@ gives no read for is reported as "not readable", never as passed.
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock
 
 from conformance.errors import ConformanceError, TargetUnreachable
 from conformance.http.client import ApiClient
@@ -187,6 +190,28 @@ def preflight(target: Target) -> list[Check]:
         names = "; ".join(f"{c.api}: {c.what}: {c.detail}" for c in failed)
         raise TargetUnreachable(f"Pre-flight failed ({names}). No id was handed out.\n" + render(checks))
     return checks
+
+
+def preflight_once(target: Target) -> None:
+    """The doctor before a live run, once per run (the first worker runs it, the others read its verdict);
+    ids it finds stale go to the ledger as "stale", so no test is handed one."""
+    settings = target.settings
+    if not (settings.is_networked and not settings.uses_reference_sandbox and settings.doctor):
+        return
+    target.state_dir.mkdir(parents=True, exist_ok=True)
+    done = target.state_dir / f"doctor-{target.run_id}.json"
+    with FileLock(str(done) + ".lock"):
+        if done.is_file():
+            failure = json.loads(done.read_text())["failure"]
+            if failure:
+                raise TargetUnreachable(failure)  # as the first worker's pre-flight did
+            return
+        try:
+            record_stale(settings, preflight(target))
+        except ConformanceError as exc:
+            done.write_text(json.dumps({"failure": str(exc)}))
+            raise
+        done.write_text(json.dumps({"failure": None}))
 
 
 def doctor_command(args: argparse.Namespace) -> int:
