@@ -68,7 +68,7 @@ def probe(client: ApiClient, api: str) -> Iterator[Check]:
         return
     except ConformanceError as exc:  # e.g. the token endpoint refused the client key and secret
         yield Check(api, "host answers", True, client.base_url)
-        yield Check(api, "host answers", False, str(exc))
+        yield Check(api, "credentials accepted", False, str(exc))
         return
     if exchange.response is None:
         yield Check(api, "host answers", False, f"{client.base_url}: {exchange.error}")

@@ -168,3 +168,20 @@ def test_a_max_examples_below_one_is_a_usage_error() -> None:
 
     with pytest.raises(UsageError, match="max_examples"):
         build_settings({"max_examples": 0}, env={})
+
+
+def test_doctor_reports_refused_oauth_client_credentials(tmp_path: Path) -> None:
+    from conformance.live.doctor import run_doctor
+    from conformance.targets import open_target
+
+    creds = SandboxCredentials(capillary_require_oauth=True)
+    with run_in_thread(create_app(credentials=creds, apis=["capillary-badges"])) as base:
+        vendor = {"base_url": base, "client_key": creds.capillary_client_key, "client_secret": "wrong-secret"}
+        settings = Settings.model_validate(
+            {"target": "live", "apis": ["capillary-badges"], "vendors": {"capillary": vendor}}
+        )
+        with open_target(settings, tmp_path) as target:
+            checks = {c.what: c for c in run_doctor(target)}
+    assert checks["host answers"].ok is True
+    assert checks["credentials accepted"].ok is False
+    assert "refused to generate an OAuth token" in checks["credentials accepted"].detail
