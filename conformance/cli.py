@@ -46,7 +46,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def live_run_args(args: argparse.Namespace) -> list[str]:
-    """The live-run options (issue 13), passed on to the plugin as pytest options."""
+    """The live-run options, passed on to the plugin as pytest options."""
     out: list[str] = []
     for host in args.allow_host or []:
         out += ["--allow-host", host]
@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--api", help="comma-separated APIs to mount (default: all five)")
     serve.add_argument("--seed", type=int, default=0)
     serve.add_argument("--deviation")
-    # --- live-run auth (issue 13) ---
+    # --- live-run auth ---
     serve.add_argument("--require-oauth", action="store_true", help="Capillary accepts only generated OAuth tokens")
     serve.add_argument(
         "--oauth-token-ttl", type=float, default=300.0, help="lifetime in seconds of generated Capillary tokens"

@@ -39,7 +39,7 @@ OPTIONS = {
     "deviation": "--deviation",
     "cassette_dir": "--cassette-dir",
     "allow_production": "--allow-production",
-    # --- live runs (issue 13) ---
+    # --- live runs ---
     "allow_hosts": "--allow-host",
     "max_destructive": "--max-destructive",
     "plan": "--plan",
@@ -81,7 +81,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def add_live_options(group: Any) -> None:
-    """Options of live runs (issue 13): allow-list, budget, plan, pre-flight, cassette name, generated cases."""
+    """Options of live runs: allow-list, budget, plan, pre-flight, cassette name, generated cases."""
     group.addoption("--allow-host", action="append", default=None, help="a live host to allow (repeatable)")
     group.addoption("--max-destructive", type=int, default=None, help="cap on revokes and reversals in this run")
     group.addoption("--plan", action="store_true", default=None, help="print what the run would do; send nothing")
@@ -104,7 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
     refuse_before_collection(config, settings)
 
 
-# --- live runs (issue 13): pre-collection refusals, run secrets and id, plan, budget, touched.json ---
+# --- live runs: pre-collection refusals, run secrets and id, plan, budget, touched.json ---
 def refuse_before_collection(config: pytest.Config, settings: Settings) -> None:
     """Hosts off the allow-list are refused before anything is collected or sent; the run's secrets
     directory (shared OAuth tokens) is made here so that every xdist worker inherits it."""

@@ -47,7 +47,7 @@ class VendorSettings(BaseModel):
     access_token: str | None = None
     api_key: str | None = None
     merchant_id: str | None = None
-    # --- live runs (issue 13): Capillary OAuth client credentials; a token is generated from them ---
+    # --- live runs: Capillary OAuth client credentials; a token is generated from them ---
     client_key: str | None = None
     client_secret: str | None = None
     # Ids the vendor provisioner needs on a live sandbox (badge meta id, campaign id, ...); not secrets.
@@ -86,7 +86,7 @@ class Settings(BaseModel):
     poll_interval_s: float = 0.05
     allow_production: bool = False
     vendors: dict[str, VendorSettings] = Field(default_factory=dict)
-    # --- live runs (issue 13): allow-list, destructive budget, plan, pre-flight, generated cases ---
+    # --- live runs: allow-list, destructive budget, plan, pre-flight, generated cases ---
     allow_hosts: list[str] = Field(default_factory=list)
     max_destructive: int | None = Field(None, ge=0)
     plan: bool = False
@@ -177,7 +177,7 @@ def from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "manifest",
         "deviation",
         "cassette_dir",
-        # --- live runs (issue 13) ---
+        # --- live runs ---
         "cassette_name",
         "max_destructive",
         "max_examples",

@@ -86,7 +86,7 @@ def thanx_scope(client: ApiClient, settings: Settings) -> Check:
         "GET", "/partner/issuance_jobs/conformance-doctor-probe", params={"merchant_id": merchant}, phase="control"
     )
     if exchange.status == 403:
-        return Check("thanx", "scope rewards.issue", False, "the access token lacks the rewards.issue scope (HTTP 403)")
+        return Check("thanx", "scope rewards.issue", False, "HTTP 403: the access token lacks the rewards.issue scope")
     if exchange.status == 401:
         return Check("thanx", "scope rewards.issue", False, "credentials refused (HTTP 401)")
     return Check("thanx", "scope rewards.issue", True, f"a scoped read answered HTTP {exchange.status}")
