@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conformance.stcli import ServeProcess
 from tests.live.conftest import request_log
 from tests.recording.conftest import run_conformance
 
+pytestmark = pytest.mark.slow
 USAGE = 2
 ENV = {"JK": "a-test-api-key"}
 
