@@ -15,6 +15,7 @@ import json
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -249,7 +250,8 @@ class RequestLog:
 
     def __init__(self, creds: SandboxCredentials) -> None:
         self.creds = creds
-        self.entries: list[dict[str, Any]] = []
+        # Bounded, so a long-running serve keeps the most recent requests instead of growing without end.
+        self.entries: deque[dict[str, Any]] = deque(maxlen=100_000)
         self.lock = threading.Lock()
 
     def snapshot(self, *, clear: bool = False) -> dict[str, Any]:
