@@ -161,7 +161,8 @@ class LivePlan:
         from conformance.targets import RUN_ID_ENV
 
         run_id = os.environ.get(RUN_ID_ENV)
-        if worker_name(session.config) == "main" and run_id and not self.settings.plan:
+        live = self.settings.is_networked and not self.settings.uses_reference_sandbox
+        if worker_name(session.config) == "main" and run_id and live and not self.settings.plan:
             merge_touched(self.settings.report_dir / ".state", run_id, self.settings.report_dir)
 
 

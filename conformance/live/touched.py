@@ -101,12 +101,10 @@ def safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "", name)[:40]
 
 
-def merge_touched(state_dir: Path, run_id: str, report_dir: Path) -> Path | None:
-    """Merge every worker's entries into ``touched.json``; None when the run touched nothing."""
+def merge_touched(state_dir: Path, run_id: str, report_dir: Path) -> Path:
+    """Merge every worker's entries into ``touched.json`` (an empty list when the run touched nothing)."""
     parts = sorted(state_dir.glob(f"touched-{safe(run_id)}-*.jsonl")) if state_dir.is_dir() else []
     entries = [json.loads(line) for part in parts for line in part.read_text().splitlines() if line.strip()]
-    if not parts:
-        return None
     entries.sort(key=lambda e: (e["api"], e["action"], str(e.get("resource")), e["path"]))
     summary: dict[str, dict[str, int]] = {}
     for entry in entries:
