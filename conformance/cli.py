@@ -39,23 +39,66 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         allow_production=args.allow_production,
         baseline=Path(args.baseline) if args.baseline else None,
         shard=args.shard,
-        workers=args.workers,
+        workers=None if args.plan else args.workers,  # a plan is computed in one process
         select=args.select,
-        extra=(["--no-progress"] if args.quiet else []) + extra,  # -q: no progress lines (per API, long waits)
+        extra=(["--no-progress"] if args.quiet else []) + live_run_args(args) + extra,  # -q: no progress lines
     )
     return run(options)
 
 
+def live_run_args(args: argparse.Namespace) -> list[str]:
+    """The live-run options, passed on to the plugin as pytest options."""
+    out: list[str] = []
+    for host in args.allow_host or []:
+        out += ["--allow-host", host]
+    for name in ("max_destructive", "cassette_name", "max_examples"):
+        if (value := getattr(args, name)) is not None:
+            out += [f"--{name.replace('_', '-')}", str(value)]
+    if args.plan:
+        out.append("--plan")
+    if args.doctor is not None:
+        out.append("--doctor" if args.doctor else "--no-doctor")
+    return out
+
+
+def add_live_run_options(run: argparse.ArgumentParser) -> None:
+    run.add_argument("--allow-host", action="append", help="a live host to allow besides loopback and vendor sandboxes")
+    run.add_argument("--max-destructive", type=int, help="cap on revokes and reversals (default 25 on vendor hosts)")
+    run.add_argument(
+        "--plan", action="store_true", help="print per API what the run would create and revoke; send nothing"
+    )
+    run.add_argument(
+        "--doctor", action=argparse.BooleanOptionalAction, default=None, help="pre-flight a live target first"
+    )
+    run.add_argument("--cassette-name", help="cassette folder under --cassette-dir, for record and replay alike")
+    run.add_argument("--max-examples", type=int, help="generated cases per operation (default 12 reference, 5 live)")
+
+
+def _doctor(args: argparse.Namespace, extra: list[str]) -> int:
+    from conformance.live.doctor import doctor_command
+
+    return doctor_command(args)
+
+
 def _serve(args: argparse.Namespace, extra: list[str]) -> int:
+    from conformance.sandbox.auth import SandboxCredentials
     from conformance.sandbox.server import serve
 
     apis = [a.strip() for a in args.api.split(",")] if args.api else None
+    if args.oauth_token_ttl <= 0:
+        raise UsageError(f"--oauth-token-ttl {args.oauth_token_ttl} must be a positive number of seconds, e.g. 2.")
+    creds = SandboxCredentials(
+        capillary_oauth_ttl_s=args.oauth_token_ttl,
+        capillary_require_oauth=args.require_oauth,
+        thanx_scope_missing=args.thanx_scope_missing,
+    )
     from conformance.clientgate.cli import check_options, serve_judged
 
     check_options(args, judging=args.judge_client)
+    deviation = _deviation(args.deviation)
     if args.judge_client:
-        return serve_judged(args, apis, _deviation(args.deviation))
-    serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=_deviation(args.deviation))
+        return serve_judged(args, apis, deviation)
+    serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=deviation, credentials=creds)
     return 0
 
 
@@ -109,7 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-n", "--workers", help="pytest-xdist workers (e.g. 2 or auto)")
     run.add_argument("-k", "--select", help="pytest -k expression")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress lines (APIs completed, long waits)")
+    add_live_run_options(run)
     run.set_defaults(func=_run)
+
+    doctor = sub.add_parser("doctor", help="read-only pre-flight of a live target: hosts, credentials, scopes, ids")
+    for flag in ("--target", "--base-url", "--targets-file", "--manifest", "--apis", "--provisioner"):
+        doctor.add_argument(flag)
+    doctor.add_argument("--allow-host", action="append")
+    doctor.add_argument("--allow-production", action="store_true")
+    doctor.set_defaults(func=_doctor)
 
     serve = sub.add_parser("serve", help="serve the reference sandbox over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
@@ -117,6 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--api", help="comma-separated APIs to mount (default: all five)")
     serve.add_argument("--seed", type=int, default=0)
     serve.add_argument("--deviation")
+    # --- live-run auth ---
+    serve.add_argument("--require-oauth", action="store_true", help="Capillary accepts only generated OAuth tokens")
+    serve.add_argument(
+        "--oauth-token-ttl", type=float, default=300.0, help="lifetime in seconds of generated Capillary tokens"
+    )
+    serve.add_argument(
+        "--thanx-scope-missing", action="store_true", help="the Thanx test token lacks the rewards.issue scope"
+    )
     serve.set_defaults(func=_serve)
     _clientgate(serve, sub)
 

@@ -15,6 +15,7 @@ from conformance.http.exchange import Exchange
 from conformance.provisioners.base import Provisioner
 from conformance.provisioners.control import ControlProvisioner
 from conformance.provisioners.manifest import Ledger, ManifestProvisioner, load_manifest
+from conformance.provisioners.reads import state_reader
 from conformance.provisioners.vendor import VendorProvisioner
 from conformance.targets import CONTROL, Target
 from conformance.verdicts import Recorder, note_exchange
@@ -86,7 +87,7 @@ class ScenarioContext:
         if path is None:
             raise UsageError("The manifest provisioner needs --manifest FILE (or CONFORMANCE_MANIFEST).")
         ledger = Ledger(path.with_name(path.name + ".ledger.jsonl"))
-        return ManifestProvisioner(load_manifest(path), ledger, self.recorder.test_id)
+        return ManifestProvisioner(load_manifest(path), ledger, self.recorder.test_id, state_reader(self.client))
 
     def poll(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import hashlib
 import json
@@ -14,7 +15,7 @@ import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 from conformance.context import ScenarioContext
-from conformance.errors import ConformanceError, PreconditionUnavailable
+from conformance.errors import ConformanceError, PreconditionUnavailable, UsageError
 from conformance.http.exchange import Exchange
 from conformance.recording import cassette_for, cassette_path, describe_miss
 from conformance.rules import Rule, active_rules
@@ -26,6 +27,8 @@ from conformance.verdicts import Recorder, VerdictRecord, recording
 pytest_plugins = ["conformance.reporting.progress"]
 SETTINGS_KEY = pytest.StashKey[Settings]()
 RECORDER_KEY = pytest.StashKey[Recorder]()
+SECRETS_KEY = pytest.StashKey[Path | None]()
+CALL_FAILED_KEY = pytest.StashKey[bool]()
 OPTIONS = {
     "target": "--target",
     "base_url": "--base-url",
@@ -38,6 +41,13 @@ OPTIONS = {
     "deviation": "--deviation",
     "cassette_dir": "--cassette-dir",
     "allow_production": "--allow-production",
+    # --- live runs ---
+    "allow_hosts": "--allow-host",
+    "max_destructive": "--max-destructive",
+    "plan": "--plan",
+    "doctor": "--doctor",
+    "cassette_name": "--cassette-name",
+    "max_examples": "--max-examples",
 }
 RULE_PREFIX_API = {
     "BADGE": "capillary-badges",
@@ -69,6 +79,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="allow a live run against a host the specs mark as production (revokes are real)",
     )
     group.addoption("--shard", default=None, help="K/N: run the K-th of N deterministic slices of the suite")
+    add_live_options(group)
+
+
+def add_live_options(group: Any) -> None:
+    """Options of live runs: allow-list, budget, plan, pre-flight, cassette name, generated cases."""
+    group.addoption("--allow-host", action="append", default=None, help="a live host to allow (repeatable)")
+    group.addoption("--max-destructive", type=int, default=None, help="cap on revokes and reversals in this run")
+    group.addoption("--plan", action="store_true", default=None, help="print what the run would do; send nothing")
+    group.addoption("--doctor", action=argparse.BooleanOptionalAction, default=None, help="pre-flight live targets")
+    group.addoption("--cassette-name", default=None, help="cassette folder for record and replay alike")
+    group.addoption("--max-examples", type=int, default=None, help="generated cases per operation")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -82,6 +103,93 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConformanceError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SETTINGS_KEY] = settings
+    refuse_before_collection(config, settings)
+
+
+# --- live runs: pre-collection refusals, run secrets and id, plan, budget, touched.json ---
+def refuse_before_collection(config: pytest.Config, settings: Settings) -> None:
+    """Hosts off the allow-list are refused before anything is collected or sent; the run's secrets
+    directory (shared OAuth tokens) is made here so that every xdist worker inherits it."""
+    from conformance.live.hosts import refuse_hosts
+
+    try:
+        refuse_hosts(settings)
+    except ConformanceError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if worker_name(config) == "main" and settings.is_networked:
+        import uuid
+
+        from conformance.http.oauth import export_run_secrets
+        from conformance.targets import RUN_ID_ENV
+
+        config.stash[SECRETS_KEY] = export_run_secrets()
+        os.environ.setdefault(RUN_ID_ENV, uuid.uuid4().hex)
+    config.pluginmanager.register(LivePlan(settings), "conformance-live-plan")
+
+
+class LivePlan:
+    """After selection: ``--plan`` prints what the run would do and ends it; a plan over the destructive
+    budget is refused. Both before the target is opened, so nothing is sent."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        from conformance.live.plan import budget_of, budget_refusal, build_plan, write_plan
+
+        if self.settings.is_networked:
+            order_scenarios_first(items)
+        reserve_ids_for_scenarios(self.settings, items)
+        if not self.settings.plan and budget_of(self.settings) is None:
+            return
+        plan = build_plan(self.settings, [(item.nodeid, item_api(item)) for item in items if is_suite_item(item)])
+        if self.settings.plan:
+            write_plan(self.settings, plan)
+            if worker_name(config) == "main":
+                reporter = config.pluginmanager.get_plugin("terminalreporter")
+                if reporter is not None:
+                    reporter.write_line(plan.render(self.settings.provisioner_for))
+                pytest.exit("plan written to plan.json; nothing was sent", returncode=0)
+            deselect(config, items, [])
+            return
+        if (reason := budget_refusal(self.settings, plan)) is not None:
+            _note_run_error(config, UsageError(reason))
+            deselect(config, items, [])
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from conformance.live.touched import merge_touched
+        from conformance.targets import RUN_ID_ENV
+
+        run_id = os.environ.get(RUN_ID_ENV)
+        live = self.settings.is_networked and not self.settings.uses_reference_sandbox
+        if worker_name(session.config) == "main" and run_id and live and not self.settings.plan:
+            merge_touched(self.settings.report_dir / ".state", run_id, self.settings.report_dir)
+
+
+def order_scenarios_first(items: list[pytest.Item]) -> None:
+    """Scenarios run before generated cases, so scarce pre-provisioned ids go to the rules that need them."""
+    items.sort(key=lambda item: "/properties/" in item.nodeid)  # stable: the order within each kind is kept
+
+
+def reserve_ids_for_scenarios(settings: Settings, items: list[pytest.Item]) -> None:
+    """On a manifest target, the first ids of each kind are the scenarios'; generated cases get the rest."""
+    from conformance.live.plan import build_plan
+    from conformance.provisioners.manifest import RESERVED_FOR_SCENARIOS
+
+    if not any(settings.provisioner_for(api) == "manifest" for api in settings.apis):
+        return
+    scenarios = [(item.nodeid, item_api(item)) for item in items if "/scenarios/" in item.nodeid]
+    RESERVED_FOR_SCENARIOS.clear()
+    for api_plan in build_plan(settings, scenarios).apis.values():
+        RESERVED_FOR_SCENARIOS.update(api_plan.needs)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from conformance.http.oauth import remove_run_secrets
+
+    remove_run_secrets(config.stash.get(SECRETS_KEY, None))
 
 
 def is_suite_item(item: pytest.Item) -> bool:
@@ -163,6 +271,9 @@ def conformance_target(conformance_settings: Settings, pytestconfig: pytest.Conf
     state_dir = conformance_settings.report_dir / ".state"
     try:
         with open_target(conformance_settings, state_dir) as target:
+            from conformance.live.doctor import preflight_once
+
+            preflight_once(target)  # live targets: the doctor first, before any id is handed out
             yield target
     except ConformanceError as exc:
         _note_run_error(pytestconfig, exc)
@@ -198,7 +309,10 @@ def ctx(
     settings = conformance_target.settings
     with contextlib.ExitStack() as stack:
         if settings.target in ("record", "replay"):
-            stack.enter_context(cassette_for(settings, item.nodeid, conformance_target.redactor, context.exchanges))
+            failed = lambda: item.stash.get(CALL_FAILED_KEY, False)  # noqa: E731
+            stack.enter_context(
+                cassette_for(settings, item.nodeid, conformance_target.redactor, context.exchanges, failed)
+            )
         stack.enter_context(recording(recorder))
         yield context
         context.close()
@@ -229,6 +343,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if call.when == "call":
+        item.stash[CALL_FAILED_KEY] = report.failed
     if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceError):
         _note_run_error(item.config, call.excinfo.value)
         report.longrepr = str(call.excinfo.value)
@@ -289,7 +405,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if worker_name(config) != "main":
         return
     settings = config.stash[SETTINGS_KEY]
-    if not verdict_dir(settings).is_dir():
+    if not verdict_dir(settings).is_dir() or settings.plan:  # a plan runs nothing: no matrix to write
         return
     from conformance.reporting.run import finish_run
 

@@ -21,12 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from conformance.apis import APIS
 from conformance.errors import UsageError
-from conformance.http.auth import REQUIRED_CREDENTIALS
+from conformance.http.auth import REQUIRED_CREDENTIALS, capillary_credentials_missing
 
 TargetMode = Literal["reference", "live", "record", "replay"]
 ProvisionerName = Literal["control", "vendor", "manifest"]
 VENDOR_OF = {key: api.vendor for key, api in APIS.items()}
-SECRET_FIELDS = frozenset({"password", "oauth_token", "access_token", "api_key"})
+SECRET_FIELDS = frozenset({"password", "oauth_token", "access_token", "api_key", "client_key", "client_secret"})
 VENDOR_FIELDS = frozenset(
     {"base_url", "provisioner", "rate_limit", "username", "client_id", "merchant_id"} | SECRET_FIELDS
 )
@@ -47,11 +47,24 @@ class VendorSettings(BaseModel):
     access_token: str | None = None
     api_key: str | None = None
     merchant_id: str | None = None
+    # --- live runs: Capillary OAuth client credentials; a token is generated from them ---
+    client_key: str | None = None
+    client_secret: str | None = None
     # Ids the vendor provisioner needs on a live sandbox (badge meta id, campaign id, ...); not secrets.
     setup: dict[str, str] = Field(default_factory=dict)
 
     def credentials(self) -> dict[str, str]:
-        fields = ("username", "password", "oauth_token", "client_id", "access_token", "api_key", "merchant_id")
+        fields = (
+            "username",
+            "password",
+            "oauth_token",
+            "client_id",
+            "access_token",
+            "api_key",
+            "merchant_id",
+            "client_key",
+            "client_secret",
+        )
         return {name: value for name in fields if (value := getattr(self, name))}
 
 
@@ -73,6 +86,12 @@ class Settings(BaseModel):
     poll_interval_s: float = 0.05
     allow_production: bool = False
     vendors: dict[str, VendorSettings] = Field(default_factory=dict)
+    # --- live runs: allow-list, destructive budget, plan, pre-flight, generated cases ---
+    allow_hosts: list[str] = Field(default_factory=list)
+    max_destructive: int | None = Field(None, ge=0)
+    plan: bool = False
+    doctor: bool = True
+    max_examples: int | None = Field(None, ge=1, le=10_000)
 
     @property
     def is_networked(self) -> bool:
@@ -158,9 +177,18 @@ def from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "manifest",
         "deviation",
         "cassette_dir",
+        # --- live runs ---
+        "cassette_name",
+        "max_destructive",
+        "max_examples",
+        "timeout_s",
+        "poll_deadline_s",
+        "poll_interval_s",
     )
     if env.get("CONFORMANCE_ALLOW_PRODUCTION", "").lower() in ("1", "true", "yes"):
         out["allow_production"] = True
+    if hosts := env.get("CONFORMANCE_ALLOW_HOSTS"):
+        out["allow_hosts"] = [h.strip() for h in hosts.split(",") if h.strip()]
     for name in simple:
         if (value := env.get(f"CONFORMANCE_{name.upper()}")) is not None:
             out[name] = value
@@ -225,8 +253,8 @@ def missing_settings(settings: Settings) -> list[str]:
                 f"{vendor} base URL — --base-url, CONFORMANCE_{vendor.upper()}_BASE_URL or vendors.{vendor}.base_url"
             )
         needed = REQUIRED_CREDENTIALS[api]
-        if vendor == "capillary" and fields.oauth_token:
-            needed = ()
+        if vendor == "capillary":
+            needed = tuple(capillary_credentials_missing(fields.credentials()))
         for name in needed:
             if not getattr(fields, name):
                 missing.append(f"{vendor} {name} — CONFORMANCE_{vendor.upper()}_{name.upper()}")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -15,14 +17,18 @@ import yaml
 
 from conformance.apis import APIS
 from conformance.errors import TargetUnreachable, UsageError
-from conformance.http.auth import secrets_of
+from conformance.http.auth import secrets_of, uses_oauth
 from conformance.http.client import ApiClient, Observer
 from conformance.http.exchange import Exchange
+from conformance.http.oauth import OAuthTokens
 from conformance.http.ratelimit import RateLimiter
-from conformance.http.redact import Redactor
+from conformance.http.redact import Redactor, secret_variants
+from conformance.live.hosts import refuse_hosts
 from conformance.settings import DEFAULT_RATE_LIMITS, VENDOR_OF, Settings, missing_settings
 
 CONTROL = "control"
+# The run's id, made by the controller and inherited by xdist workers, so they share one budget and record.
+RUN_ID_ENV = "CONFORMANCE_RUN_ID"
 
 
 @dataclass
@@ -38,7 +44,11 @@ class Target:
     state_dir: Path = Path(".conformance")
     cassette: str | None = None
     # Unique per run: idempotency keys built from it never collide with an earlier run's on a live vendor.
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    run_id: str = field(default_factory=lambda: os.environ.get(RUN_ID_ENV) or uuid.uuid4().hex)
+    # Capillary OAuth tokens, one cache per (host, client key), shared by every client and worker.
+    tokens: dict[str, OAuthTokens] = field(default_factory=dict)
+    budget: Any = None  # the run's DestructiveBudget, made on first use
+    touched: Any = None  # the run's TouchedLog on a live target
 
     @property
     def name(self) -> str:
@@ -71,7 +81,56 @@ class Target:
             limiter=limiter,
             tenant=tenant,
             observers=observers,
+            token=tokens.token if (tokens := self.token_source(api)) else None,
+            guard=self.destructive_guard(api),
+            audit=self.touched,
         )
+
+    def destructive_guard(self, api: str) -> Callable[[httpx.Request, str | None], None] | None:
+        """Counts revokes and reversals against the run's budget before they are sent; None when uncapped."""
+        from conformance.live.plan import DestructiveBudget, budget_of, is_destructive
+
+        limit = budget_of(self.settings)
+        if limit is None or api == CONTROL:
+            return None
+        if self.budget is None:
+            self.budget = DestructiveBudget(limit, self.state_dir, self.run_id)
+        budget = self.budget
+
+        def guard(request: httpx.Request, operation: str | None) -> None:
+            if is_destructive(operation, request.content):
+                budget.spend(api, operation)
+
+        return guard
+
+    def token_source(self, api: str) -> OAuthTokens | None:
+        """The OAuth token cache of a Capillary API given a client key and secret (no static token)."""
+        creds = self.credentials.get(api, {})
+        if not (api.startswith("capillary") and uses_oauth(creds) and creds.get("client_key")):
+            return None
+        if self.settings.target == "replay":
+            return None
+        key = f"{self.base_urls[api]}\n{creds['client_key']}"
+        if key not in self.tokens:
+            self.tokens[key] = OAuthTokens(
+                self.base_urls[api],
+                creds["client_key"],
+                creds.get("client_secret", ""),
+                on_token=self.learn_secret,
+                timeout_s=self.settings.timeout_s,
+            )
+        return self.tokens[key]
+
+    def learn_secret(self, secret: str) -> None:
+        """A secret learned at run time (a generated token) is redacted from then on, in every encoding."""
+        known = set(self.redactor.secrets)
+        fresh = secret_variants(secret) - known
+        if fresh:
+            self.redactor.secrets = sorted(known | fresh, key=len, reverse=True)
+
+    def close(self) -> None:
+        for tokens in self.tokens.values():
+            tokens.close()
 
 
 def _fetch_sandbox_credentials(http: httpx.Client, base_url: str) -> dict[str, dict[str, str]]:
@@ -97,6 +156,8 @@ SANDBOX_NAMES = {
     "client_id": "client_id",
     "api_key": "api_key",
     "merchant_id": "merchant_id",
+    "client_key": "client_key",
+    "client_secret": "client_secret",
 }
 
 
@@ -164,7 +225,7 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
             creds = {api: dict.fromkeys(SANDBOX_NAMES.values(), "replayed-credential") for api in APIS}
         else:
             urls, creds = _live_urls_and_credentials(settings)
-            refuse_production(settings, urls)
+            refuse_hosts(settings)
             if settings.base_url and not any(creds.values()):
                 creds = _fetch_sandbox_credentials(http, settings.base_url.rstrip("/"))
             elif missing := missing_settings(settings):
@@ -175,4 +236,12 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
         secrets: set[str] = set()
         for api, values in creds.items():
             secrets |= secrets_of(api, values)
-        yield Target(settings, urls, creds, http, Redactor(secrets), state_dir=state_dir)
+        target = Target(settings, urls, creds, http, Redactor(secrets), state_dir=state_dir)
+        if settings.is_networked and not settings.uses_reference_sandbox:
+            from conformance.live.touched import TouchedLog
+
+            target.touched = TouchedLog(state_dir, target.run_id, os.environ.get("PYTEST_XDIST_WORKER", "main"))
+        try:
+            yield target
+        finally:
+            target.close()

@@ -37,11 +37,16 @@ def auth_headers(api: str, creds: Mapping[str, str], variant: AuthVariant = "val
     raise ValueError(f"no auth scheme for {api}")
 
 
+def uses_oauth(creds: Mapping[str, str]) -> bool:
+    """Capillary OAuth is used when a token or a client key is given and no till user is."""
+    return bool(creds.get("oauth_token") or creds.get("client_key")) and not creds.get("username")
+
+
 def _capillary(creds: Mapping[str, str], variant: AuthVariant) -> dict[str, str]:
     if variant == "missing":
         return {}
-    if creds.get("oauth_token") and not creds.get("username"):
-        token = creds["oauth_token"] if variant == "valid" else WRONG
+    if uses_oauth(creds):
+        token = creds.get("oauth_token", "") if variant == "valid" else WRONG
         return {"X-CAP-API-OAUTH-TOKEN": token}
     password = creds.get("password", "") if variant == "valid" else WRONG
     # Capillary's Basic scheme carries the md5 of the till password, never the password itself.
@@ -55,6 +60,15 @@ def _thanx(creds: Mapping[str, str], variant: AuthVariant) -> dict[str, str]:
     elif variant == "wrong":
         headers["Authorization"] = f"Bearer {WRONG}"
     return headers
+
+
+def capillary_credentials_missing(creds: Mapping[str, str]) -> list[str]:
+    """What Capillary lacks: a till user and password, a client key and secret, or a static OAuth token."""
+    if creds.get("oauth_token"):
+        return []
+    if creds.get("client_key") or creds.get("client_secret"):
+        return [name for name in ("client_key", "client_secret") if not creds.get(name)]
+    return [name for name in ("username", "password") if not creds.get(name)]
 
 
 def _juspay(creds: Mapping[str, str], variant: AuthVariant) -> dict[str, str]:

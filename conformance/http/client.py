@@ -56,6 +56,9 @@ class ApiClient:
         retry: RetryPolicy | None = None,
         tenant: str | None = None,
         observers: list[Observer] | None = None,
+        token: Callable[[], str] | None = None,
+        guard: Callable[[httpx.Request, str | None], None] | None = None,
+        audit: Observer | None = None,
     ) -> None:
         self.api = api
         self.base_url = base_url.rstrip("/")
@@ -66,11 +69,20 @@ class ApiClient:
         self.retry_policy = retry or RetryPolicy()
         self.tenant = tenant
         self.observers = observers if observers is not None else []
+        # A generated OAuth token (Capillary), fetched or refreshed as each request is built.
+        self.token = token
+        # Called before a request is first sent (the destructive budget); it raises to keep it unsent.
+        self.guard = guard
+        # Sees every exchange, even while a test buffers its observers (the record of touched resources).
+        self.audit = audit
 
     def headers(self, extra: Mapping[str, str] | None, auth: AuthVariant | None) -> dict[str, str]:
         headers: dict[str, str] = {"Accept": "application/json"}
         if auth is not None:
-            headers.update(auth_headers(self.api, self.credentials, auth))
+            creds = self.credentials
+            if self.token is not None and auth == "valid":
+                creds = {**creds, "oauth_token": self.token()}
+            headers.update(auth_headers(self.api, creds, auth))
         if self.tenant is not None:
             headers["X-Sandbox-Tenant"] = self.tenant
         headers.update(extra or {})
@@ -113,6 +125,8 @@ class ApiClient:
         retry: bool = False,
         rule_ids: tuple[str, ...] = (),
     ) -> Exchange:
+        if self.guard is not None:
+            self.guard(request, operation)
         attempt = 0
         while True:
             exchange = self._send_once(request, operation, phase, rule_ids)
@@ -155,6 +169,8 @@ class ApiClient:
             elapsed_ms=(time.perf_counter() - started) * 1000,
             rule_ids=rule_ids,
         )
+        if self.audit is not None:
+            self.audit(exchange)
         for observer in self.observers:
             observer(exchange)
         return exchange

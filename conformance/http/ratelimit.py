@@ -9,12 +9,19 @@ from filelock import FileLock
 
 from conformance import waits
 
+# Calls are spaced a little wider than the rate asks: the vendor counts arrivals, and arrivals jitter.
+SAFETY = 1.1
+
 
 class RateLimiter:
-    """Spaces calls to one vendor at least ``1/rate`` seconds apart, across every process sharing ``state_dir``."""
+    """Spaces calls to one vendor at least ``1.1/rate`` seconds apart, across every process sharing ``state_dir``.
+
+    The next slot is stamped after the wait, from the moment the call really goes, so a caller that
+    woke late never lets the next one follow it closer than the interval.
+    """
 
     def __init__(self, name: str, rate_per_s: float | None, state_dir: Path) -> None:
-        self.interval = 1.0 / rate_per_s if rate_per_s else 0.0
+        self.interval = SAFETY / rate_per_s if rate_per_s else 0.0
         state_dir.mkdir(parents=True, exist_ok=True)
         self.stamp = state_dir / f"{name}.next"
         self.lock = FileLock(str(state_dir / f"{name}.lock"))
@@ -24,13 +31,13 @@ class RateLimiter:
         if not self.interval:
             return 0.0
         with self.lock:
-            now = time.time()
             try:
                 next_at = float(self.stamp.read_text() or 0)
             except (FileNotFoundError, ValueError):
                 next_at = 0.0
-            wait = max(0.0, next_at - now)
-            self.stamp.write_text(repr(max(now, next_at) + self.interval))
-        if wait:
-            waits.sleep(f"the client-side rate limit of {self.stamp.stem}", wait)
+            wait = max(0.0, next_at - time.time())
+            if wait:
+                # Holding the lock: the others queue behind this call, in order.
+                waits.sleep(f"the client-side rate limit of {self.stamp.stem}", wait)
+            self.stamp.write_text(repr(time.time() + self.interval))
         return wait

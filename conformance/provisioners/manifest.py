@@ -8,6 +8,7 @@ never revokes the same mandate twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -109,43 +110,98 @@ class Ledger:
             return set()
         return {json.loads(line)["id"] for line in self.path.read_text().splitlines() if line.strip()}
 
-    def take(self, kind: str, candidates: list[str], test: str) -> str | None:
+    def take(
+        self, kind: str, candidates: list[str], test: str, stale: Callable[[str], str | None] | None = None
+    ) -> str | None:
+        """The first unused candidate that ``stale`` (a read of its current state) finds as listed.
+
+        A candidate whose state changed since it was listed is written to the ledger as "stale" with
+        the reason, and never handed out.
+        """
         with self.lock:
             used = self.used()
             for candidate in candidates:
                 key = f"{kind}:{candidate}"
-                if key not in used:
-                    entry = {"id": key, "test": test, "at": datetime.now(UTC).isoformat(timespec="seconds")}
-                    with self.path.open("a", encoding="utf-8") as handle:
-                        handle.write(json.dumps(entry) + "\n")
+                if key in used:
+                    continue
+                reason = stale(candidate) if stale is not None else None
+                self.write({"id": key, "test": test, **({"stale": reason} if reason else {})})
+                if reason is None:
                     return candidate
         return None
+
+    def mark_stale(self, kind: str, candidate: str, reason: str, by: str) -> None:
+        with self.lock:
+            if f"{kind}:{candidate}" not in self.used():
+                self.write({"id": f"{kind}:{candidate}", "test": by, "stale": reason})
+
+    def write(self, entry: dict[str, str]) -> None:
+        stamped = {**entry, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(stamped) + "\n")
+
+    def stale_entries(self) -> list[dict[str, str]]:
+        if not self.path.is_file():
+            return []
+        entries = [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+        return [e for e in entries if e.get("stale")]
+
+
+# Ids per kind ("juspay mandate ACTIVE") that the run's scenarios need: the first ones listed are
+# theirs, and generated cases may take only the ids after them. Filled after collection.
+RESERVED_FOR_SCENARIOS: dict[str, int] = {}
+StateReader = Callable[[str, str, str], str | None]  # (kind of resource, id, owner id) -> current state
+
+
+def is_generated_case(test_id: str) -> bool:
+    return "/properties/" in test_id
 
 
 class ManifestProvisioner(Provisioner):
     name = "manifest"
 
-    def __init__(self, manifest: Manifest, ledger: Ledger, test_id: str) -> None:
+    def __init__(self, manifest: Manifest, ledger: Ledger, test_id: str, read_state: StateReader | None = None) -> None:
         self.manifest = manifest
         self.ledger = ledger
         self.test_id = test_id
+        self.read_state = read_state
 
-    def _take(self, kind: str, ids: list[str]) -> str:
-        chosen = self.ledger.take(kind, ids, self.test_id)
+    def _take(self, kind: str, ids: list[str], stale: Callable[[str], str | None] | None = None) -> str:
+        if is_generated_case(self.test_id):
+            # Scarce ids go to the rules that need them: generated cases get only what scenarios leave.
+            ids = ids[RESERVED_FOR_SCENARIOS.get(kind, 0) :]
+        chosen = self.ledger.take(kind, ids, self.test_id, stale)
         if chosen is None:
-            raise PreconditionUnavailable(kind, f"the manifest has no unused {kind} left (ledger: {self.ledger.path})")
+            raise PreconditionUnavailable(
+                kind, f"the manifest has no unused {kind} left in its stated state (ledger: {self.ledger.path})"
+            )
         return chosen
+
+    def _stale(self, kind: str, stated: str, owners: dict[str, str]) -> Callable[[str], str | None] | None:
+        """A read of the id's current state before it is handed out; None when there is no reader."""
+        reader = self.read_state
+        if reader is None:
+            return None
+
+        def check(candidate: str) -> str | None:
+            seen = reader(kind, candidate, owners[candidate])
+            return None if seen == stated else f"listed as {stated}, read as {seen or 'not found'} before use"
+
+        return check
 
     def mandate(self, status: str) -> Mandate:
         entries = {e.mandate_id: e for e in self.manifest.juspay_mandates.get(status, [])}
-        chosen = entries[self._take(f"juspay mandate {status}", list(entries))]
+        owners = {k: e.customer_id for k, e in entries.items()}
+        kind = f"juspay mandate {status}"
+        chosen = entries[self._take(kind, list(entries), self._stale("juspay", status, owners))]
         return Mandate(chosen.mandate_id, chosen.customer_id, status)
 
     def thanx_job(self, state: str, *, success_count: int | None = None, failure_count: int | None = None) -> ThanxJob:
         if success_count is not None or failure_count is not None:
             raise self.unavailable(f"Thanx job in state {state} with chosen counters")
         entries = {e.id: e for e in self.manifest.thanx_jobs.get(state, [])}
-        chosen = entries[self._take(f"thanx job {state}", list(entries))]
+        owners = {k: e.merchant_id for k, e in entries.items()}
+        chosen = entries[self._take(f"thanx job {state}", list(entries), self._stale("thanx", state, owners))]
         return ThanxJob(chosen.id, chosen.merchant_id, state)
 
     def badge_earn(self, *, active: bool = True) -> BadgeEarn:

@@ -8,6 +8,7 @@ unavailable here and the scenario is skipped with that reason.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -16,6 +17,14 @@ from conformance.errors import InternalError, PreconditionUnavailable
 from conformance.http.client import ApiClient
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import BadgeEarn, Provisioner, Redemption, RewardTxn, ThanxJob
+
+# The run's id, shared by every xdist worker (conformance.targets.RUN_ID_ENV).
+RUN_ID_ENV = "CONFORMANCE_RUN_ID"
+
+
+def run_tag() -> str:
+    return "conf" + (os.environ.get(RUN_ID_ENV) or "local")[:12]
+
 
 Poll = Callable[[Callable[[], Exchange], Callable[[Exchange], bool], str], Exchange]
 
@@ -39,8 +48,14 @@ class VendorProvisioner(Provisioner):
         self.test_id = test_id
 
     def key(self, purpose: str) -> str:
-        # Unique per run and purpose: an idempotency key must never be reused for a different request.
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.test_id}:{purpose}:{uuid.uuid4()}"))
+        """Unique per run and purpose (an idempotency key is never reused for another request), and led by
+        the run id, so every resource made through a reference field names the run that made it."""
+        unique = uuid.uuid5(uuid.NAMESPACE_URL, f"{self.test_id}:{purpose}:{uuid.uuid4()}").hex
+        return f"{run_tag()}-{unique}"
+
+    def short_key(self, purpose: str) -> str:
+        """A 20-character reference (Capillary transaction numbers): the run tag, then 10 unique characters."""
+        return (run_tag()[:10] + self.key(purpose).rsplit("-", 1)[1])[:20]
 
     def _setup(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
         """One setup call: retried safely (every setup call carries an idempotency key), refused loudly."""
@@ -83,7 +98,7 @@ class VendorProvisioner(Provisioner):
         entry = {
             "points_redeemed": points,
             "customer": {"mobile": mobile},
-            "transaction_number": self.key("txn")[:20],
+            "transaction_number": self.short_key("txn"),
             "external_reference_number": self.key("redeem"),
             "validation_code": self.setup.get("validation_code", ""),
         }
@@ -115,7 +130,7 @@ class VendorProvisioner(Provisioner):
         body = {
             "mobile": _require(self.setup, "customer_mobile", "capillary"),
             "brand": _require(self.setup, "brand", "capillary"),
-            "transactionNumber": self.key("txn")[:20],
+            "transactionNumber": self.short_key("txn"),
             "requestId": self.key("issue"),
         }
         path = f"/api_gateway/rewards/core/v1/user/reward/{reward_id}/issue"
@@ -140,7 +155,8 @@ class VendorProvisioner(Provisioner):
             "/partner/campaigns/issue",
             "issueCampaignRewards",
             json=body,
-            headers={"X-Idempotency-Key": self.key("issue")},
+            # Thanx documents the key as a UUID; the run id travels in touched.json instead.
+            headers={"X-Idempotency-Key": str(uuid.uuid5(uuid.NAMESPACE_URL, self.key("issue")))},
         )
         job_id = str((issued.get("issuance_job") or {})["id"])
 

@@ -21,7 +21,7 @@ from conformance.sandbox import (
     juspay,
     thanx,
 )
-from conformance.sandbox.auth import SandboxCredentials
+from conformance.sandbox.auth import RequestLog, RequestLogMiddleware, SandboxCredentials, token_route
 from conformance.sandbox.control import fallback_route, general_routes
 from conformance.sandbox.control_vendors import capillary_routes, thanx_juspay_routes
 from conformance.sandbox.core import API_KEYS, SandboxState
@@ -65,7 +65,11 @@ def create_app(
     routes = list(control)
     for api in mounted:
         routes.extend(ROUTERS[api](state, creds))
+    if any(api.startswith("capillary") for api in mounted):
+        routes.append(token_route(creds))
     routes.append(fallback_route(state, control))
     app = Starlette(routes=routes)
     app.state.sandbox = state
+    app.state.request_log = RequestLog(creds)
+    app.add_middleware(RequestLogMiddleware, log=app.state.request_log)
     return app

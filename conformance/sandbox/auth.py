@@ -11,14 +11,47 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Callable
+import json
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from conformance.sandbox.web import Call, Gate, json_response
 
 THANX_SCOPE = "rewards.issue"
+TOKEN_PATH = "/v3/oauth/token/generate"
+
+
+class TokenIssuer:
+    """Capillary's token/generate: key and secret in, a token valid for ``ttl_s`` out; counts what it issued."""
+
+    def __init__(self, key: str, secret: str, ttl_s: float) -> None:
+        self.key, self.secret, self.ttl_s = key, secret, ttl_s
+        self.expiry: dict[str, float] = {}
+        self.issued = 0
+        self.lock = threading.Lock()
+
+    def issue(self, key: str, secret: str) -> str | None:
+        if not (_equal(key, self.key) and _equal(secret, self.secret)):
+            return None
+        token = "cap-oauth-" + secrets.token_urlsafe(24)
+        with self.lock:
+            self.issued += 1
+            self.expiry[token] = time.monotonic() + self.ttl_s
+        return token
+
+    def valid(self, token: str) -> bool:
+        with self.lock:
+            expires = self.expiry.get(token)
+        return expires is not None and time.monotonic() < expires
 
 
 class SandboxCredentials(BaseModel):
@@ -35,6 +68,22 @@ class SandboxCredentials(BaseModel):
     thanx_accept_version: str = "v4.0"
     juspay_api_key: str = "conformance_juspay_key"
     juspay_merchant_id: str = "conformance_merchant"
+    capillary_client_key: str = "conformance-client-key"
+    capillary_client_secret: str = "conformance-client-secret"
+    # Lifetime of tokens from POST /v3/oauth/token/generate; short ones let a test see a refresh mid-run.
+    capillary_oauth_ttl_s: float = 300.0
+    # Capillary accepts only generated OAuth tokens: Basic and the static token are refused.
+    capillary_require_oauth: bool = False
+    # Thanx's main test token lacks rewards.issue (what a wrongly provisioned credential looks like).
+    thanx_scope_missing: bool = False
+    _issuer: TokenIssuer = PrivateAttr()
+
+    def model_post_init(self, context: Any) -> None:
+        self._issuer = TokenIssuer(self.capillary_client_key, self.capillary_client_secret, self.capillary_oauth_ttl_s)
+
+    @property
+    def issuer(self) -> TokenIssuer:
+        return self._issuer
 
     def capillary_authorization(self) -> str:
         digest = hashlib.md5(self.capillary_password.encode()).hexdigest()
@@ -52,14 +101,22 @@ class SandboxCredentials(BaseModel):
             "authorization": self.capillary_authorization(),
             "oauth_header": "X-CAP-API-OAUTH-TOKEN",
             "oauth_token": self.capillary_oauth_token,
+            "client_key": self.capillary_client_key,
+            "client_secret": self.capillary_client_secret,
+            "token_endpoint": TOKEN_PATH,
+            "token_ttl_seconds": self.capillary_oauth_ttl_s,
+            "required": "oauth" if self.capillary_require_oauth else "basic or oauth",
         }
+        if self.capillary_require_oauth:
+            for name in ("basic_username", "basic_password", "basic_password_md5", "authorization", "oauth_token"):
+                del capillary[name]
         every: dict[str, object] = {
             "capillary-badges": capillary,
             "capillary-points": capillary,
             "capillary-rewards": capillary,
             "thanx": {
                 "access_token": self.thanx_access_token,
-                "scope": THANX_SCOPE,
+                "scope": "" if self.thanx_scope_missing else THANX_SCOPE,
                 "noscope_access_token": self.thanx_noscope_token,
                 "client_id": self.thanx_client_id,
                 "accept_version": self.thanx_accept_version,
@@ -100,6 +157,10 @@ def capillary_gate(creds: SandboxCredentials, refuse: Callable[[], Response], la
         token = call.headers.get("x-cap-api-oauth-token")
         if call.state.deviates(lax) and (token is not None or "authorization" in call.headers):
             return None
+        if token is not None and creds.issuer.valid(token):
+            return None
+        if creds.capillary_require_oauth:
+            return refuse()
         if token is not None and _equal(token, creds.capillary_oauth_token):
             return None
         pair = basic_pair(call.headers.get("authorization"))
@@ -122,11 +183,8 @@ def thanx_gate(creds: SandboxCredentials, *, scope_required: bool) -> Gate:
         client_ok = _equal(call.headers.get("x-clientid", ""), creds.thanx_client_id)
         if not token or not known or not client_ok:
             return thanx_error(401, "AUTHENTICATION_GENERIC", "There was an error authenticating you.")
-        if (
-            scope_required
-            and not _equal(token, creds.thanx_access_token)
-            and not call.state.deviates("thanx-scope-not-checked")
-        ):
+        scoped = _equal(token, creds.thanx_access_token) and not creds.thanx_scope_missing
+        if scope_required and not scoped and not call.state.deviates("thanx-scope-not-checked"):
             return thanx_error(403, "FORBIDDEN", f"The access token lacks the required scope {THANX_SCOPE}.")
         if call.headers.get("accept-version") != creds.thanx_accept_version:
             return thanx_error(400, "BAD_REQUEST", f"Accept-Version header must be {creds.thanx_accept_version}.")
@@ -155,3 +213,82 @@ def juspay_gate(creds: SandboxCredentials) -> Gate:
         return None
 
     return gate
+
+
+def token_route(creds: SandboxCredentials) -> Route:
+    """``POST /v3/oauth/token/generate`` with ``{"key", "secret"}``; no other authentication (documented)."""
+
+    async def generate(request: Request) -> Response:
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return json_response(
+                {"data": None, "errors": [{"code": 400, "message": "key and secret are required"}]}, 400
+            )
+        token = creds.issuer.issue(str(body.get("key", "")), str(body.get("secret", "")))
+        if token is None:
+            return json_response({"data": None, "errors": [{"code": 401, "message": "Invalid key or secret"}]}, 401)
+        ttl = creds.capillary_oauth_ttl_s
+        ttl_out: float = int(ttl) if ttl == int(ttl) else ttl
+        return json_response({"data": {"accessToken": token, "ttlSeconds": ttl_out}, "errors": None, "warnings": None})
+
+    return Route(TOKEN_PATH, generate, methods=["POST"])
+
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+LOG_PATH = "/_sandbox/requests"
+
+
+class RequestLog:
+    """One entry per request (wall time, method, path, status), readable and clearable at
+    ``/_sandbox/requests``, so a client's tests can count its requests and its token refreshes."""
+
+    def __init__(self, creds: SandboxCredentials) -> None:
+        self.creds = creds
+        # Bounded, so a long-running serve keeps the most recent requests instead of growing without end.
+        self.entries: deque[dict[str, Any]] = deque(maxlen=100_000)
+        self.lock = threading.Lock()
+
+    def snapshot(self, *, clear: bool = False) -> dict[str, Any]:
+        with self.lock:
+            body = {"requests": list(self.entries), "tokens_issued": self.creds.issuer.issued}
+            if clear:
+                self.entries.clear()
+        return body
+
+
+class RequestLogMiddleware:
+    """ASGI middleware writing every request to a :class:`RequestLog` and serving the log itself."""
+
+    def __init__(self, app: ASGIApp, log: RequestLog) -> None:
+        self.app = app
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == LOG_PATH:
+            await self._answer(scope, send)
+            return
+        entry: dict[str, Any] = {"at": time.time(), "method": scope["method"], "path": scope["path"], "status": None}
+
+        async def observe(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                entry["status"] = message["status"]
+            await send(message)
+
+        with self.log.lock:
+            self.log.entries.append(entry)
+        await self.app(scope, receive, observe)
+
+    async def _answer(self, scope: Scope, send: Send) -> None:
+        payload = json.dumps(self.log.snapshot(clear=scope["method"] == "DELETE")).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})

@@ -16,6 +16,7 @@ FORBIDDEN = [
     ("http", ("conformance.reporting", "conformance.pytest_plugin", "conformance.checks", "conformance.verdicts")),
     ("reporting", ("conformance.pytest_plugin", "conformance.suite", "conformance.checks", "conformance.sandbox")),
     ("provisioners", ("conformance.reporting", "conformance.pytest_plugin", "conformance.suite")),
+    ("live", ("conformance.reporting", "conformance.suite", "conformance.sandbox", "conformance.checks")),
     ("speccheck", ("conformance.suite", "conformance.sandbox", "conformance.reporting", "conformance.pytest_plugin")),
     # drift judges recordings offline with the suite's checks, outcome predicates and spec tooling; no run machinery.
     ("drift", ("conformance.sandbox", "conformance.pytest_plugin", "conformance.runner", "conformance.context")),

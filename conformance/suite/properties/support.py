@@ -57,6 +57,7 @@ class RunConfig:
     seed: int = Settings().seed
     target: str = "reference"
     coverage: bool = False
+    max_examples: int | None = None  # --max-examples; None: the per-target defaults below
 
     @property
     def is_live(self) -> bool:
@@ -79,6 +80,7 @@ def configure(settings: Settings) -> None:
     """Take the seed and target from the run's settings (CLI > env > targets file > default)."""
     RUN.seed = settings.seed
     RUN.target = settings.target
+    RUN.max_examples = settings.max_examples
 
 
 def schema_config() -> Any:
@@ -89,7 +91,7 @@ def schema_config() -> Any:
             "generation": {
                 "database": "none",
                 "mode": "all",
-                "max-examples": LIVE_MAX_EXAMPLES if RUN.is_live else REFERENCE_MAX_EXAMPLES,
+                "max-examples": RUN.max_examples or (LIVE_MAX_EXAMPLES if RUN.is_live else REFERENCE_MAX_EXAMPLES),
                 "no-shrink": RUN.is_live,
             },
             "phases": {name: {"enabled": name in phases} for name in ("examples", "coverage", "fuzzing", "stateful")},
