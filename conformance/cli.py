@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 
 from conformance.errors import ConformanceError, UsageError
+from conformance.settings import OPTIONS, check_api_names
+
+
+def add_setting_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per row of the options table (conformance.settings); None means 'not given'."""
+    for option in OPTIONS:
+        if option.kind == "bool":
+            parser.add_argument(option.flag, action=argparse.BooleanOptionalAction, default=None, help=option.help)
+        else:
+            choices = option.choices or None
+            parser.add_argument(option.flag, default=None, help=option.help, metavar=option.metavar, choices=choices)
 
 
 def _deviation(name: str | None) -> str | None:
@@ -23,33 +35,28 @@ def _deviation(name: str | None) -> str | None:
 def _run(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.runner import RunOptions, run
 
-    options = RunOptions(
-        target=args.target,
-        base_url=args.base_url,
-        provisioner=args.provisioner,
-        seed=args.seed,
-        report_dir=Path(args.report_dir),
-        targets_file=args.targets_file,
-        manifest=args.manifest,
-        apis=args.apis,
-        # Checked where the sandbox starts: importing it here would load anyio before pytest does.
-        deviation=args.deviation,
-        cassette_dir=args.cassette_dir,
-        allow_production=args.allow_production,
-        baseline=Path(args.baseline) if args.baseline else None,
-        shard=args.shard,
-        workers=args.workers,
-        select=args.select,
-        extra=extra,
-    )
-    return run(options)
+    values = {option.dest: getattr(args, option.dest) for option in OPTIONS}
+    return run(RunOptions(values=values, workers=args.workers, select=args.select, extra=extra))
 
 
 def _serve(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.sandbox.server import serve
 
-    apis = [a.strip() for a in args.api.split(",")] if args.api else None
-    serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=_deviation(args.deviation))
+    apis = [a.strip() for a in args.api.split(",") if a.strip()] if args.api else None
+    if apis is not None:
+        check_api_names(apis, "--api")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a TCP port; give 0-65535 (0 picks a free one).")
+    deviation = _deviation(args.deviation)
+    try:
+        serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=deviation)
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise UsageError(
+                f"Cannot listen on {args.host}:{args.port}: {exc.strerror}. Stop what holds that port, or choose "
+                "another with --port (--port 0 picks a free one); --host must be an address of this machine."
+            ) from None
+        raise
     return 0
 
 
@@ -79,19 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="run the conformance suite and write its reports (extra args after -- go to pytest)"
     )
-    run.add_argument("--target", choices=["reference", "live", "record", "replay"])
-    run.add_argument("--base-url")
-    run.add_argument("--provisioner", choices=["control", "vendor", "manifest"])
-    run.add_argument("--seed", type=int)
-    run.add_argument("--report-dir", default="reports")
-    run.add_argument("--targets-file")
-    run.add_argument("--manifest")
-    run.add_argument("--apis", help="comma-separated: capillary-badges,capillary-points,capillary-rewards,thanx,juspay")
-    run.add_argument("--deviation", help="reference target only: start the sandbox with this deviation")
-    run.add_argument("--cassette-dir", help="where cassettes are recorded and replayed (default: cassettes/)")
-    run.add_argument("--allow-production", action="store_true", help="allow hosts the specs mark as production")
-    run.add_argument("--baseline", help="YAML of accepted deviations (rule, reason, expires)")
-    run.add_argument("--shard", help="K/N: run a deterministic slice")
+    add_setting_options(run)
+    # pytest's own options, handed through (not settings of the run).
     run.add_argument("-n", "--workers", help="pytest-xdist workers (e.g. 2 or auto)")
     run.add_argument("-k", "--select", help="pytest -k expression")
     run.set_defaults(func=_run)

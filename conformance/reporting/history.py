@@ -19,6 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from conformance.files import write_text_atomic
 from conformance.reporting.matrix import Matrix, load_matrix
 
 HISTORY_FILE = "history.jsonl"
@@ -60,19 +61,24 @@ class Diff(BaseModel):
 
 
 def append_history(report_dir: Path, matrix: Matrix) -> Path:
+    """Add this run's rows; the file is replaced in one step, so a reader never sees half a run."""
     path = report_dir / HISTORY_FILE
-    with path.open("a", encoding="utf-8") as handle:
-        for row in matrix.rows:
-            entry = HistoryEntry(
-                time=matrix.generated_at,
-                target=matrix.target,
-                api=row.api,
-                rule_id=row.rule_id,
-                verdict=row.verdict,
-                evidence=row.evidence,
-            )
-            handle.write(entry.model_dump_json() + "\n")
-    return path
+    before = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if before and not before.endswith("\n"):
+        before += "\n"  # a torn last line of an older writer stays on its own line
+    lines = [
+        HistoryEntry(
+            time=matrix.generated_at,
+            target=matrix.target,
+            api=row.api,
+            rule_id=row.rule_id,
+            verdict=row.verdict,
+            evidence=row.evidence,
+        ).model_dump_json()
+        + "\n"
+        for row in matrix.rows
+    ]
+    return write_text_atomic(path, before + "".join(lines))
 
 
 def load_history(paths: list[Path]) -> list[HistoryEntry]:
