@@ -133,7 +133,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from conformance.reporting.run import RunCollector
 
     state = RunState()
-    collector = RunCollector(config, settings, state)
+    collector = RunCollector(config, settings, state, suite_run=is_suite_invocation(config))
     config.pluginmanager.register(collector, "conformance-collector")
     config.stash[STATE_KEY] = state
     redirect_junit(config)

@@ -102,14 +102,15 @@ class RunData:
 class RunCollector:
     """Registered on the controller only: builds the matrix from the reports and sets the exit status."""
 
-    def __init__(self, config: pytest.Config, settings: Settings, state: RunState) -> None:
+    def __init__(self, config: pytest.Config, settings: Settings, state: RunState, *, suite_run: bool) -> None:
         self.config = config
         self.settings = settings
         self.state = state
         self.data = RunData()
         self.matrix: Matrix | None = None
         self.summary: str | None = None
-        self.suite_seen = False
+        # The suite was asked for (or a suite test reported): from here on the run's outcome is this collector's.
+        self.suite_seen = suite_run
         self.ran_settings: dict[str, Any] = {}
 
     # ------------------------------------------------------------------------------ reports in
@@ -169,6 +170,9 @@ class RunCollector:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self.suite_seen and not self.state.run_errors:
+            if self.state.signal:  # interrupted before any suite test reported: still 130 / 143, nothing written
+                self.state.final = decide(int(exitstatus), None, self.state, None, min_index=None)
+                session.exitstatus = self.state.final.code
             return  # not a conformance run (the project's own tests): pytest's status stands
         try:
             catalogue = self.config.stash.get(CATALOGUE_KEY, None) or active_rules()
