@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ pytest_plugins = ["conformance.pytest_plugin", "pytester"]
 
 
 @pytest.fixture(autouse=True)
-def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """No CONFORMANCE_* setting of the caller's shell reaches a test, and any run a test starts writes its
     reports to a temporary directory, never over the last real run's in reports/."""
     import os
@@ -20,4 +19,4 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
         monkeypatch.delenv(name)
     report_dir = tmp_path_factory.mktemp("reports")
     monkeypatch.setenv("CONFORMANCE_REPORT_DIR", str(report_dir))
-    yield report_dir
+    return report_dir
