@@ -27,7 +27,7 @@ from conformance.http.exchange import Exchange
 from conformance.recording import cassette_for, cassette_path, describe_miss
 from conformance.reporting.outcome import RunState
 from conformance.rules import Rule, active_rules
-from conformance.settings import OPTIONS, Settings, build_settings, from_cli
+from conformance.settings import OPTIONS, Settings, build_settings, from_cli, report_dir_hint
 from conformance.targets import Target, open_target
 from conformance.verdicts import Recorder, VerdictRecord, recording
 
@@ -105,15 +105,25 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
             check_inputs(settings, _outputs(config))
     except ConformanceError as exc:
         sys.stderr.write(f"conformance: error: {exc}\n")
+        _remove_gate_files(config)
         if (sink := _sink(config)) is not None:
             sink.code, sink.reason, sink.printed = exc.exit_code, str(exc), True
         return exc.exit_code
     if is_suite_invocation(config):
-        # A gate must never read a previous run's verdict as this run's.
-        (settings.report_dir / "conformance.json").unlink(missing_ok=True)
-        if xmlpath := config.getoption("xmlpath", None):
-            Path(xmlpath).unlink(missing_ok=True)
+        _remove_gate_files(config)
     return None
+
+
+def _remove_gate_files(config: pytest.Config) -> None:
+    """A gate must never read a previous run's verdict as this one's: its matrix and JUnit go first."""
+    settings = config.stash.get(SETTINGS_KEY, None)
+    report_dir = settings.report_dir if settings is not None else report_dir_hint(config.getoption("report_dir"))
+    paths = [report_dir / "conformance.json"]
+    if xmlpath := config.getoption("xmlpath", None):
+        paths.append(Path(xmlpath))
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 @pytest.hookimpl(trylast=True)

@@ -8,6 +8,7 @@ exit status, so ``pytest -p conformance.pytest_plugin`` gives the same one.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from conformance.errors import ConformanceError, ExitCode
-from conformance.settings import OPTIONS, build_settings, from_cli
+from conformance.settings import OPTIONS, build_settings, from_cli, report_dir_hint
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 OK, VIOLATIONS, USAGE, UNREACHABLE, INTERNAL = (
@@ -90,6 +91,10 @@ def run(options: RunOptions) -> int:
         settings = build_settings(from_cli(options.values))
     except ConformanceError as exc:
         print(f"conformance: error: {exc}", file=sys.stderr)  # noqa: T201
+        stale = report_dir_hint(options.values.get("report_dir"))
+        for name in ("conformance.json", "junit.xml"):  # never left to be read as this run's verdict
+            with contextlib.suppress(OSError):
+                (stale / name).unlink(missing_ok=True)
         return exc.exit_code
     sink = OutcomeSink()
     code = int(pytest.main(options.pytest_args(settings.report_dir), plugins=[sink]))

@@ -389,6 +389,12 @@ def build_settings(cli: Mapping[str, Any], env: Mapping[str, str] | None = None)
     return settings
 
 
+def report_dir_hint(cli_value: Any) -> Path:
+    """Where the reports would have gone, for cleaning up after settings that could not be built."""
+    env = environment().get(OPTION_BY_NAME["report_dir"].env, "").strip()
+    return Path(cli_value or env or OPTION_BY_NAME["report_dir"].default)
+
+
 def missing_settings(settings: Settings) -> list[str]:
     """What a networked run lacks, each as 'what — how to set it'."""
     if not settings.is_networked:
