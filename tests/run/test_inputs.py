@@ -123,7 +123,7 @@ def test_bad_input_is_one_paragraph_exit_2_before_collection(case: Case, tmp_pat
 
 @pytest.mark.slow
 def test_broken_spec_message_is_the_specs_check_message(tmp_path: Path) -> None:
-    args, env, prelude, _ = broken_spec(tmp_path)
+    args, _env, prelude, _ = broken_spec(tmp_path)
     run = run_cli("run", "--report-dir", str(tmp_path / "r"), *args, prelude=prelude).error_paragraph()
     check = run_cli("specs", "check", "--no-lint", "--specs-dir", str(tmp_path / "specs"))
     assert check.code == 2
@@ -143,7 +143,8 @@ def test_serve_unknown_api_suggests_the_closest(tmp_path: Path) -> None:
     ran = run_cli("serve", "--api", "juspai", "--port", "0", timeout=60)
     assert ran.code == 2
     paragraph = ran.error_paragraph()
-    assert "Unknown API 'juspai'" in paragraph and "Did you mean 'juspay'?" in paragraph
+    assert "Unknown API 'juspai'" in paragraph
+    assert "Did you mean 'juspay'?" in paragraph
 
 
 @pytest.mark.slow
@@ -155,4 +156,5 @@ def test_serve_on_a_port_in_use_is_a_usage_error(tmp_path: Path) -> None:
         ran = run_cli("serve", "--host", "127.0.0.1", "--port", str(port), timeout=60)
     assert ran.code == 2
     paragraph = ran.error_paragraph()
-    assert f"Cannot listen on 127.0.0.1:{port}" in paragraph and "--port 0" in paragraph
+    assert f"Cannot listen on 127.0.0.1:{port}" in paragraph
+    assert "--port 0" in paragraph
