@@ -29,11 +29,15 @@ class Ran:
     def text(self) -> str:
         return self.out + self.err
 
+    def no_traceback(self) -> None:
+        assert "Traceback" not in self.text, self.text[-3000:]
+        assert "INTERNALERROR" not in self.text, self.text[-3000:]
+
     def error_paragraph(self) -> str:
         """The one line `conformance: error: ...` on stderr (a paragraph has no line breaks)."""
         lines = [line for line in self.err.splitlines() if line.startswith("conformance: error: ")]
         assert len(lines) == 1, f"expected one error paragraph, got:\n{self.text[-3000:]}"
-        assert "Traceback" not in self.text and "INTERNALERROR" not in self.text, self.text[-3000:]
+        self.no_traceback()
         return lines[0]
 
 

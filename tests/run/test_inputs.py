@@ -115,7 +115,8 @@ def test_bad_input_is_one_paragraph_exit_2_before_collection(case: Case, tmp_pat
     paragraph = ran.error_paragraph()
     for needle in needles:
         assert needle in paragraph
-    assert "collected" not in ran.out and "bringing up nodes" not in ran.out, "checked before collection"
+    assert "collected" not in ran.out, "checked before collection"
+    assert "bringing up nodes" not in ran.out
     if case is not unwritable_report_dir:  # there the run's report dir is the unusable path itself
         assert left_behind(report_dir) == dict.fromkeys(left_behind(report_dir), False)
     assert not (report_dir / "allure-results").exists()
