@@ -5,13 +5,15 @@ empty environment variable counts as unset (CI systems export empty variables).
 
 Adding an option (one line): add a field to ``Settings`` below, written as
 ``name: Type = setting(default, "help text", flag="--the-flag")``. From that line come the
-``conformance run`` flag, the pytest option of the plugin, the ``CONFORMANCE_<NAME>`` variable, the
-targets-file key ``name`` and the README's settings table (``python -m conformance.settings`` prints
-it; ``tests/core/test_options_table.py`` fails until the README matches). Read the value as
-``settings.<name>`` (the ``conformance_settings`` fixture, or ``config.stash[SETTINGS_KEY]`` in a hook);
-nothing outside this module reads ``os.environ``. Supported types: ``str``, ``int``, ``float``, ``bool``
-(``--flag``/``--no-flag``), ``Path``, ``list[str]`` (comma-separated) and ``Literal[...]`` (choices),
-each optionally ``| None``.
+``conformance run`` flag, the plugin's pytest option (same flag), the environment variable
+``CONFORMANCE_THE_FLAG`` (the flag in capitals), the targets-file key ``name`` and the README's row
+(``python -m conformance.settings`` prints the table to paste between the README's
+``settings-table`` markers; ``tests/core/test_options_table.py`` fails until it matches, and checks the
+precedence of the new option too). Read the value as ``settings.<name>`` (the ``conformance_settings``
+fixture, or ``config.stash[SETTINGS_KEY]`` in a hook); nothing outside this module reads ``os.environ``.
+Supported types: ``str``, ``int``, ``float``, ``bool`` (``--flag``/``--no-flag``), ``Path``,
+``list[str]`` (comma-separated) and ``Literal[...]`` (choices), each optionally ``| None``. A value that
+needs checking beyond its type (a range, a format) gets a line in ``_check_values``.
 
 Per vendor (``capillary``, ``thanx``, ``juspay``) the fields of ``VendorSettings`` come from
 ``CONFORMANCE_<VENDOR>_<FIELD>`` or ``[vendors.<vendor>]`` in the targets file. The targets file (TOML
@@ -276,7 +278,7 @@ def read_targets_file(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    """The environment layer: ``CONFORMANCE_<NAME>`` per option, ``CONFORMANCE_<VENDOR>_<FIELD>`` per vendor."""
+    """The environment layer: ``CONFORMANCE_<FLAG>`` per option, ``CONFORMANCE_<VENDOR>_<FIELD>`` per vendor."""
     out: dict[str, Any] = {}
     for option in OPTIONS:
         if raw := env.get(option.env, "").strip():

@@ -234,7 +234,13 @@ class RunCollector:
         elif final.outcome.startswith("aborted"):
             terminalreporter.write_line(f"run {final.outcome}")
             terminalreporter.write_line("no matrix was written: nothing of this run may be read as a result")
-        else:
+        elif final.outcome.startswith("interrupted"):
             done = sum(1 for o in self.data.outcomes.values() if o.outcome != "error")
             where = self.settings.report_dir / OUTPUTS[0]
-            terminalreporter.write_line(f"run {final.outcome}: {done} test(s) finished; results in {where}")
+            terminalreporter.write_line(
+                f"run {final.outcome}: {done} test(s) finished, their results (marked so) in {where}"
+            )
+        else:
+            terminalreporter.write_line(
+                f"run {final.outcome}; the matrix, marked so, is in {self.settings.report_dir / OUTPUTS[0]}"
+            )
