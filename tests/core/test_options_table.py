@@ -135,9 +135,7 @@ def test_only_the_settings_module_reads_the_environment() -> None:
         for n, line in enumerate(text.splitlines(), 1):
             if re.search(r"os\.environ|os\.getenv|environ\.get", line):
                 offenders.append(f"{path.relative_to(PACKAGE.parent)}:{n}")
-    # Tools that hand an environment to a subprocess they start are the only exceptions left.
-    tools = {"conformance/bench.py", "conformance/stcli.py", "conformance/mutants.py"}
-    assert [o for o in offenders if o.split(":")[0] not in tools] == []
+    assert offenders == []
 
 
 def test_the_project_tests_see_no_conformance_variable_but_a_temporary_report_dir(
