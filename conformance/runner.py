@@ -107,3 +107,21 @@ def run(options: RunOptions) -> int:
     final = mapped.get(code, INTERNAL if code != OK else OK)
     print(f"conformance: exit {final}: pytest ended with exit code {code}", file=sys.stderr)  # noqa: T201
     return final
+
+
+def exit_code_for(pytest_code: int, report_dir: Path, baseline: Path | None) -> tuple[int, str]:
+    """The documented exit code of a finished matrix (a merged one, in a CI gate job), with a one-line reason.
+
+    A run decides its own code from its reports; this judges a ``conformance.json`` written by other jobs.
+    """
+    from conformance.reporting.matrix import load_matrix
+    from conformance.reporting.outcome import RunState, decide
+
+    path = report_dir / "conformance.json"
+    matrix = load_matrix(path) if path.is_file() else None
+    if matrix is not None and matrix.outcome != "complete":
+        codes = {"interrupted (SIGINT)": ExitCode.SIGINT, "interrupted (SIGTERM)": ExitCode.SIGTERM}
+        code = codes.get(matrix.outcome, NOTHING_TESTED if matrix.outcome.startswith("nothing") else INTERNAL)
+        return code, f"the run did not complete: {matrix.outcome}"
+    final = decide(int(pytest_code), matrix, RunState(), baseline, min_index=None)
+    return final.code, final.reason

@@ -82,3 +82,16 @@ def test_malformed_baseline_is_a_usage_error_before_the_run(tmp_path: Path, caps
     err = capsys.readouterr().err
     assert "Entry 1 of the baseline file" in err
     assert not (tmp_path / "r" / "junit.xml").exists()
+
+
+def test_a_ci_gate_on_a_written_matrix_never_passes_an_incomplete_run(tmp_path: Path) -> None:
+    from conformance.reporting.matrix import write_json
+    from conformance.runner import exit_code_for as gate
+
+    complete = report(tmp_path, violated=False)
+    write_json(complete, tmp_path / "conformance.json")
+    assert gate(1, tmp_path, None) == (OK, "no violation")
+    complete.outcome = "interrupted (SIGTERM)"
+    write_json(complete, tmp_path / "conformance.json")
+    assert gate(1, tmp_path, None) == (143, "the run did not complete: interrupted (SIGTERM)")
+    assert gate(1, tmp_path / "missing", None)[0] == INTERNAL
