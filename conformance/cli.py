@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import socket
 import sys
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def _serve(args: argparse.Namespace, extra: list[str]) -> int:
     try:
         serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=deviation)
     except OSError as exc:
-        if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+        if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
             raise UsageError(
                 f"Cannot listen on {args.host}:{args.port}: {exc.strerror}. Stop what holds that port, or choose "
                 "another with --port (--port 0 picks a free one); --host must be an address of this machine."
