@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import signal
 import sys
+import threading
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from types import FrameType
@@ -159,8 +160,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def _install_signal_handlers(config: pytest.Config, signals: list[int]) -> None:
     """SIGINT and SIGTERM stop the run as Ctrl-C does, remembering which one came (exit 130 or 143)."""
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         return
 
