@@ -50,6 +50,7 @@ from typing import Any
 from conformance import stcli
 from conformance.apis import APIS, REPO_ROOT
 from conformance.errors import UsageError
+from conformance.settings import child_environment
 
 DEFAULT_OUTPUT = REPO_ROOT / "reports" / "bench.json"
 DEFAULT_SEED = 20261122  # conformance.settings.Settings().seed, the seed of a plain `conformance run`
@@ -134,7 +135,7 @@ def machine_line(info: dict[str, Any]) -> str:
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The caller's environment without CONFORMANCE_* (a targets file or live URL must not leak into a run)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
+    env = child_environment(strip_conformance=True)
     env.update({"NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"})
     env.update(extra or {})
     return env

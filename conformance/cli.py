@@ -1,13 +1,26 @@
-"""The ``conformance`` command: run, serve, specs check, report, matrix diff, drift, docs."""
+"""The ``conformance`` command: run, doctor, serve, proxy, specs check, report, matrix diff, drift, docs."""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 from conformance.errors import ConformanceError, UsageError
+from conformance.settings import OPTIONS, check_api_names
+
+
+def add_setting_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per row of the options table (conformance.settings); None means 'not given'."""
+    for option in OPTIONS:
+        if option.kind == "bool":
+            parser.add_argument(option.flag, action=argparse.BooleanOptionalAction, default=None, help=option.help)
+        else:
+            choices = option.choices or None
+            parser.add_argument(option.flag, default=None, help=option.help, metavar=option.metavar, choices=choices)
 
 
 def _deviation(name: str | None) -> str | None:
@@ -24,54 +37,10 @@ def _deviation(name: str | None) -> str | None:
 def _run(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.runner import RunOptions, run
 
-    options = RunOptions(
-        target=args.target,
-        base_url=args.base_url,
-        provisioner=args.provisioner,
-        seed=args.seed,
-        report_dir=Path(args.report_dir),
-        targets_file=args.targets_file,
-        manifest=args.manifest,
-        apis=args.apis,
-        # Checked where the sandbox starts: importing it here would load anyio before pytest does.
-        deviation=args.deviation,
-        cassette_dir=args.cassette_dir,
-        allow_production=args.allow_production,
-        baseline=Path(args.baseline) if args.baseline else None,
-        shard=args.shard,
-        workers=None if args.plan else args.workers,  # a plan is computed in one process
-        select=args.select,
-        extra=(["--no-progress"] if args.quiet else []) + live_run_args(args) + extra,  # -q: no progress lines
-    )
-    return run(options)
-
-
-def live_run_args(args: argparse.Namespace) -> list[str]:
-    """The live-run options, passed on to the plugin as pytest options."""
-    out: list[str] = []
-    for host in args.allow_host or []:
-        out += ["--allow-host", host]
-    for name in ("max_destructive", "cassette_name", "max_examples"):
-        if (value := getattr(args, name)) is not None:
-            out += [f"--{name.replace('_', '-')}", str(value)]
-    if args.plan:
-        out.append("--plan")
-    if args.doctor is not None:
-        out.append("--doctor" if args.doctor else "--no-doctor")
-    return out
-
-
-def add_live_run_options(run: argparse.ArgumentParser) -> None:
-    run.add_argument("--allow-host", action="append", help="a live host to allow besides loopback and vendor sandboxes")
-    run.add_argument("--max-destructive", type=int, help="cap on revokes and reversals (default 25 on vendor hosts)")
-    run.add_argument(
-        "--plan", action="store_true", help="print per API what the run would create and revoke; send nothing"
-    )
-    run.add_argument(
-        "--doctor", action=argparse.BooleanOptionalAction, default=None, help="pre-flight a live target first"
-    )
-    run.add_argument("--cassette-name", help="cassette folder under --cassette-dir, for record and replay alike")
-    run.add_argument("--max-examples", type=int, help="generated cases per operation (default 12 reference, 5 live)")
+    values = {option.dest: getattr(args, option.dest) for option in OPTIONS}
+    workers = None if args.plan else args.workers  # a plan is computed in one process
+    extra = (["--no-progress"] if args.quiet else []) + extra  # -q: no progress lines (APIs completed, long waits)
+    return run(RunOptions(values=values, workers=workers, select=args.select, extra=extra))
 
 
 def _doctor(args: argparse.Namespace, extra: list[str]) -> int:
@@ -81,10 +50,15 @@ def _doctor(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def _serve(args: argparse.Namespace, extra: list[str]) -> int:
+    from conformance.clientgate.cli import check_options, serve_judged
     from conformance.sandbox.auth import SandboxCredentials
     from conformance.sandbox.server import serve
 
-    apis = [a.strip() for a in args.api.split(",")] if args.api else None
+    apis = [a.strip() for a in args.api.split(",") if a.strip()] if args.api else None
+    if apis is not None:
+        check_api_names(apis, "--api")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a TCP port; give 0-65535 (0 picks a free one).")
     if args.oauth_token_ttl <= 0:
         raise UsageError(f"--oauth-token-ttl {args.oauth_token_ttl} must be a positive number of seconds, e.g. 2.")
     creds = SandboxCredentials(
@@ -92,13 +66,19 @@ def _serve(args: argparse.Namespace, extra: list[str]) -> int:
         capillary_require_oauth=args.require_oauth,
         thanx_scope_missing=args.thanx_scope_missing,
     )
-    from conformance.clientgate.cli import check_options, serve_judged
-
     check_options(args, judging=args.judge_client)
     deviation = _deviation(args.deviation)
     if args.judge_client:
         return serve_judged(args, apis, deviation)
-    serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=deviation, credentials=creds)
+    try:
+        serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=deviation, credentials=creds)
+    except OSError as exc:
+        if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise UsageError(
+                f"Cannot listen on {args.host}:{args.port}: {exc.strerror}. Stop what holds that port, or choose "
+                "another with --port (--port 0 picks a free one); --host must be an address of this machine."
+            ) from None
+        raise
     return 0
 
 
@@ -129,6 +109,13 @@ def _clientgate(serve: argparse.ArgumentParser, sub: Any) -> None:
     add_proxy_parser(sub)
 
 
+def _register_drift(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``drift`` and ``docs``: defined in conformance.drift.cli, imported only when the parser is built."""
+    from conformance.drift.cli import register
+
+    register(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conformance", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -136,23 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="run the conformance suite and write its reports (extra args after -- go to pytest)"
     )
-    run.add_argument("--target", choices=["reference", "live", "record", "replay"])
-    run.add_argument("--base-url")
-    run.add_argument("--provisioner", choices=["control", "vendor", "manifest"])
-    run.add_argument("--seed", type=int)
-    run.add_argument("--report-dir", default="reports")
-    run.add_argument("--targets-file")
-    run.add_argument("--manifest")
-    run.add_argument("--apis", help="comma-separated: capillary-badges,capillary-points,capillary-rewards,thanx,juspay")
-    run.add_argument("--deviation", help="reference target only: start the sandbox with this deviation")
-    run.add_argument("--cassette-dir", help="where cassettes are recorded and replayed (default: cassettes/)")
-    run.add_argument("--allow-production", action="store_true", help="allow hosts the specs mark as production")
-    run.add_argument("--baseline", help="YAML of accepted deviations (rule, reason, expires)")
-    run.add_argument("--shard", help="K/N: run a deterministic slice")
+    add_setting_options(run)
+    # pytest's own options, handed through (not settings of the run).
     run.add_argument("-n", "--workers", help="pytest-xdist workers (e.g. 2 or auto)")
     run.add_argument("-k", "--select", help="pytest -k expression")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress lines (APIs completed, long waits)")
-    add_live_run_options(run)
     run.set_defaults(func=_run)
 
     doctor = sub.add_parser("doctor", help="read-only pre-flight of a live target: hosts, credentials, scopes, ids")
@@ -201,13 +176,6 @@ def build_parser() -> argparse.ArgumentParser:
     diff.set_defaults(func=_matrix_diff)
     _register_drift(sub)
     return parser
-
-
-def _register_drift(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``drift`` and ``docs``: defined in conformance.drift.cli, imported only when the parser is built."""
-    from conformance.drift.cli import register
-
-    register(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

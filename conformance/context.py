@@ -73,7 +73,11 @@ class ScenarioContext:
                 self._provisioners[api] = ControlProvisioner(self.client(CONTROL))
             elif name == "vendor":
                 self._provisioners[api] = VendorProvisioner(
-                    self.client(api), self.settings.vendor(api).setup, self._poll_exchange, self.recorder.test_id
+                    self.client(api),
+                    self.settings.vendor(api).setup,
+                    self._poll_exchange,
+                    self.recorder.test_id,
+                    self.target.run_id,
                 )
             else:
                 self._provisioners[api] = self._manifest_provisioner()

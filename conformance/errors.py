@@ -34,3 +34,16 @@ class PreconditionUnavailable(Exception):
         super().__init__(f"{capability}: {reason}")
         self.capability = capability
         self.reason = reason
+
+
+class ExitCode:
+    """The documented exit codes of ``conformance run`` (README, 'Exit codes')."""
+
+    OK = 0
+    VIOLATIONS = 1
+    USAGE = 2
+    UNREACHABLE = 3
+    INTERNAL = 4
+    NOTHING_TESTED = 5
+    SIGINT = 130
+    SIGTERM = 143

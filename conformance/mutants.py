@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from typing import Any
 
 from conformance.rules import active_rules
 from conformance.sandbox.deviations import DEVIATIONS, UNBREAKABLE, Deviation
+from conformance.settings import child_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = ROOT / "conformance" / "suite"
@@ -70,8 +70,7 @@ def run_suite(label: str, report_dir: Path, **options: Any) -> RunResult:
     """One suite run in a subprocess; the verdict of every rule from its conformance.json."""
     shutil.rmtree(report_dir, ignore_errors=True)
     report_dir.mkdir(parents=True)
-    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    env.pop("CONFORMANCE_KEEP_VERDICTS", None)
+    env = child_environment(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     started = time.monotonic()
     try:
         done = subprocess.run(

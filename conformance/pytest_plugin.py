@@ -1,54 +1,51 @@
-"""The pytest plugin: options, the target, per-test context and verdict recording, and the run's reports."""
+"""The pytest plugin: options, input checks, the target, per-test context, and results on the reports.
+
+Where a test runs (the process itself, or an xdist worker), its verdict records, bound rules and the
+type of its failure ride on its reports as ``report.conformance``; the run's one collector
+(``conformance.reporting.run.RunCollector``, on the controller) builds the matrix and sets the exit code.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import hashlib
-import json
-import os
+import signal
+import sys
+import threading
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 from conformance.context import ScenarioContext
-from conformance.errors import ConformanceError, PreconditionUnavailable, UsageError
+from conformance.errors import ConformanceError, ExitCode, PreconditionUnavailable
+from conformance.findings import Finding
 from conformance.http.exchange import Exchange
 from conformance.recording import cassette_for, cassette_path, describe_miss
+from conformance.reporting.outcome import RunState
 from conformance.rules import Rule, active_rules
-from conformance.settings import Settings, build_settings
+from conformance.settings import OPTIONS, Settings, build_settings, from_cli, report_dir_hint
 from conformance.targets import Target, open_target
 from conformance.verdicts import Recorder, VerdictRecord, recording
 
 # Progress lines (an API completed, a long wait) and their --no-progress option.
 pytest_plugins = ["conformance.reporting.progress"]
 SETTINGS_KEY = pytest.StashKey[Settings]()
-RECORDER_KEY = pytest.StashKey[Recorder]()
 SECRETS_KEY = pytest.StashKey[Path | None]()
 CALL_FAILED_KEY = pytest.StashKey[bool]()
-OPTIONS = {
-    "target": "--target",
-    "base_url": "--base-url",
-    "provisioner": "--provisioner",
-    "seed": "--seed",
-    "report_dir": "--report-dir",
-    "targets_file": "--targets-file",
-    "manifest": "--manifest",
-    "apis": "--apis",
-    "deviation": "--deviation",
-    "cassette_dir": "--cassette-dir",
-    "allow_production": "--allow-production",
-    # --- live runs ---
-    "allow_hosts": "--allow-host",
-    "max_destructive": "--max-destructive",
-    "plan": "--plan",
-    "doctor": "--doctor",
-    "cassette_name": "--cassette-name",
-    "max_examples": "--max-examples",
-}
+RECORDER_KEY = pytest.StashKey[Recorder]()
+SENT_KEY = pytest.StashKey[int]()
+RAN_KEY = pytest.StashKey[dict[str, Any]]()
+SIGNAL_KEY = pytest.StashKey[list[int]]()
+STATE_KEY = pytest.StashKey[RunState]()
+PREVIOUS_HANDLERS_KEY = pytest.StashKey[dict[int, Any]]()
+SUITE_DIR = Path(__file__).resolve().parent / "suite"
+# Where `conformance run` learns the outcome (an object with ``code`` and ``reason``), if it asked.
+OUTCOME_SINK = "conformance-outcome-sink"
 RULE_PREFIX_API = {
     "BADGE": "capillary-badges",
     "POINTS": "capillary-points",
@@ -60,112 +57,162 @@ RULE_PREFIX_API = {
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "vendor API conformance")
-    group.addoption("--target", default=None, help="reference (default), live, record or replay")
-    group.addoption("--base-url", default=None, help="one server implementing all five APIs and the control API")
-    group.addoption("--provisioner", default=None, help="control, vendor or manifest (default: per target)")
-    group.addoption("--seed", default=None, type=int, help="seed of generated data and sandbox ids")
-    group.addoption("--report-dir", default=None, help="where every output of the run goes (default: reports/)")
-    group.addoption("--targets-file", default=None, help="TOML or YAML file of per-vendor URLs and ${ENV} credentials")
-    group.addoption("--manifest", default=None, help="YAML of pre-provisioned ids per state (manifest provisioner)")
-    group.addoption("--apis", default=None, help="comma-separated APIs to test (default: all five)")
-    group.addoption("--deviation", default=None, help="start the reference sandbox with this named deviation")
-    group.addoption(
-        "--cassette-dir", default=None, help="where cassettes are recorded and replayed (default: cassettes/)"
-    )
-    group.addoption(
-        "--allow-production",
-        action="store_true",
-        default=None,
-        help="allow a live run against a host the specs mark as production (revokes are real)",
-    )
-    group.addoption("--shard", default=None, help="K/N: run the K-th of N deterministic slices of the suite")
-    add_live_options(group)
+    for option in OPTIONS:
+        if option.kind == "bool":
+            group.addoption(option.flag, action=argparse.BooleanOptionalAction, default=None, help=option.help)
+        else:
+            group.addoption(option.flag, default=None, help=option.help, metavar=option.metavar)
 
 
-def add_live_options(group: Any) -> None:
-    """Options of live runs: allow-list, budget, plan, pre-flight, cassette name, generated cases."""
-    group.addoption("--allow-host", action="append", default=None, help="a live host to allow (repeatable)")
-    group.addoption("--max-destructive", type=int, default=None, help="cap on revokes and reversals in this run")
-    group.addoption("--plan", action="store_true", default=None, help="print what the run would do; send nothing")
-    group.addoption("--doctor", action=argparse.BooleanOptionalAction, default=None, help="pre-flight live targets")
-    group.addoption("--cassette-name", default=None, help="cassette folder for record and replay alike")
-    group.addoption("--max-examples", type=int, default=None, help="generated cases per operation")
+def settings_of(config: pytest.Config) -> Settings:
+    """The run's settings from the plugin's options, the environment and the targets file."""
+    if SETTINGS_KEY not in config.stash:
+        config.stash[SETTINGS_KEY] = build_settings(from_cli({o.dest: config.getoption(o.dest) for o in OPTIONS}))
+    return config.stash[SETTINGS_KEY]
 
 
+def is_worker(config: pytest.Config) -> bool:
+    return getattr(config, "workerinput", None) is not None
+
+
+def is_suite_invocation(config: pytest.Config) -> bool:
+    """The conformance suite is among what was asked for (not the project's own tests)."""
+    for arg in config.args:
+        path = Path(str(arg).split("::", 1)[0]).resolve()
+        if path.is_relative_to(SUITE_DIR) or SUITE_DIR.is_relative_to(path):
+            return True
+    return False
+
+
+def _outputs(config: pytest.Config) -> list[tuple[Path, str]]:
+    out = []
+    if alluredir := config.getoption("allure_report_dir", None):
+        out.append((Path(alluredir), "Allure results dir"))
+    if xmlpath := config.getoption("xmlpath", None):
+        out.append((Path(xmlpath).parent, "JUnit XML's directory"))
+    return out
+
+
+def _sink(config: pytest.Config) -> Any:
+    return config.pluginmanager.get_plugin(OUTCOME_SINK)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """Bad input ends the run here: before collection, before a request, with one paragraph and exit 2."""
+    if is_worker(config) or config.option.help or config.option.version:
+        return None
+    try:
+        settings = settings_of(config)
+        if is_suite_invocation(config):
+            from conformance.inputs import check_inputs
+
+            check_inputs(settings, _outputs(config))
+            from conformance.live.hosts import refuse_hosts
+
+            refuse_hosts(settings)  # hosts off the allow-list: before collection, before a request
+    except ConformanceError as exc:
+        sys.stderr.write(f"conformance: error: {exc}\n")
+        _remove_gate_files(config)
+        if (sink := _sink(config)) is not None:
+            sink.code, sink.reason, sink.printed = exc.exit_code, str(exc), True
+        return exc.exit_code
+    if is_suite_invocation(config):
+        _remove_gate_files(config)
+    return None
+
+
+def _remove_gate_files(config: pytest.Config) -> None:
+    """A gate must never read a previous run's verdict as this one's: its matrix and JUnit go first."""
+    settings = config.stash.get(SETTINGS_KEY, None)
+    report_dir = settings.report_dir if settings is not None else report_dir_hint(config.getoption("report_dir"))
+    paths = [report_dir / "conformance.json"]
+    if xmlpath := config.getoption("xmlpath", None):
+        paths.append(Path(xmlpath))
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rules(*ids): the rule IDs a test records verdicts for")
     config.addinivalue_line("markers", "conformance: a test of the conformance suite (not of the project itself)")
-    cli: dict[str, Any] = {key: config.getoption(opt) for key, opt in OPTIONS.items()}
-    if cli["apis"]:
-        cli["apis"] = [a.strip() for a in cli["apis"].split(",") if a.strip()]
     try:
-        settings = build_settings({k: v for k, v in cli.items() if v is not None})
+        settings = settings_of(config)
     except ConformanceError as exc:
         raise pytest.UsageError(str(exc)) from None
-    config.stash[SETTINGS_KEY] = settings
-    refuse_before_collection(config, settings)
+    signals: list[int] = []
+    config.stash[SIGNAL_KEY] = signals
+    _install_signal_handlers(config, signals)
+    config.pluginmanager.register(LivePlan(config), "conformance-live-plan")
+    if is_worker(config):
+        return
+    _share_run_identity(config, settings)
+    from conformance.reporting.junit import redirect_junit
+    from conformance.reporting.run import RunCollector
+
+    state = RunState()
+    collector = RunCollector(config, settings, state, suite_run=is_suite_invocation(config))
+    config.pluginmanager.register(collector, "conformance-collector")
+    config.stash[STATE_KEY] = state
+    redirect_junit(config)
 
 
-# --- live runs: pre-collection refusals, run secrets and id, plan, budget, touched.json ---
-def refuse_before_collection(config: pytest.Config, settings: Settings) -> None:
-    """Hosts off the allow-list are refused before anything is collected or sent; the run's secrets
-    directory (shared OAuth tokens) is made here so that every xdist worker inherits it."""
-    from conformance.live.hosts import refuse_hosts
-
-    try:
-        refuse_hosts(settings)
-    except ConformanceError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    if worker_name(config) == "main" and settings.is_networked:
+def _share_run_identity(config: pytest.Config, settings: Settings) -> None:
+    """One run id for every process (xdist copies the controller's options to its workers), and on
+    networked runs the directory of shared OAuth tokens, made here so that every worker inherits it."""
+    if settings.run_id is None:
         import uuid
 
+        config.option.run_id = uuid.uuid4().hex
+        config.stash[SETTINGS_KEY] = settings.model_copy(update={"run_id": config.option.run_id})
+    if settings.is_networked:
         from conformance.http.oauth import export_run_secrets
-        from conformance.targets import RUN_ID_ENV
 
         config.stash[SECRETS_KEY] = export_run_secrets()
-        os.environ.setdefault(RUN_ID_ENV, uuid.uuid4().hex)
-    config.pluginmanager.register(LivePlan(settings), "conformance-live-plan")
 
 
 class LivePlan:
     """After selection: ``--plan`` prints what the run would do and ends it; a plan over the destructive
     budget is refused. Both before the target is opened, so nothing is sent."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         from conformance.live.plan import budget_of, budget_refusal, build_plan, write_plan
 
-        if self.settings.is_networked:
+        settings = settings_of(config)
+        if settings.is_networked:
             order_scenarios_first(items)
-        reserve_ids_for_scenarios(self.settings, items)
-        if not self.settings.plan and budget_of(self.settings) is None:
+        reserve_ids_for_scenarios(settings, items)
+        if not settings.plan and budget_of(settings) is None:
             return
-        plan = build_plan(self.settings, [(item.nodeid, item_api(item)) for item in items if is_suite_item(item)])
-        if self.settings.plan:
-            write_plan(self.settings, plan)
-            if worker_name(config) == "main":
+        plan = build_plan(settings, [(item.nodeid, item_api(item)) for item in items if is_suite_item(item)])
+        if settings.plan:
+            if not is_worker(config):
+                write_plan(settings, plan)
                 reporter = config.pluginmanager.get_plugin("terminalreporter")
                 if reporter is not None:
-                    reporter.write_line(plan.render(self.settings.provisioner_for))
-                pytest.exit("plan written to plan.json; nothing was sent", returncode=0)
+                    reporter.write_line(plan.render(settings.provisioner_for))
             deselect(config, items, [])
             return
-        if (reason := budget_refusal(self.settings, plan)) is not None:
-            _note_run_error(config, UsageError(reason))
+        if (reason := budget_refusal(settings, plan)) is not None:
+            if (state := config.stash.get(STATE_KEY, None)) is not None:
+                state.run_errors.append((int(ExitCode.USAGE), reason))
+                sys.stderr.write(f"conformance: error: {reason}\n")
             deselect(config, items, [])
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         from conformance.live.touched import merge_touched
-        from conformance.targets import RUN_ID_ENV
 
-        run_id = os.environ.get(RUN_ID_ENV)
-        live = self.settings.is_networked and not self.settings.uses_reference_sandbox
-        if worker_name(session.config) == "main" and run_id and live and not self.settings.plan:
-            merge_touched(self.settings.report_dir / ".state", run_id, self.settings.report_dir)
+        settings = settings_of(session.config)
+        live = settings.is_networked and not settings.uses_reference_sandbox
+        if not is_worker(session.config) and settings.run_id and live and not settings.plan:
+            merge_touched(settings.report_dir / ".state", settings.run_id, settings.report_dir)
 
 
 def order_scenarios_first(items: list[pytest.Item]) -> None:
@@ -190,6 +237,29 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     from conformance.http.oauth import remove_run_secrets
 
     remove_run_secrets(config.stash.get(SECRETS_KEY, None))
+    for signum, previous in config.stash.get(PREVIOUS_HANDLERS_KEY, {}).items():
+        signal.signal(signum, previous)
+    sink, state = _sink(config), config.stash.get(STATE_KEY, None)
+    if sink is not None and state is not None and state.final is not None:
+        sink.code, sink.reason = state.final.code, state.final.reason
+
+
+def _install_signal_handlers(config: pytest.Config, signals: list[int]) -> None:
+    """SIGINT and SIGTERM stop the run as Ctrl-C does, remembering which one came (exit 130 or 143)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        signals.append(signum)
+        state = config.stash.get(STATE_KEY, None)
+        if state is not None:
+            state.interrupt(signum)
+        raise KeyboardInterrupt
+
+    previous: dict[int, Any] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.signal(signum, stop)
+    config.stash[PREVIOUS_HANDLERS_KEY] = previous
 
 
 def is_suite_item(item: pytest.Item) -> bool:
@@ -221,38 +291,26 @@ def deselect(config: pytest.Config, items: list[pytest.Item], keep: list[pytest.
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    apis = set(config.stash[SETTINGS_KEY].apis)
-    if config.getoption("--apis"):
+    settings = config.stash[SETTINGS_KEY]
+    apis = set(settings.apis)
+    if apis != set(RULE_PREFIX_API.values()):
         deselect(
             config, items, [i for i in items if not is_suite_item(i) or item_api(i) in apis or item_api(i) is None]
         )
-    shard = config.getoption("--shard")
-    if not shard:
-        return
-    try:
-        k, n = (int(x) for x in shard.split("/"))
-        if not 1 <= k <= n:
-            raise ValueError
-    except ValueError:
-        raise pytest.UsageError(f"--shard {shard!r} must be K/N with 1 <= K <= N, e.g. --shard 2/4.") from None
-    deselect(config, items, [item for item in items if shard_of(item.nodeid, n) == k - 1])
+    if (shard := settings.shard_slice()) is not None:
+        k, n = shard
+        deselect(config, items, [item for item in items if shard_of(item.nodeid, n) == k - 1])
 
 
-def verdict_dir(settings: Settings) -> Path:
-    return settings.report_dir / "verdicts"
+def pytest_collection_finish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # the controller of an xdist run collects nothing itself: tell it the bindings
+        workeroutput["conformance_bindings"] = {i.nodeid: bound_rules(i) for i in session.items if is_suite_item(i)}
 
 
 def worker_name(config: pytest.Config) -> str:
     workerinput = getattr(config, "workerinput", None)
     return str(workerinput["workerid"]) if workerinput else "main"
-
-
-def write_records(config: pytest.Config, records: list[VerdictRecord]) -> None:
-    directory = verdict_dir(config.stash[SETTINGS_KEY])
-    directory.mkdir(parents=True, exist_ok=True)
-    with (directory / f"{worker_name(config)}.jsonl").open("a", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(record.model_dump_json() + "\n")
 
 
 @pytest.fixture(scope="session")
@@ -267,17 +325,15 @@ def rule_catalogue() -> dict[str, Rule]:
 
 
 @pytest.fixture(scope="session")
-def conformance_target(conformance_settings: Settings, pytestconfig: pytest.Config) -> Iterator[Target]:
+def conformance_target(conformance_settings: Settings) -> Iterator[Target]:
+    # A ConformanceError here (unreachable, missing settings) fails the test's setup; its report carries the
+    # error's exit code and the run stops: see pytest_runtest_makereport.
     state_dir = conformance_settings.report_dir / ".state"
-    try:
-        with open_target(conformance_settings, state_dir) as target:
-            from conformance.live.doctor import preflight_once
+    with open_target(conformance_settings, state_dir) as target:
+        from conformance.live.doctor import preflight_once
 
-            preflight_once(target)  # live targets: the doctor first, before any id is handed out
-            yield target
-    except ConformanceError as exc:
-        _note_run_error(pytestconfig, exc)
-        pytest.exit(str(exc), returncode=exc.exit_code)
+        preflight_once(target)  # live targets: the doctor first, before any id is handed out
+        yield target
 
 
 def _tenant(settings: Settings, nodeid: str) -> str:
@@ -290,23 +346,24 @@ def ctx(
 ) -> Iterator[ScenarioContext]:
     """A conformance test's context: a fresh tenant, its clients and provisioners, its verdict recorder."""
     item = request.node
+    settings = conformance_target.settings
+    item.stash[RAN_KEY] = {"target": settings.target, "seed": settings.seed}
     evidence: Callable[[Exchange | None], str] = conformance_target.evidence
-    if conformance_target.settings.target == "replay":
-        replayed = f"replay:{cassette_path(conformance_target.settings, item.nodeid)}"
+    if settings.target == "replay":
+        replayed = f"replay:{cassette_path(settings, item.nodeid)}"
 
         def evidence(_exchange: Exchange | None) -> str:  # one cassette is a replayed test's evidence
             return replayed
 
     recorder = Recorder(item.nodeid, rule_catalogue, evidence, conformance_target.redactor.text)
     item.stash[RECORDER_KEY] = recorder
-    context = ScenarioContext(conformance_target, _tenant(conformance_target.settings, item.nodeid), recorder)
+    context = ScenarioContext(conformance_target, _tenant(settings, item.nodeid), recorder)
     from conformance.reporting.allure_bridge import attach_exchange, label_test
 
     label_test(
         item, [rule_catalogue[r] for r in bound_rules(item) if r in rule_catalogue], conformance_target, recorder
     )
     context.observers.append(attach_exchange)
-    settings = conformance_target.settings
     with contextlib.ExitStack() as stack:
         if settings.target in ("record", "replay"):
             failed = lambda: item.stash.get(CALL_FAILED_KEY, False)  # noqa: E731
@@ -338,6 +395,46 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         pytest.skip(reason)
 
 
+def findings_of(error: BaseException) -> list[Finding] | None:
+    """The Findings ``error`` consists of (one, or a group of them), or None when anything else failed."""
+    if isinstance(error, Finding):
+        return [error]
+    if isinstance(error, BaseExceptionGroup):
+        found: list[Finding] = []
+        for inner in error.exceptions:
+            more = findings_of(inner)
+            if more is None:
+                return None
+            found += more
+        return found
+    return None
+
+
+def _finding_text(findings: list[Finding], error: BaseException) -> str:
+    """What a violation shows: finding, rule and curl, and Hypothesis' reproduction notes; no suite frames."""
+    notes = [str(n) for n in getattr(error, "__notes__", []) if str(n).strip()]
+    return "\n\n".join([f.render() for f in findings] + (["\n".join(notes)] if notes else []))
+
+
+def _classify(
+    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport, payload: dict[str, Any]
+) -> None:
+    """The failure's type, from the exception itself: a Finding is a violation; a run error stops the run."""
+    if call.excinfo is None or not report.failed:
+        return
+    error = call.excinfo.value
+    if isinstance(error, ConformanceError):
+        payload["failure"] = "run-error"
+        payload["run_error"] = {"exit_code": error.exit_code, "message": str(error)}
+        report.longrepr = str(error)
+        item.session.shouldstop = str(error)
+    elif (findings := findings_of(error)) is not None:
+        payload["failure"] = "finding"
+        report.longrepr = _finding_text(findings, error)
+    else:
+        payload["failure"] = "suite-error"
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -345,71 +442,31 @@ def pytest_runtest_makereport(
     report = yield
     if call.when == "call":
         item.stash[CALL_FAILED_KEY] = report.failed
-    if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceError):
-        _note_run_error(item.config, call.excinfo.value)
-        report.longrepr = str(call.excinfo.value)
-    recorder = item.stash.get(RECORDER_KEY, None)
-    if recorder is None or call.when != "call":
+    if not is_suite_item(item):
         return report
-    seen = {r.rule_id for r in recorder.records}
-    unrecorded = [rid for rid in bound_rules(item) if rid not in seen]
-    if report.passed and unrecorded:
-        # A passing test that recorded nothing for a rule it is bound to proves nothing: make it an error.
-        report.outcome = "failed"
-        report.longrepr = (
-            f"{item.nodeid} is bound to {', '.join(unrecorded)} but recorded no verdict for "
-            "it: a rule is verified only by a recorded verdict (conformance.verdicts.verdict)."
-        )
-    return report
-
-
-def _note_run_error(config: pytest.Config, error: ConformanceError) -> None:
-    """Errors that decide the run's exit code (usage 2, unreachable 3), for the runner to read."""
-    directory = verdict_dir(config.stash[SETTINGS_KEY])
-    directory.mkdir(parents=True, exist_ok=True)
-    with (directory / f"{worker_name(config)}.errors.jsonl").open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps({"exit_code": error.exit_code, "message": str(error)}) + "\n")
-
-
-def pytest_runtest_teardown(item: pytest.Item) -> None:
+    payload: dict[str, Any] = {"worker": worker_name(item.config)}
+    if call.when == "setup":
+        payload["rules"] = bound_rules(item)
+    if ran := item.stash.get(RAN_KEY, None):
+        payload["settings"] = ran
+    _classify(item, call, report, payload)
     recorder = item.stash.get(RECORDER_KEY, None)
-    if recorder is not None and recorder.records:
-        write_records(item.config, recorder.records)
-
-
-def _write_bindings(session: pytest.Session) -> None:
-    settings = session.config.stash[SETTINGS_KEY]
-    bindings = {item.nodeid: bound_rules(item) for item in session.items if is_suite_item(item)}
-    if not bindings:
-        return
-    directory = verdict_dir(settings)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{worker_name(session.config)}.bindings.json"
-    path.write_text(json.dumps(bindings, indent=1, sort_keys=True), encoding="utf-8")
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    _write_bindings(session)
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    if worker_name(session.config) != "main" or os.environ.get("CONFORMANCE_KEEP_VERDICTS"):
-        return
-    directory = verdict_dir(session.config.stash[SETTINGS_KEY])
-    if directory.is_dir():
-        for stale in directory.iterdir():
-            stale.unlink()
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if worker_name(config) != "main":
-        return
-    settings = config.stash[SETTINGS_KEY]
-    if not verdict_dir(settings).is_dir() or settings.plan:  # a plan runs nothing: no matrix to write
-        return
-    from conformance.reporting.run import finish_run
-
-    summary = finish_run(settings, config)
-    if summary:
-        terminalreporter.write_sep("=", "conformance")
-        terminalreporter.write_line(summary)
+    if recorder is not None:
+        seen = {r.rule_id for r in recorder.records}
+        unrecorded = [rid for rid in bound_rules(item) if rid not in seen]
+        if call.when == "call" and report.passed and unrecorded:
+            # A passing test that recorded nothing for a rule it is bound to proves nothing: make it an error.
+            report.outcome = "failed"
+            payload["failure"] = "suite-error"
+            report.longrepr = (
+                f"{item.nodeid} is bound to {', '.join(unrecorded)} but recorded no verdict for "
+                "it: a rule is verified only by a recorded verdict (conformance.verdicts.verdict)."
+            )
+        sent = item.stash.get(SENT_KEY, 0)
+        payload["records"] = [r.model_dump(mode="json") for r in recorder.records[sent:]]
+        item.stash[SENT_KEY] = len(recorder.records)
+    if signals := item.config.stash.get(SIGNAL_KEY, []):
+        payload["interrupted"] = signals[0]  # Hypothesis may have swallowed the interrupt: stop anyway
+        item.session.shouldstop = "interrupted"
+    report.conformance = payload  # type: ignore[attr-defined]
+    return report

@@ -1,41 +1,56 @@
-"""``conformance run``: the suite under pytest, then the documented exit code.
+"""``conformance run``: the suite under pytest with the plugin, which decides the documented exit code.
 
-Exit codes: 0 no violation, 1 violations, 2 usage error, 3 target unreachable or pre-flight failed,
-4 internal error (a defect in the suite).
+Exit codes (README, 'Exit codes'): 0 no violation, 1 violations, 2 usage error, 3 target unreachable or
+pre-flight failed, 4 internal error (a defect in the suite), 5 nothing tested (or an index below
+``--min-index``), 130 interrupted by SIGINT, 143 by SIGTERM. The plugin's collector sets the code as pytest's
+exit status, so ``pytest -p conformance.pytest_plugin`` gives the same one.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from conformance.errors import ConformanceError, ExitCode
+from conformance.settings import OPTIONS, build_settings, from_cli, report_dir_hint
+
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
-OK, VIOLATIONS, USAGE, UNREACHABLE, INTERNAL = 0, 1, 2, 3, 4
+OK, VIOLATIONS, USAGE, UNREACHABLE, INTERNAL = (
+    ExitCode.OK,
+    ExitCode.VIOLATIONS,
+    ExitCode.USAGE,
+    ExitCode.UNREACHABLE,
+    ExitCode.INTERNAL,
+)
+NOTHING_TESTED = ExitCode.NOTHING_TESTED
+
+
+@dataclass
+class OutcomeSink:
+    """Handed to pytest as a plugin: the conformance plugin leaves the run's exit code and reason here."""
+
+    __name__ = "conformance-outcome-sink"
+    code: int | None = None
+    reason: str = ""
+    printed: bool = False  # the message is on the terminal already (an input error)
 
 
 @dataclass
 class RunOptions:
-    target: str | None = None
-    base_url: str | None = None
-    provisioner: str | None = None
-    seed: int | None = None
-    report_dir: Path = Path("reports")
-    targets_file: str | None = None
-    manifest: str | None = None
-    apis: str | None = None
-    deviation: str | None = None
-    cassette_dir: str | None = None
-    allow_production: bool = False
-    baseline: Path | None = None
-    shard: str | None = None
+    """What ``conformance run`` was given: option values by flag ``dest`` (None = not given), and pytest's own."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
     workers: str | None = None
     select: str | None = None
     extra: list[str] = field(default_factory=list)
 
-    def pytest_args(self) -> list[str]:
+    def pytest_args(self, report_dir: Path) -> list[str]:
         args = [
             str(SUITE_DIR),
             "-p",
@@ -45,33 +60,24 @@ class RunOptions:
             "--rootdir",
             str(SUITE_DIR.parent.parent),
             "-q",
-            "--report-dir",
-            str(self.report_dir),
             "--alluredir",
-            str(self.report_dir / "allure-results"),
+            str(report_dir / "allure-results"),
             "--clean-alluredir",
             "--junitxml",
-            str(self.report_dir / "junit.xml"),
+            str(report_dir / "junit.xml"),
             "-o",
             "junit_family=xunit2",
+            "--report-dir",
+            str(report_dir),
         ]
-        for name in (
-            "target",
-            "base_url",
-            "provisioner",
-            "seed",
-            "targets_file",
-            "manifest",
-            "apis",
-            "deviation",
-            "cassette_dir",
-            "shard",
-        ):
-            value = getattr(self, name)
-            if value is not None:
-                args += [f"--{name.replace('_', '-')}", str(value)]
-        if self.allow_production:
-            args.append("--allow-production")
+        for option in OPTIONS:
+            value = self.values.get(option.dest)
+            if value is None or option.name == "report_dir":
+                continue
+            if option.kind == "bool":
+                args.append(option.flag if value else f"--no-{option.flag[2:]}")
+            else:
+                args += [option.flag, ",".join(value) if isinstance(value, list) else str(value)]
         if self.workers:
             args += ["-n", self.workers]
         if self.select:
@@ -79,64 +85,43 @@ class RunOptions:
         return args + self.extra
 
 
-def violated_rules(report_dir: Path) -> list[str]:
-    path = report_dir / "conformance.json"
-    if not path.is_file():
-        return []
-    matrix = json.loads(path.read_text())
-    return [row["rule_id"] for row in matrix["rows"] if row["verdict"] == "violated"]
-
-
-def run_errors(report_dir: Path) -> list[dict[str, object]]:
-    errors: list[dict[str, object]] = []
-    for path in sorted((report_dir / "verdicts").glob("*.errors.jsonl")):
-        errors += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return errors
-
-
-def suite_defects(report_dir: Path) -> int | None:
-    """Failures that are not Findings (a baseline-accepted violation still fails its test); None if unknown."""
-    path = report_dir / "conformance.json"
-    if not path.is_file():
-        return None
-    defects = json.loads(path.read_text()).get("tests", {}).get("defects")
-    return len(defects) if isinstance(defects, list) else None
+def run(options: RunOptions) -> int:
+    try:
+        # Only for where the reports go; the plugin builds the same settings again and checks every input.
+        settings = build_settings(from_cli(options.values))
+    except ConformanceError as exc:
+        print(f"conformance: error: {exc}", file=sys.stderr)  # noqa: T201
+        stale = report_dir_hint(options.values.get("report_dir"))
+        for name in ("conformance.json", "junit.xml"):  # never left to be read as this run's verdict
+            with contextlib.suppress(OSError):
+                (stale / name).unlink(missing_ok=True)
+        return exc.exit_code
+    sink = OutcomeSink()
+    code = int(pytest.main(options.pytest_args(settings.report_dir), plugins=[sink]))
+    if sink.code is not None:
+        if sink.reason and not sink.printed:
+            print(f"conformance: exit {sink.code}: {sink.reason}")  # noqa: T201
+        return sink.code
+    # pytest stopped before the plugin could decide (its own usage errors, an internal error).
+    mapped: dict[int, int] = {pytest.ExitCode.USAGE_ERROR: USAGE, pytest.ExitCode.INTERRUPTED: ExitCode.SIGINT}
+    final = mapped.get(code, INTERNAL if code != OK else OK)
+    print(f"conformance: exit {final}: pytest ended with exit code {code}", file=sys.stderr)  # noqa: T201
+    return final
 
 
 def exit_code_for(pytest_code: int, report_dir: Path, baseline: Path | None) -> tuple[int, str]:
-    """Map pytest's outcome and the matrix to the documented exit code, with a one-line reason."""
-    if errors := run_errors(report_dir):
-        # Unreachable outranks usage: a run that could not reach its target says so first.
-        worst = max(errors, key=lambda e: int(str(e["exit_code"])) == UNREACHABLE)
-        return int(str(worst["exit_code"])), str(worst["message"])
-    if pytest_code == pytest.ExitCode.USAGE_ERROR:
-        return USAGE, "usage error (see the message above)"
-    if pytest_code == pytest.ExitCode.NO_TESTS_COLLECTED:
-        return USAGE, "no test was selected (check --apis, --shard and -k)"
-    if pytest_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        return INTERNAL, f"pytest ended with exit code {pytest_code}"
-    violated = violated_rules(report_dir)
-    message = ""
-    if baseline is not None:
-        from conformance.reporting.baseline import apply_baseline
+    """The documented exit code of a finished matrix (a merged one, in a CI gate job), with a one-line reason.
 
-        violated, message = apply_baseline(violated, baseline)
-    suffix = f"; {message}" if message else ""
-    if violated:
-        return VIOLATIONS, f"{len(violated)} rule(s) violated: {', '.join(violated)}{suffix}"
-    if pytest_code == pytest.ExitCode.TESTS_FAILED and suite_defects(report_dir) != 0:
-        return INTERNAL, "tests failed without a rule violation: a defect in the suite (see the failures above)"
-    return OK, "no violation" + suffix
+    A run decides its own code from its reports; this judges a ``conformance.json`` written by other jobs.
+    """
+    from conformance.reporting.matrix import load_matrix
+    from conformance.reporting.outcome import RunState, decide
 
-
-def run(options: RunOptions) -> int:
-    if options.baseline is not None:
-        from conformance.reporting.baseline import load_baseline
-
-        load_baseline(options.baseline)  # a missing or malformed baseline fails before the run, not after it
-    options.report_dir.mkdir(parents=True, exist_ok=True)
-    (options.report_dir / "conformance.json").unlink(missing_ok=True)  # never gate on a previous run's matrix
-    code = int(pytest.main(options.pytest_args()))
-    final, reason = exit_code_for(code, options.report_dir, options.baseline)
-    print(f"conformance: exit {final}: {reason}")  # noqa: T201
-    return final
+    path = report_dir / "conformance.json"
+    matrix = load_matrix(path) if path.is_file() else None
+    if matrix is not None and matrix.outcome != "complete":
+        codes = {"interrupted (SIGINT)": ExitCode.SIGINT, "interrupted (SIGTERM)": ExitCode.SIGTERM}
+        code = codes.get(matrix.outcome, NOTHING_TESTED if matrix.outcome.startswith("nothing") else INTERNAL)
+        return code, f"the run did not complete: {matrix.outcome}"
+    final = decide(int(pytest_code), matrix, RunState(), baseline, min_index=None)
+    return final.code, final.reason

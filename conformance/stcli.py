@@ -18,7 +18,6 @@ import argparse
 import base64
 import hashlib
 import json
-import os
 import re
 import shlex
 import signal
@@ -36,6 +35,8 @@ from typing import Any
 
 import httpx
 import yaml
+
+from conformance.settings import child_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "schemathesis.toml"
@@ -342,7 +343,7 @@ def run_spec(
             stale.unlink()
     command = st_command(api, base_url, report_dir, config, extra)
     started = time.monotonic()
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
+    env = child_environment(NO_COLOR="1", COLUMNS="120")
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=timeout, env=env)
     elapsed = time.monotonic() - started
     ndjson = sorted(report_dir.glob("*.ndjson"))

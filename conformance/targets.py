@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,11 +23,10 @@ from conformance.http.oauth import OAuthTokens
 from conformance.http.ratelimit import RateLimiter
 from conformance.http.redact import Redactor, secret_variants
 from conformance.live.hosts import refuse_hosts
-from conformance.settings import DEFAULT_RATE_LIMITS, VENDOR_OF, Settings, missing_settings
+from conformance.settings import DEFAULT_RATE_LIMITS, VENDOR_OF, Settings, missing_settings, xdist_worker
 
 CONTROL = "control"
 # The run's id, made by the controller and inherited by xdist workers, so they share one budget and record.
-RUN_ID_ENV = "CONFORMANCE_RUN_ID"
 
 
 @dataclass
@@ -44,7 +42,7 @@ class Target:
     state_dir: Path = Path(".conformance")
     cassette: str | None = None
     # Unique per run: idempotency keys built from it never collide with an earlier run's on a live vendor.
-    run_id: str = field(default_factory=lambda: os.environ.get(RUN_ID_ENV) or uuid.uuid4().hex)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     # Capillary OAuth tokens, one cache per (host, client key), shared by every client and worker.
     tokens: dict[str, OAuthTokens] = field(default_factory=dict)
     budget: Any = None  # the run's DestructiveBudget, made on first use
@@ -236,11 +234,12 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
         secrets: set[str] = set()
         for api, values in creds.items():
             secrets |= secrets_of(api, values)
-        target = Target(settings, urls, creds, http, Redactor(secrets), state_dir=state_dir)
+        run_id = settings.run_id or uuid.uuid4().hex
+        target = Target(settings, urls, creds, http, Redactor(secrets), state_dir=state_dir, run_id=run_id)
         if settings.is_networked and not settings.uses_reference_sandbox:
             from conformance.live.touched import TouchedLog
 
-            target.touched = TouchedLog(state_dir, target.run_id, os.environ.get("PYTEST_XDIST_WORKER", "main"))
+            target.touched = TouchedLog(state_dir, target.run_id, xdist_worker())
         try:
             yield target
         finally:

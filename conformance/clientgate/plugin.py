@@ -9,7 +9,6 @@ installs the package loads this module, so it imports nothing of the package unt
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +33,9 @@ class _Gate:
         self.error: str | None = None
 
     def url(self) -> str | None:
-        return self.config.getoption("clientgate_url") or os.environ.get(URL_ENV) or None
+        from conformance.settings import environment_value
+
+        return self.config.getoption("clientgate_url") or environment_value(URL_ENV)
 
     def collect(self) -> None:
         """Take what this process's sandbox saw, once, and stop it."""

@@ -19,7 +19,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 
 import httpx
@@ -32,8 +32,15 @@ SHARED_DIR_ENV = "CONFORMANCE_RUN_SECRETS_DIR"
 RUN_KEY_ENV = "CONFORMANCE_RUN_KEY"
 
 
-def run_secrets(env: dict[str, str] | os._Environ[str] = os.environ) -> tuple[Path, bytes, bool]:
+def _environment(env: MutableMapping[str, str] | None) -> MutableMapping[str, str]:
+    from conformance.settings import process_environment  # the one reader of the environment
+
+    return process_environment() if env is None else env
+
+
+def run_secrets(env: MutableMapping[str, str] | None = None) -> tuple[Path, bytes, bool]:
     """The run's secrets directory and sealing key; created (and owned by the caller) when not inherited."""
+    env = _environment(env)
     if (where := env.get(SHARED_DIR_ENV)) and (key := env.get(RUN_KEY_ENV)) and Path(where).is_dir():
         return Path(where), bytes.fromhex(key), False
     directory = Path(tempfile.mkdtemp(prefix="conformance-run-"))
@@ -41,8 +48,9 @@ def run_secrets(env: dict[str, str] | os._Environ[str] = os.environ) -> tuple[Pa
     return directory, secrets.token_bytes(32), True
 
 
-def export_run_secrets(env: dict[str, str] | os._Environ[str] = os.environ) -> Path | None:
+def export_run_secrets(env: MutableMapping[str, str] | None = None) -> Path | None:
     """Create the run's secrets directory and key in ``env`` for the workers to inherit; None if inherited."""
+    env = _environment(env)
     directory, key, created = run_secrets(env)
     if not created:
         return None
@@ -51,10 +59,11 @@ def export_run_secrets(env: dict[str, str] | os._Environ[str] = os.environ) -> P
     return directory
 
 
-def remove_run_secrets(directory: Path | None, env: dict[str, str] | os._Environ[str] = os.environ) -> None:
+def remove_run_secrets(directory: Path | None, env: MutableMapping[str, str] | None = None) -> None:
     if directory is None:
         return
     shutil.rmtree(directory, ignore_errors=True)
+    env = _environment(env)
     if env.get(SHARED_DIR_ENV) == str(directory):
         env.pop(SHARED_DIR_ENV, None)
         env.pop(RUN_KEY_ENV, None)
@@ -99,7 +108,7 @@ class OAuthTokens:
         *,
         on_token: Callable[[str], None],
         timeout_s: float = 15.0,
-        env: dict[str, str] | os._Environ[str] = os.environ,
+        env: MutableMapping[str, str] | None = None,
     ) -> None:
         self.url = base_url.rstrip("/") + TOKEN_PATH
         self.key, self.secret = key, secret

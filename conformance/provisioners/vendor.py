@@ -8,7 +8,6 @@ unavailable here and the scenario is skipped with that reason.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -18,12 +17,10 @@ from conformance.http.client import ApiClient
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import BadgeEarn, Provisioner, Redemption, RewardTxn, ThanxJob
 
-# The run's id, shared by every xdist worker (conformance.targets.RUN_ID_ENV).
-RUN_ID_ENV = "CONFORMANCE_RUN_ID"
 
-
-def run_tag() -> str:
-    return "conf" + (os.environ.get(RUN_ID_ENV) or "local")[:12]
+def run_tag(run_id: str | None) -> str:
+    """The run's tag in reference fields: every xdist worker of one run shares the run id."""
+    return "conf" + (run_id or "local")[:12]
 
 
 Poll = Callable[[Callable[[], Exchange], Callable[[Exchange], bool], str], Exchange]
@@ -41,8 +38,11 @@ def _require(setup: Mapping[str, str], key: str, vendor: str) -> str:
 class VendorProvisioner(Provisioner):
     name = "vendor"
 
-    def __init__(self, client: ApiClient, setup: Mapping[str, str], poll: Poll, test_id: str) -> None:
+    def __init__(
+        self, client: ApiClient, setup: Mapping[str, str], poll: Poll, test_id: str, run_id: str | None = None
+    ) -> None:
         self.client = client
+        self.run_id = run_id
         self.setup = dict(setup)
         self.poll = poll
         self.test_id = test_id
@@ -51,11 +51,11 @@ class VendorProvisioner(Provisioner):
         """Unique per run and purpose (an idempotency key is never reused for another request), and led by
         the run id, so every resource made through a reference field names the run that made it."""
         unique = uuid.uuid5(uuid.NAMESPACE_URL, f"{self.test_id}:{purpose}:{uuid.uuid4()}").hex
-        return f"{run_tag()}-{unique}"
+        return f"{run_tag(self.run_id)}-{unique}"
 
     def short_key(self, purpose: str) -> str:
         """A 20-character reference (Capillary transaction numbers): the run tag, then 10 unique characters."""
-        return (run_tag()[:10] + self.key(purpose).rsplit("-", 1)[1])[:20]
+        return (run_tag(self.run_id)[:10] + self.key(purpose).rsplit("-", 1)[1])[:20]
 
     def _setup(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
         """One setup call: retried safely (every setup call carries an idempotency key), refused loudly."""

@@ -20,6 +20,7 @@ import allure
 import yaml
 
 from conformance.apis import APIS, SPECS_DIR
+from conformance.files import write_text_atomic
 
 if TYPE_CHECKING:
     import pytest
@@ -227,5 +228,5 @@ def write_allure_metadata(results_dir: Path, settings: Settings) -> None:
     """``environment.properties`` and ``categories.json`` beside the results of the run."""
     results_dir.mkdir(parents=True, exist_ok=True)
     lines = [f"{_prop(k, key=True)}={_prop(v)}" for k, v in environment(settings).items()]
-    (results_dir / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (results_dir / "categories.json").write_text(json.dumps(CATEGORIES, indent=2) + "\n", encoding="utf-8")
+    write_text_atomic(results_dir / "environment.properties", "\n".join(lines) + "\n")
+    write_text_atomic(results_dir / "categories.json", json.dumps(CATEGORIES, indent=2) + "\n")

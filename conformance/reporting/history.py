@@ -19,6 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from conformance.files import write_text_atomic
 from conformance.reporting.matrix import Matrix, load_matrix
 
 HISTORY_FILE = "history.jsonl"
@@ -57,22 +58,30 @@ class Diff(BaseModel):
     target: str
     history_used: bool
     changes: list[Change]
+    # Rows present in only one of the two runs (another API selection, or a changed catalogue): not compared.
+    not_compared: list[str] = Field(default_factory=list)
+    coverage_note: str = ""
 
 
 def append_history(report_dir: Path, matrix: Matrix) -> Path:
+    """Add this run's rows; the file is replaced in one step, so a reader never sees half a run."""
     path = report_dir / HISTORY_FILE
-    with path.open("a", encoding="utf-8") as handle:
-        for row in matrix.rows:
-            entry = HistoryEntry(
-                time=matrix.generated_at,
-                target=matrix.target,
-                api=row.api,
-                rule_id=row.rule_id,
-                verdict=row.verdict,
-                evidence=row.evidence,
-            )
-            handle.write(entry.model_dump_json() + "\n")
-    return path
+    before = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if before and not before.endswith("\n"):
+        before += "\n"  # a torn last line of an older writer stays on its own line
+    lines = [
+        HistoryEntry(
+            time=matrix.generated_at,
+            target=matrix.target,
+            api=row.api,
+            rule_id=row.rule_id,
+            verdict=row.verdict,
+            evidence=row.evidence,
+        ).model_dump_json()
+        + "\n"
+        for row in matrix.rows
+    ]
+    return write_text_atomic(path, before + "".join(lines))
 
 
 def load_history(paths: list[Path]) -> list[HistoryEntry]:
@@ -119,25 +128,22 @@ def diff_matrices(
         if entry.target == new.target:
             by_rule.setdefault(entry.rule_id, []).append(entry)
     changes: list[Change] = []
-    for rid in sorted(old_rows.keys() | new_rows.keys()):
-        o, n = old_rows.get(rid), new_rows.get(rid)
-        old_verdict = o.verdict if o else ABSENT
-        new_verdict = n.verdict if n else ABSENT
+    for rid in sorted(old_rows.keys() & new_rows.keys()):
+        o, n = old_rows[rid], new_rows[rid]
+        old_verdict, new_verdict = o.verdict, n.verdict
         if old_verdict == new_verdict:
             continue
         last_old, first_new = _seen(by_rule.get(rid, []), old_verdict, new_verdict, old.generated_at, new.generated_at)
-        row = n or o
-        assert row is not None
         changes.append(
             Change(
-                api=row.api,
+                api=n.api,
                 rule_id=rid,
-                claim=row.claim,
+                claim=n.claim,
                 old=old_verdict,
                 new=new_verdict,
                 kind=_kind(old_verdict, new_verdict),
-                old_evidence=o.evidence if o else [],
-                new_evidence=n.evidence if n else [],
+                old_evidence=o.evidence,
+                new_evidence=n.evidence,
                 old_last_seen=last_old,
                 new_first_seen=first_new,
             )
@@ -151,6 +157,33 @@ def diff_matrices(
         target=new.target,
         history_used=bool(history),
         changes=changes,
+        not_compared=sorted(old_rows.keys() ^ new_rows.keys()),
+        coverage_note=coverage_note(old, new),
+    )
+
+
+def coverage_note(old: Matrix, new: Matrix) -> str:
+    """Say so when the two runs covered different APIs or rules: their absent rows are not compared."""
+    old_apis, new_apis = set(old.apis), set(new.apis)
+    old_rules, new_rules = {r.rule_id for r in old.rows}, {r.rule_id for r in new.rows}
+    if old_apis == new_apis and old_rules == new_rules:
+        return ""
+    parts = []
+    if only_old := [a for a in old.apis if a not in new_apis]:
+        parts.append(f"only the old run covered {', '.join(only_old)}")
+    if only_new := [a for a in new.apis if a not in old_apis]:
+        parts.append(f"only the new run covered {', '.join(only_new)}")
+    shared = old_apis & new_apis
+    dropped = sorted(r.rule_id for r in old.rows if r.rule_id not in new_rules and r.api in shared)
+    added = sorted(r.rule_id for r in new.rows if r.rule_id not in old_rules and r.api in shared)
+    if dropped:
+        parts.append(f"rules no longer in the catalogue: {', '.join(dropped)}")
+    if added:
+        parts.append(f"rules new in the catalogue: {', '.join(added)}")
+    absent = len(old_rules ^ new_rules)
+    return (
+        f"The two runs covered different APIs or rules ({'; '.join(parts)}): the {absent} rule(s) present in only "
+        "one of them are not compared, and none of them is counted as a regression."
     )
 
 
@@ -164,6 +197,8 @@ def render_diff_markdown(diff: Diff) -> str:
         + ".",
         "",
     ]
+    if diff.coverage_note:
+        lines += [f"> {diff.coverage_note}", ""]
     if not diff.changes:
         return "\n".join([*lines, "No rule changed its verdict."]) + "\n"
     lines += [
@@ -193,7 +228,7 @@ def diff_command(old: Path, new: Path, output_stem: Path | None) -> int:
         output_stem.parent.mkdir(parents=True, exist_ok=True)
         md_path = output_stem.with_name(output_stem.name + ".md")
         json_path = output_stem.with_name(output_stem.name + ".json")
-        md_path.write_text(markdown, encoding="utf-8")
-        json_path.write_text(json.dumps(diff.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+        write_text_atomic(md_path, markdown)
+        write_text_atomic(json_path, json.dumps(diff.model_dump(mode="json"), indent=2) + "\n")
         sys.stdout.write(f"written: {md_path}, {json_path}\n")
     return 0

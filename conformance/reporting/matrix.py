@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from conformance.apis import APIS
+from conformance.files import write_text_atomic
 from conformance.rules import SEVERITY_BY_KIND, Rule
 from conformance.verdicts import Status, VerdictRecord
 
@@ -125,6 +126,8 @@ class Matrix(BaseModel):
     tests: CaseTotals = Field(default_factory=CaseTotals)
     undocumented: list[Question] = Field(default_factory=list)
     hygiene: list[VerdictRecord] = Field(default_factory=list)
+    # "complete", "interrupted (SIGINT)", "nothing tested: ..." or "aborted: ...": a gate reads this first.
+    outcome: str = "complete"
 
 
 class RunData(BaseModel):
@@ -314,7 +317,7 @@ def build_matrix(
 
 def write_json(matrix: Matrix, path: Path) -> None:
     payload: dict[str, Any] = matrix.model_dump(mode="json")
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def load_matrix(path: Path) -> Matrix:

@@ -38,6 +38,36 @@ class Call:
 
 Handler = Callable[[Call], Response]
 Gate = Callable[[Call], Response | None]
+Shape = Callable[[int, str], object]
+# The sandbox reads at most this much of a request body (documented in the README); a larger one is
+# answered 413 in the API's own error shape, without being parsed or acted on.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodyTooLarge(Exception):
+    """The request body is larger than :data:`MAX_BODY_BYTES`."""
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body, read in chunks and given up on as soon as it passes ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def too_large(gates: tuple[Gate, ...]) -> Response:
+    """413 in the error shape of the route's API (the one its fault gate answers in), else plain JSON."""
+    message = f"Request body too large: the limit is {MAX_BODY_BYTES} bytes"
+    shape: Shape | None = next((getattr(g, "shape", None) for g in gates if getattr(g, "shape", None)), None)
+    body = shape(413, message) if shape is not None else {"error": message}
+    return json_response(body, 413, {"Connection": "close"})
 
 
 class BadBody(Exception):
@@ -89,7 +119,7 @@ def sleep_ms(delay_ms: int | None) -> None:
         time.sleep(delay_ms / 1000)
 
 
-def fault_gate(api: str, shape: Callable[[int, str], object]) -> Gate:
+def fault_gate(api: str, shape: Shape) -> Gate:
     """Gate answering with an injected ``rate_limit`` or ``server_error`` in the API's own error shape."""
 
     def gate(call: Call) -> Response | None:
@@ -103,6 +133,7 @@ def fault_gate(api: str, shape: Callable[[int, str], object]) -> Gate:
         message = "Service unavailable" if status == 503 else "Internal server error"
         return json_response(shape(status, message), status)
 
+    gate.shape = shape  # type: ignore[attr-defined]  # the API's error shape, for answers outside a handler
     return gate
 
 
@@ -133,7 +164,10 @@ def route(
         return response
 
     async def endpoint(request: Request) -> Response:
-        body = await request.body()
+        try:
+            body = await read_body(request)
+        except BodyTooLarge:
+            return too_large(gates)
         call = Call(
             method=request.method,
             path_params={key: str(value) for key, value in request.path_params.items()},

@@ -88,3 +88,30 @@ def test_needs_a_mandate(ctx):
     row = rows(suite)["JUSPAY-REVOKE-ACTIVE"]
     assert row["verdict"] == "skipped"
     assert "no manifest entry left" in str(row["detail"])
+
+
+def test_an_overridden_conformance_settings_fixture_is_what_the_run_reports(suite: pytest.Pytester) -> None:
+    suite.makeconftest(
+        """
+import pytest
+from conformance.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def conformance_settings(pytestconfig):
+    return Settings(seed=7, apis=["thanx"])
+"""
+    )
+    result = run(
+        suite,
+        """
+@pytest.mark.rules("THANX-REVOKE-PENDING-422")
+def test_records(ctx):
+    assert ctx.target.settings.seed == 7
+    expect_equal("THANX-REVOKE-PENDING-422", 422, 422)
+""",
+    )
+    result.assert_outcomes(passed=1)
+    matrix = json.loads((suite.path / "reports" / "conformance.json").read_text())
+    assert matrix["seed"] == 7
+    assert rows(suite)["THANX-REVOKE-PENDING-422"]["verdict"] == "verified"

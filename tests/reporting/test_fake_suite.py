@@ -68,9 +68,16 @@ def check_golden(name: str, actual: str) -> None:
 def test_xdist_workers_end_in_one_matrix(fake_suite: pytest.Pytester, tmp_path: Path) -> None:
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     run_fake(fake_suite, serial).assert_outcomes(passed=10, failed=1, skipped=1)
-    run_fake(fake_suite, parallel, "-n", "2").assert_outcomes(passed=10, failed=1, skipped=1)
-    workers = sorted(p.name for p in (parallel / "verdicts").glob("gw*.jsonl"))
-    assert workers == ["gw0.jsonl", "gw1.jsonl"]
+    result = run_fake(fake_suite, parallel, "-n", "2", "-v")
+    result.assert_outcomes(passed=10, failed=1, skipped=1)
+    # Both workers ran tests, and their results reached the controller on the reports, not through files.
+    workers = sorted(set(re.findall(r"\[(gw\d)\] \[ *\d+%\] (?:PASSED|FAILED|SKIPPED)", result.stdout.str())))
+    assert workers == ["gw0", "gw1"]
+    assert sorted(p.name for p in (parallel / "verdicts").iterdir()) == [
+        "main.bindings.json",
+        "main.jsonl",
+        "main.outcomes.json",
+    ]
     assert matrix_of(parallel) == matrix_of(serial)
 
 

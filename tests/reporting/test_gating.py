@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.reporting.matrix import CaseOutcome, RuleInfo, build_matrix, write_json
-from conformance.runner import INTERNAL, OK, USAGE, VIOLATIONS, exit_code_for
+from conformance.reporting.matrix import CaseOutcome, Matrix, RuleInfo, build_matrix
+from conformance.reporting.outcome import RunState, decide
+from conformance.runner import INTERNAL, OK, USAGE, VIOLATIONS
 from conformance.verdicts import VerdictRecord
 
 INFO = RuleInfo(
@@ -23,14 +24,17 @@ INFO = RuleInfo(
 FAILED = pytest.ExitCode.TESTS_FAILED
 
 
-def report(tmp_path: Path, *, violated: bool, defect: bool = False) -> Path:
+def report(tmp_path: Path, *, violated: bool, defect: bool = False) -> Matrix:
     records = [VerdictRecord(rule_id="THANX-A", status="violated" if violated else "verified", test="t::a")]
     outcomes = {"t::a": CaseOutcome(outcome="failed" if violated else "passed", finding=violated)}
     if defect:
         outcomes["t::b"] = CaseOutcome(outcome="error")
-    m = build_matrix([INFO], records, {"t::a": ["THANX-A"]}, target="reference", seed=1, outcomes=outcomes)
-    write_json(m, tmp_path / "conformance.json")
-    return tmp_path
+    return build_matrix([INFO], records, {"t::a": ["THANX-A"]}, target="reference", seed=1, outcomes=outcomes)
+
+
+def exit_code_for(pytest_code: int, matrix: Matrix | None, baseline: Path | None) -> tuple[int, str]:
+    final = decide(int(pytest_code), matrix, RunState(), baseline, min_index=None)
+    return final.code, final.reason
 
 
 def baseline(tmp_path: Path, expires: str) -> Path:
@@ -66,7 +70,7 @@ def test_failures_without_violation_are_a_defect(tmp_path: Path) -> None:
 
 
 def test_no_tests_is_usage(tmp_path: Path) -> None:
-    assert exit_code_for(pytest.ExitCode.NO_TESTS_COLLECTED, tmp_path, None)[0] == USAGE
+    assert exit_code_for(pytest.ExitCode.NO_TESTS_COLLECTED, None, None)[0] == USAGE
 
 
 def test_malformed_baseline_is_a_usage_error_before_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,3 +82,16 @@ def test_malformed_baseline_is_a_usage_error_before_the_run(tmp_path: Path, caps
     err = capsys.readouterr().err
     assert "Entry 1 of the baseline file" in err
     assert not (tmp_path / "r" / "junit.xml").exists()
+
+
+def test_a_ci_gate_on_a_written_matrix_never_passes_an_incomplete_run(tmp_path: Path) -> None:
+    from conformance.reporting.matrix import write_json
+    from conformance.runner import exit_code_for as gate
+
+    complete = report(tmp_path, violated=False)
+    write_json(complete, tmp_path / "conformance.json")
+    assert gate(1, tmp_path, None) == (OK, "no violation")
+    complete.outcome = "interrupted (SIGTERM)"
+    write_json(complete, tmp_path / "conformance.json")
+    assert gate(1, tmp_path, None) == (143, "the run did not complete: interrupted (SIGTERM)")
+    assert gate(1, tmp_path / "missing", None)[0] == INTERNAL

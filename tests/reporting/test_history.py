@@ -78,3 +78,33 @@ def test_diff_rejects_what_is_not_a_matrix(tmp_path: Path, capsys: pytest.Captur
     bogus.write_text('{"version": 99}')
     assert main(["matrix", "diff", str(bogus), str(bogus)]) == 2
     assert "not a conformance matrix of version 1" in capsys.readouterr().err
+
+
+def test_diff_across_different_api_selections_says_so_and_compares_only_shared_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    juspay = RuleInfo(
+        api="juspay",
+        rule_id="JUSPAY-A",
+        claim="claim",
+        kind="transition",
+        operation="op",
+        severity="critical",
+        source="p § s",
+        confidence="documented",
+    )
+    records = [
+        VerdictRecord(rule_id=r, status="verified", test="t", evidence="reference") for r in ("THANX-A", "JUSPAY-A")
+    ]
+    wide = build_matrix([*INFOS, juspay], records, {"t": ["THANX-A", "JUSPAY-A"]}, target="live", seed=1)
+    narrow = matrix("2026-01-02T00:00:00Z", A="violated", B="untested", C="untested")
+    old = save(tmp_path / "old", wide, False)
+    new = save(tmp_path / "new", narrow, False)
+    assert main(["matrix", "diff", str(old), str(new), "--output", str(tmp_path / "out" / "d")]) == 0
+    out = capsys.readouterr().out
+    assert "covered different APIs or rules (only the old run covered juspay)" in out
+    assert "1 rule(s) present in only one of them are not compared" in out
+    assert "JUSPAY-A" not in out.split("|", 1)[-1], "an absent row is never listed as a change"
+    data = json.loads((tmp_path / "out" / "d.json").read_text())
+    assert [(c["rule_id"], c["kind"]) for c in data["changes"]] == [("THANX-A", "regression")]
+    assert data["not_compared"] == ["JUSPAY-A"]

@@ -23,7 +23,8 @@ RUN_ID_KEY = pytest.StashKey[str]()
 def pytest_configure(config: pytest.Config) -> None:
     support.configure(config.stash[SETTINGS_KEY])
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
-    config.stash[RUN_ID_KEY] = str(workerinput["testrunuid"]) if workerinput else outcomes.new_run_id()
+    settings = config.stash[SETTINGS_KEY]
+    config.stash[RUN_ID_KEY] = str(workerinput["testrunuid"]) if workerinput else outcomes.new_run_id(settings.run_id)
     if workerinput is None:
         # The controller (or a serial run) starts before any worker: drop the previous run's figures.
         outcomes.clear(config.stash[SETTINGS_KEY].report_dir)

@@ -9,7 +9,6 @@ errors item; Thanx a 4xx; Juspay a 400.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import uuid
 from collections.abc import Callable
@@ -176,8 +175,8 @@ def clear(report_dir: Path) -> None:
             stale.unlink()
 
 
-def new_run_id() -> str:
-    return os.environ.get("CONFORMANCE_RUN_ID") or uuid.uuid4().hex
+def new_run_id(given: str | None = None) -> str:
+    return given or uuid.uuid4().hex
 
 
 LEDGER = ReachLedger()

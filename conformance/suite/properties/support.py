@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
@@ -46,8 +45,7 @@ AUTH_HEADERS = frozenset({"authorization", "x-cap-api-oauth-token", "x-clientid"
 LIVE_MAX_EXAMPLES = 5
 REFERENCE_MAX_EXAMPLES = 12
 # The coverage phase costs ~40 deterministic boundary cases per operation; it runs on the reference
-# target only when asked (CONFORMANCE_PROPERTY_COVERAGE=1) to keep the layer well under 25 s.
-COVERAGE_ENV = "CONFORMANCE_PROPERTY_COVERAGE"
+# target only when asked (--property-coverage, CONFORMANCE_PROPERTY_COVERAGE=1) to keep the layer well under 25 s.
 
 
 @dataclass
@@ -69,18 +67,15 @@ class RunConfig:
         return self.target in ("live", "record", "replay")
 
 
-RUN = RunConfig(
-    seed=int(os.environ.get("CONFORMANCE_SEED", Settings().seed)),
-    target=os.environ.get("CONFORMANCE_TARGET", "reference"),
-    coverage=os.environ.get(COVERAGE_ENV, "") == "1",
-)
+RUN = RunConfig()
 
 
 def configure(settings: Settings) -> None:
-    """Take the seed and target from the run's settings (CLI > env > targets file > default)."""
+    """Take the seed, target and coverage phase from the run's settings (CLI > env > targets file > default)."""
     RUN.seed = settings.seed
     RUN.target = settings.target
     RUN.max_examples = settings.max_examples
+    RUN.coverage = settings.property_coverage
 
 
 def schema_config() -> Any:
