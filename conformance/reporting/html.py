@@ -200,6 +200,14 @@ def merge_shards(report_dir: Path, shards: list[Path]) -> Matrix:
             f"The shard report dir(s) {', '.join(missing)} do not exist; pass the --report-dir of each shard."
         )
     matrices = [_shard_matrix(s) for s in shards]
+    unfinished = [f"{s} ({m.outcome})" for s, m in zip(shards, matrices, strict=True) if m.outcome != "complete"]
+    if unfinished:
+        # A shard that was interrupted or tested nothing would leave its rules untested in a merged matrix
+        # that could still read as a pass.
+        raise UsageError(
+            f"The shard(s) {', '.join(unfinished)} did not complete; re-run them before merging, since a "
+            "merged matrix must hold every shard's complete result."
+        )
     targets = {(m.target, m.seed) for m in matrices}
     if len(targets) > 1:
         found = ", ".join(f"{t} (seed {s})" for t, s in sorted(targets))

@@ -307,3 +307,15 @@ def test_the_single_file_report_opens_from_the_file_system_and_shows_the_violate
         assert row["rule_id"] in text, (row["rule_id"], text[:3000])
     attachments = _text(_chromium(chromium, tmp_path / "profile2", "--dump-dom", page + "#/globalAttachments").stdout)
     assert "Conformance dashboard" in attachments
+
+
+def test_merge_refuses_a_shard_that_did_not_complete(fake_suite: pytest.Pytester, tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    run_fake(fake_suite, a, "--shard", "1/2")
+    run_fake(fake_suite, b, "--shard", "2/2")
+    matrix = json.loads((b / "conformance.json").read_text())
+    matrix["outcome"] = "interrupted (SIGINT)"
+    (b / "conformance.json").write_text(json.dumps(matrix))
+    with pytest.raises(UsageError, match=r"interrupted \(SIGINT\)\) did not complete"):
+        report_command(tmp_path / "merged", [a, b], "matrix")
+    assert not (tmp_path / "merged" / "conformance.json").exists()
