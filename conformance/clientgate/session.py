@@ -21,7 +21,9 @@ def sandbox_secrets() -> list[str]:
 
     creds = SandboxCredentials()
     # Ids a request carries in the open (merchant id, Accept-Version) are not secrets and stay readable.
-    raw = [v for k, v in creds.model_dump().items() if k not in {"thanx_accept_version", "juspay_merchant_id"}]
+    # Only string values are credentials (the rest are switches such as token lifetimes).
+    public = {"thanx_accept_version", "juspay_merchant_id"}
+    raw = [v for k, v in creds.model_dump().items() if isinstance(v, str) and k not in public]
     pairs = [(creds.capillary_username, creds.capillary_password), (creds.juspay_api_key, "")]
     return sorted(secret_variants(*raw, pairs=pairs))
 
