@@ -36,6 +36,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         deviation=args.deviation,
         cassette_dir=args.cassette_dir,
         allow_production=args.allow_production,
+        strict=args.strict,
         baseline=Path(args.baseline) if args.baseline else None,
         shard=args.shard,
         workers=args.workers,
@@ -90,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--deviation", help="reference target only: start the sandbox with this deviation")
     run.add_argument("--cassette-dir", help="where cassettes are recorded and replayed (default: cassettes/)")
     run.add_argument("--allow-production", action="store_true", help="allow hosts the specs mark as production")
+    run.add_argument(
+        "--strict", action="store_true", help="violations of inferred/assumed rules (violated-inferred) gate the run"
+    )
     run.add_argument("--baseline", help="YAML of accepted deviations (rule, reason, expires)")
     run.add_argument("--shard", help="K/N: run a deterministic slice")
     run.add_argument("-n", "--workers", help="pytest-xdist workers (e.g. 2 or auto)")

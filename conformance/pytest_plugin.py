@@ -36,6 +36,7 @@ OPTIONS = {
     "deviation": "--deviation",
     "cassette_dir": "--cassette-dir",
     "allow_production": "--allow-production",
+    "strict": "--strict-inferred",
 }
 RULE_PREFIX_API = {
     "BADGE": "capillary-badges",
@@ -65,6 +66,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=None,
         help="allow a live run against a host the specs mark as production (revokes are real)",
+    )
+    # pytest owns --strict; `conformance run --strict` passes this one.
+    group.addoption(
+        "--strict-inferred",
+        action="store_true",
+        default=None,
+        help="violations of inferred/assumed rules (violated-inferred) gate the run too",
     )
     group.addoption("--shard", default=None, help="K/N: run the K-th of N deterministic slices of the suite")
 

@@ -29,6 +29,7 @@ class RunOptions:
     deviation: str | None = None
     cassette_dir: str | None = None
     allow_production: bool = False
+    strict: bool = False
     baseline: Path | None = None
     shard: str | None = None
     workers: str | None = None
@@ -72,6 +73,8 @@ class RunOptions:
                 args += [f"--{name.replace('_', '-')}", str(value)]
         if self.allow_production:
             args.append("--allow-production")
+        if self.strict:
+            args.append("--strict-inferred")
         if self.workers:
             args += ["-n", self.workers]
         if self.select:
@@ -84,7 +87,9 @@ def violated_rules(report_dir: Path) -> list[str]:
     if not path.is_file():
         return []
     matrix = json.loads(path.read_text())
-    return [row["rule_id"] for row in matrix["rows"] if row["verdict"] == "violated"]
+    # violated-inferred gates only when the run was strict (the matrix says so).
+    gates = ("violated", "violated-inferred") if matrix.get("strict") else ("violated",)
+    return [row["rule_id"] for row in matrix["rows"] if row["verdict"] in gates]
 
 
 def run_errors(report_dir: Path) -> list[dict[str, object]]:

@@ -72,6 +72,8 @@ class Settings(BaseModel):
     poll_deadline_s: float | None = None
     poll_interval_s: float = 0.05
     allow_production: bool = False
+    # Violations of inferred/assumed rules (violated-inferred) gate the run too.
+    strict: bool = False
     vendors: dict[str, VendorSettings] = Field(default_factory=dict)
 
     @property
@@ -161,6 +163,8 @@ def from_env(env: Mapping[str, str]) -> dict[str, Any]:
     )
     if env.get("CONFORMANCE_ALLOW_PRODUCTION", "").lower() in ("1", "true", "yes"):
         out["allow_production"] = True
+    if env.get("CONFORMANCE_STRICT", "").lower() in ("1", "true", "yes"):
+        out["strict"] = True
     for name in simple:
         if (value := env.get(f"CONFORMANCE_{name.upper()}")) is not None:
             out[name] = value

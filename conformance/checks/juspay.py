@@ -14,7 +14,7 @@ API = "juspay"
 OPERATIONS = ("mandateCommand",)
 PHASES = ("test", "readback")
 MANDATE_STATUSES = ("CREATED", "ACTIVE", "PAUSED", "REVOKED", "FAILURE", "EXPIRED", "PENDING")
-GATEWAY_FIELDS = ("gateway_response_code", "gateway_response_message")
+# JUSPAY-GATEWAY-FAILURE-ACTIVE is judged by its scenario alone: only it knows the gateway was made to fail.
 ERROR_INFO_FIELDS = ("user_message", "developer_message", "code", "category")
 
 
@@ -53,24 +53,6 @@ def juspay_status_enum(exchange: Exchange) -> None:
         ok=received in MANDATE_STATUSES,
         received=received,
         documented=f"one of {', '.join(MANDATE_STATUSES)}",
-        exchange=exchange,
-    )
-
-
-@check(api=API, operations=OPERATIONS, rules=["JUSPAY-GATEWAY-FAILURE-ACTIVE"], phases=PHASES)
-def juspay_gateway_failure_active(exchange: Exchange) -> None:
-    """When the gateway cannot revoke and should_do_implicit_revoke is not sent, the mandate stays ACTIVE and the response carries gateway_response_code and gateway_response_message."""
-    body = body_of(exchange)
-    if exchange.status != 200 or body is None or request_fields(exchange).get("command") != "revoke":
-        return
-    if body.get("mandate_status") != "ACTIVE":
-        return
-    carried = {name: body.get(name) for name in GATEWAY_FIELDS}
-    verdict(
-        "JUSPAY-GATEWAY-FAILURE-ACTIVE",
-        ok=all(isinstance(v, str) for v in carried.values()),
-        received=body,
-        documented="a failed revoke (mandate_status ACTIVE) with string gateway_response_code and gateway_response_message",
         exchange=exchange,
     )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from conformance.errors import InternalError
 from conformance.http.exchange import Exchange
+from conformance.verdicts import judging
 
 CheckFn = Callable[[Exchange], None]
 CHECK_MODULES = ("conformance.checks.capillary", "conformance.checks.thanx", "conformance.checks.juspay")
@@ -72,4 +73,15 @@ def checks_for(exchange: Exchange) -> list[Check]:
 def run_checks(exchange: Exchange) -> None:
     """Run every registered check that applies to ``exchange``; the first violation raises its Finding."""
     for registered in checks_for(exchange):
-        registered.fn(exchange)
+        with judging(registered.name):
+            registered.fn(exchange)
+
+
+def rule_owners() -> dict[str, str]:
+    """Rule ID -> the one registered check that judges it; two checks claiming one rule is a suite defect."""
+    owners: dict[str, str] = {}
+    for registered in load_all().values():
+        for rule_id in registered.rules:
+            if owners.setdefault(rule_id, registered.name) != registered.name:
+                raise InternalError(f"{rule_id} is claimed by the checks {owners[rule_id]} and {registered.name}.")
+    return owners

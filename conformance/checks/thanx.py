@@ -65,12 +65,12 @@ def thanx_counters_consistent(exchange: Exchange) -> None:
     ok = len(values) == len(names)
     if ok:
         total, processed, success, failure, progress = values
-        ok = processed <= total and success + failure == processed and 0 <= progress <= 100
+        ok = min(values) >= 0 and processed <= total and success + failure == processed and progress <= 100
     verdict(
         "THANX-COUNTERS-CONSISTENT",
         ok=ok,
         received=counters,
-        documented="integers with processed ≤ total, success + failure = processed, 0 ≤ progress_percent ≤ 100",
+        documented="non-negative integers with processed ≤ total, success + failure = processed, 0 ≤ progress_percent ≤ 100",
         exchange=exchange,
     )
 

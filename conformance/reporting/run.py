@@ -114,6 +114,7 @@ def finish_run(settings: Settings, config: pytest.Config) -> str | None:
         apis=list(settings.apis),
         generated_at=now(),
         suite_version=suite_version(),
+        strict=settings.strict,
     )
     paths = write_reports(matrix, settings.report_dir)
     paths.append(append_history(settings.report_dir, matrix))
