@@ -20,7 +20,7 @@ from conformance.sandbox.capillary_rewards import RewardsStore, create_transacti
 from conformance.sandbox.control import ControlError, Strict, control_route, parse_body
 from conformance.sandbox.core import BASE36, SandboxState, TenantState
 from conformance.sandbox.juspay import JuspayStore, create_mandate, mandate_state
-from conformance.sandbox.thanx_jobs import FINISHED, Job, advance, new_job, thanx_store
+from conformance.sandbox.thanx_jobs import FINISHED, Job, advance, new_job, revoke_reads, thanx_store
 from conformance.sandbox.web import Call, json_response, number, to_milli
 
 
@@ -299,7 +299,7 @@ def thanx_juspay_routes(state: SandboxState) -> list[Route]:
     def advance_job(call: Call) -> Response:
         with call.tenant.lock:
             job = find_job(call)
-            advance(call.tenant, job)
+            advance(call.state, call.tenant, job)
             return json_response(job_state(job))
 
     def settings(call: Call) -> Response:
@@ -311,7 +311,9 @@ def thanx_juspay_routes(state: SandboxState) -> list[Route]:
             if body.revoke_delay_ms is not None:
                 store.revoke_delay_ms = body.revoke_delay_ms
             current = {
-                "revoke_completes_after_reads": store.revoke_completes_after_reads,
+                "revoke_completes_after_reads": revoke_reads(call.state)
+                if store.revoke_completes_after_reads is None
+                else store.revoke_completes_after_reads,
                 "revoke_delay_ms": store.revoke_delay_ms,
             }
         return json_response(current)

@@ -1,7 +1,7 @@
 """Deviations that change only the answer on the wire: a rewrite of the finished response per deviation.
 
 Each entry of :data:`REWRITES` names the route paths it applies to (by suffix) and a transform of
-``(HTTP status, parsed JSON body)``; :func:`conformance.sandbox.web.route` applies it. The state
+``(HTTP status, parsed JSON body)``; :func:`on_the_wire` makes it the deviation's override of the decision point :func:`conformance.sandbox.web.answer`. The state
 behind the answer is untouched, exactly as a vendor whose serializer or gateway misbehaves.
 """
 
@@ -12,12 +12,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from starlette.responses import Response
+
 
 class Html(str):
     """A body to serve as text/html instead of JSON."""
 
 
 Transform = Callable[[int, Any], tuple[int, Any]]
+Answer = Callable[[str, Response], Response]
 
 
 def _data(fn: Callable[[dict[str, Any]], None]) -> Transform:
@@ -218,3 +221,16 @@ def rewrite(name: str | None, path: str, status: int, body: bytes) -> tuple[int,
     if isinstance(new_body, Html):
         return new_status, new_body.encode(), "text/html"
     return new_status, json.dumps(new_body, separators=(",", ":")).encode(), "application/json"
+
+
+def on_the_wire(name: str) -> Callable[[Answer, str, Response], Response]:
+    """The override of :func:`conformance.sandbox.web.answer` for the rewrite deviation ``name``."""
+
+    def deviant(base: Answer, path: str, response: Response) -> Response:
+        changed = rewrite(name, path, response.status_code, bytes(response.body))
+        if changed is not None:
+            kept = {k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")}
+            response = Response(changed[1], status_code=changed[0], media_type=changed[2], headers=kept)
+        return base(path, response)
+
+    return deviant
