@@ -15,7 +15,12 @@ from conformance.http.exchange import Exchange
 from conformance.verdicts import judging
 
 CheckFn = Callable[[Exchange], None]
-CHECK_MODULES = ("conformance.checks.capillary", "conformance.checks.thanx", "conformance.checks.juspay")
+CHECK_MODULES = (
+    "conformance.checks.capillary",
+    "conformance.checks.thanx",
+    "conformance.checks.juspay",
+    "conformance.checks.schema",
+)
 
 
 @dataclass(frozen=True)

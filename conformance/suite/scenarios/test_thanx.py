@@ -293,6 +293,20 @@ def test_a_revoke_without_a_valid_access_token_is_refused_with_401(ctx: Scenario
     expect_unchanged(ctx, "THANX-AUTH-REQUIRED", job)
 
 
+@pytest.mark.rules("THANX-SCHEMA-GETISSUANCEJOB-401")
+def test_a_job_read_without_a_valid_access_token_gets_the_documented_401_body(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed")
+    ctx.client(API).call(
+        "GET",
+        f"/partner/issuance_jobs/{job.id}",
+        operation="getIssuanceJob",
+        phase="readback",
+        params={"merchant_id": job.merchant_id},
+        auth="wrong",
+    )
+    ctx.judged("THANX-SCHEMA-GETISSUANCEJOB-401")  # the schema check judges the 401 body
+
+
 @pytest.mark.rules("THANX-SCOPE-REWARDS-ISSUE")
 def test_a_token_without_the_rewards_issue_scope_cannot_revoke(ctx: ScenarioContext) -> None:
     job = ctx.provisioner(API).thanx_job("completed")
