@@ -8,6 +8,8 @@ from pathlib import Path
 
 from conformance.errors import ConformanceError, UsageError
 
+GAP_PROFILES = ("faithful", "alternate")  # conformance.sandbox.gaps.PROFILES, without importing the sandbox
+
 
 def _deviation(name: str | None) -> str | None:
     """``--deviation``, checked against the sandbox's catalogue: an unknown name is a usage error (exit 2)."""
@@ -34,6 +36,7 @@ def _run(args: argparse.Namespace, extra: list[str]) -> int:
         apis=args.apis,
         # Checked where the sandbox starts: importing it here would load anyio before pytest does.
         deviation=args.deviation,
+        gap_profile=args.gap_profile,
         cassette_dir=args.cassette_dir,
         allow_production=args.allow_production,
         strict=args.strict,
@@ -50,7 +53,15 @@ def _serve(args: argparse.Namespace, extra: list[str]) -> int:
     from conformance.sandbox.server import serve
 
     apis = [a.strip() for a in args.api.split(",")] if args.api else None
-    serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=_deviation(args.deviation))
+    serve(
+        host=args.host,
+        port=args.port,
+        apis=apis,
+        seed=args.seed,
+        deviation=_deviation(args.deviation),
+        gap_profile=args.gap_profile,
+        vendor_setup=not args.no_vendor_setup,
+    )
     return 0
 
 
@@ -89,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--manifest")
     run.add_argument("--apis", help="comma-separated: capillary-badges,capillary-points,capillary-rewards,thanx,juspay")
     run.add_argument("--deviation", help="reference target only: start the sandbox with this deviation")
+    run.add_argument(
+        "--gap-profile", choices=GAP_PROFILES, help="reference target only: the sandbox's choices at doc gaps"
+    )
     run.add_argument("--cassette-dir", help="where cassettes are recorded and replayed (default: cassettes/)")
     run.add_argument("--allow-production", action="store_true", help="allow hosts the specs mark as production")
     run.add_argument(
@@ -106,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--api", help="comma-separated APIs to mount (default: all five)")
     serve.add_argument("--seed", type=int, default=0)
     serve.add_argument("--deviation")
+    serve.add_argument("--gap-profile", choices=GAP_PROFILES, default="faithful", help="the choices at doc gaps")
+    serve.add_argument("--no-vendor-setup", action="store_true", help="leave the vendors' setup endpoints unmounted")
     serve.set_defaults(func=_serve)
 
     specs = sub.add_parser("specs", help="spec tooling").add_subparsers(dest="specs_command", required=True)

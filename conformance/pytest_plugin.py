@@ -34,6 +34,7 @@ OPTIONS = {
     "manifest": "--manifest",
     "apis": "--apis",
     "deviation": "--deviation",
+    "gap_profile": "--gap-profile",
     "cassette_dir": "--cassette-dir",
     "allow_production": "--allow-production",
     "strict": "--strict-inferred",
@@ -58,6 +59,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--manifest", default=None, help="YAML of pre-provisioned ids per state (manifest provisioner)")
     group.addoption("--apis", default=None, help="comma-separated APIs to test (default: all five)")
     group.addoption("--deviation", default=None, help="start the reference sandbox with this named deviation")
+    group.addoption(
+        "--gap-profile", default=None, help="reference sandbox: faithful (default) or alternate choices at doc gaps"
+    )
     group.addoption(
         "--cassette-dir", default=None, help="where cassettes are recorded and replayed (default: cassettes/)"
     )

@@ -27,6 +27,7 @@ class RunOptions:
     manifest: str | None = None
     apis: str | None = None
     deviation: str | None = None
+    gap_profile: str | None = None
     cassette_dir: str | None = None
     allow_production: bool = False
     strict: bool = False
@@ -65,6 +66,7 @@ class RunOptions:
             "manifest",
             "apis",
             "deviation",
+            "gap_profile",
             "cassette_dir",
             "shard",
         ):

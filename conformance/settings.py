@@ -66,6 +66,7 @@ class Settings(BaseModel):
     manifest: Path | None = None
     apis: list[str] = Field(default_factory=lambda: list(APIS))
     deviation: str | None = None
+    gap_profile: Literal["faithful", "alternate"] = "faithful"  # reference sandbox: its choices at doc gaps
     cassette_dir: Path = Path("cassettes")
     cassette_name: str | None = None
     timeout_s: float = 15.0
@@ -159,6 +160,7 @@ def from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "targets_file",
         "manifest",
         "deviation",
+        "gap_profile",
         "cassette_dir",
     )
     if env.get("CONFORMANCE_ALLOW_PRODUCTION", "").lower() in ("1", "true", "yes"):

@@ -65,6 +65,7 @@ badges-unknown-earn-404                  | BADGE-UNKNOWN-EARN-814               
 badges-stale-listing                     | BADGE-STATE-INACTIVE-AFTER            | readback        | badges.listing-served        | getCustomerBadges serves the listing cached at its first read, so a revoke is not reflected
 badges-auth-presence-only                | BADGE-AUTH-REQUIRED                   | auth            | capillary-badges.credentials-valid | any Authorization or OAuth header is accepted; only their absence is refused
 badges-race-unlocked                     | BADGE-RACE-ONE-SUCCESS                | race            | badges.lock                  | revokeEarn runs without the tenant lock: two concurrent revokes both succeed
+badges-isactive-as-string                | BADGE-SCHEMA-REVOKE-200               | field-type      | web.answer                   | data.isActive of a successful revokeEarn is the string "false", not a boolean
 # Capillary points
 points-missing-redemptionid-latest       | POINTS-BODY-REDEMPTIONID-REQUIRED     | validation      | points.request-body          | a reversal without redemptionId reverses the customer's latest redemption
 points-missing-identifier-inferred       | POINTS-BODY-IDENTIFIER-REQUIRED       | validation      | points.request-body          | a reversal without identifier takes the redemption's own customer
@@ -97,6 +98,7 @@ points-identifier-not-matched            | POINTS-IDENTIFIER-MISMATCH-REFUSED   
 points-readback-available-only           | POINTS-STATE-READBACK                 | readback        | points.reversed-in-listing   | getCustomerRedemptions counts only points returned to the available balance
 points-auth-presence-only                | POINTS-AUTH-REQUIRED                  | auth            | capillary-points.credentials-valid | any Authorization or OAuth header is accepted; only their absence is refused
 points-race-unlocked                     | POINTS-RACE-ONE-SUCCESS               | race            | points.lock                  | reversePoints runs without the tenant lock: two concurrent full reversals both credit
+points-reversalid-numeric                | POINTS-SCHEMA-REVOKE-200              | field-type      | web.answer                   | reversalId of a successful reversal is a JSON number, not the documented string
 # Capillary rewards
 rewards-refusal-http-400                 | REWARDS-HTTP-200                      | status-code     | web.answer                   | refused revokes come with HTTP 400 instead of 200
 rewards-refusal-success-true             | REWARDS-SUCCESS-IFF-200               | status-envelope | web.answer                   | refusals say status.success true (the request was processed)
@@ -126,6 +128,7 @@ rewards-already-revoked-13010            | REWARDS-STATUS-CODES-DOCUMENTED      
 rewards-auth-presence-only               | REWARDS-AUTH-REQUIRED                 | auth            | capillary-rewards.credentials-valid | any Authorization or OAuth header is accepted; only their absence is refused
 rewards-race-unlocked                    | REWARDS-RACE-ONE-SUCCESS              | race            | rewards.lock                 | revokeUserReward runs without the tenant lock: two concurrent revokes both refund
 rewards-stale-issual                     | REWARDS-STATE-READBACK                | readback        | rewards.issual-served        | getIssual serves the transaction as cached at its first read
+rewards-status-without-message           | REWARDS-SCHEMA-REVOKE-200             | status-envelope | web.answer                   | the revoke answer's status object lacks the documented message
 # Thanx
 thanx-completed-revoke-200               | THANX-REVOKE-COMPLETED-202            | status-code     | thanx.revoke-status          | revoking a completed job answers 200 instead of 202
 thanx-partly-failed-job-422              | THANX-REVOKE-FAILED-202               | precondition    | thanx.revocable              | a failed job that issued some rewards is refused with 422
@@ -156,6 +159,7 @@ thanx-identifier-limit-unenforced        | THANX-ISSUE-MAX-IDENTIFIERS          
 thanx-summary-without-type               | THANX-SUMMARY-ON-COMPLETED            | status-envelope | web.answer                   | summary.failures items lack identifier_type
 thanx-job-requeued                       | THANX-JOB-LIFECYCLE                   | async           | thanx.requeues               | an issued job goes back from processing to pending once before it finishes
 thanx-rate-limit-503                     | THANX-RATE-LIMIT-429                  | status-code     | web.answer                   | rate limiting is answered 503 instead of 429
+thanx-revoke-without-variant-id          | THANX-SCHEMA-REVOKE-202               | status-envelope | web.answer                   | the revoke's 202 issuance_job lacks the documented variant_id
 # Juspay
 juspay-revoke-202                        | JUSPAY-REVOKE-ACTIVE                  | status-code     | juspay.revoked               | a successful revoke answers 202 instead of 200
 juspay-echo-order-id                     | JUSPAY-MANDATE-ID-ECHO                | status-envelope | juspay.revoked               | the revoke answer's mandate_id is the mandate's order id
@@ -174,6 +178,7 @@ juspay-status-failed                     | JUSPAY-STATUS-ENUM                   
 juspay-command-defaults-check-status     | JUSPAY-COMMAND-REQUIRED               | validation      | juspay.command               | a request without command is treated as check_status
 juspay-merchantid-optional               | JUSPAY-MERCHANTID-REQUIRED            | auth            | juspay.missing-merchant      | a request without x-merchantid is accepted (the merchant is taken from the key)
 juspay-race-unlocked                     | JUSPAY-RACE-ONE-SUCCESS               | race            | juspay.lock                  | the mandate command runs without the tenant lock: two concurrent revokes both answer REVOKED
+juspay-refusal-without-status            | JUSPAY-SCHEMA-REVOKE-400              | status-envelope | web.answer                   | 400 refusals lack the documented status field
 """
 _ROWS = [line.split("|", 4) for line in _TABLE.strip().splitlines() if not line.startswith("#")]
 

@@ -169,6 +169,23 @@ def _juspay_bad_key(status: int, body: Any) -> tuple[int, Any]:
     return status, body
 
 
+def _reversal_id_numeric(body: dict[str, Any]) -> None:
+    if str(body.get("reversalId", "")).isdigit():
+        body["reversalId"] = int(body["reversalId"])
+
+
+def _without_status_message(status: int, body: Any) -> tuple[int, Any]:
+    if isinstance(body.get("status"), dict):
+        body["status"].pop("message", None)
+    return status, body
+
+
+def _juspay_400_without_status(status: int, body: Any) -> tuple[int, Any]:
+    if status == 400:
+        body.pop("status", None)
+    return status, body
+
+
 REVOKE_EARN = "/revokeEarn"
 REVERSE = "/v2/points/reverse"
 REWARDS_REVOKE = "/user/reward/revoke"
@@ -180,6 +197,14 @@ REWRITES: dict[str, tuple[tuple[str, ...], Transform]] = {
     "badges-revoke-answers-active": ((REVOKE_EARN,), _data(lambda data: data.update(isActive=True))),
     "badges-echo-ids-swapped": ((REVOKE_EARN,), _data(_swap_ids)),
     "badges-error-object-not-list": (("/badges/customer/revokeEarn", "/badges/customer/earn"), _badge_error_object),
+    "badges-isactive-as-string": (
+        (REVOKE_EARN,),
+        _data(lambda data: data.update(isActive=str(data["isActive"]).lower())),
+    ),
+    "points-reversalid-numeric": ((REVERSE,), _points_success(_reversal_id_numeric)),
+    "rewards-status-without-message": ((REWARDS_REVOKE,), _without_status_message),
+    "thanx-revoke-without-variant-id": ((THANX_REVOKE,), _jobs(lambda job: job.pop("variant_id", None))),
+    "juspay-refusal-without-status": ((MANDATES,), _juspay_400_without_status),
     "points-success-without-warnings": ((REVERSE,), _points_success(lambda body: body.pop("warnings", None))),
     "points-generic-validation-code": ((REVERSE,), _points_887_as_400),
     "points-echo-type-lowercased": ((REVERSE,), _points_success(_lower_type)),
