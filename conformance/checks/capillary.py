@@ -126,7 +126,7 @@ def rewards_status_code(exchange: Exchange) -> None:
 
 @check(api=REWARDS, operations=["revokeUserReward"], rules=["REWARDS-CANCELLED-ON-SUCCESS"])
 def rewards_cancelled_on_success(exchange: Exchange) -> None:
-    """state is CANCELLED and userRewardCount is present when the revoke succeeds; on failure state is not CANCELLED and userRewardCount is absent."""
+    """state is CANCELLED and userRewardCount is present when the revoke succeeds; when it fails, state is not CANCELLED and userRewardCount is absent (the page says userRewardCount is "Returned only when the revoke succeeds"; it does not say state is then absent)."""
     status = rewards_status(exchange)
     if exchange.status != 200 or status is None or not is_int(status.get("code")):
         return

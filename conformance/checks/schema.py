@@ -75,7 +75,7 @@ def make_check(rule: Rule) -> Check:
         )
 
     name = f"schema_{rule.id.lower().replace('-', '_')}"
-    doc = f"An HTTP {status} answer of {rule.operation} matches its documented response schema ({rule.id})."
+    doc = rule.claim
     schema_check.__name__ = schema_check.__doc__ = name
     return Check(name, rule.api, (rule.operation,), (rule.id,), PHASES, schema_check, doc)
 
