@@ -190,6 +190,12 @@ ALTERNATE: dict[str, Choice] = {
     "points.split": instead(P.split, _points_split),
     "points.non-positive-code": instead(P.non_positive_code, lambda: 804),
     "points.listing": instead(capillary_points_v11.redemption_listing, _redemption_listing),
+    "points.listing-placement": instead(
+        capillary_points_v11.placed,
+        lambda points, with_points, with_coupons: {
+            "redemptions": {**({"points": points} if with_points else {}), **({"coupons": []} if with_coupons else {})}
+        },
+    ),
     # Capillary rewards
     "rewards.auth-refusal": instead(
         R.auth_refusal, lambda: json_response({"status": R.status(False, 401, "Invalid credentials")})

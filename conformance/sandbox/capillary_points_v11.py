@@ -136,6 +136,15 @@ def redemption_listing(redemption: Redemption, reversed_points: int) -> dict[str
     }
 
 
+@point("points.listing-placement", gap="POINTS-GAP-READBACK-SHAPE")
+def placed(points: list[dict[str, object]], with_points: bool, with_coupons: bool) -> dict[str, object]:
+    """Points redemptions in points_redemptions, coupons (not modelled) in coupon_redemptions, as asked by type."""
+    return {
+        **({"points_redemptions": points} if with_points else {}),
+        **({"coupon_redemptions": []} if with_coupons else {}),
+    }
+
+
 def redemptions(call: Call) -> Response:
     kind = call.query.get("type")
     if kind is not None and kind.lower() not in ("points", "coupons"):
@@ -154,10 +163,9 @@ def redemptions(call: Call) -> Response:
         "email": customer.email,
         "external_id": customer.external_id,
     }
-    if kind is None or kind.lower() == "points":
-        details["points_redemptions"] = points
-    if kind is None or kind.lower() == "coupons":
-        details["coupon_redemptions"] = []
+    details.update(
+        placed(call.state, points, kind is None or kind.lower() == "points", kind is None or kind.lower() == "coupons")
+    )
     status = v11_status(True, 200, "SUCCESS")
     return json_response({"response": {"status": status, "customer": details}})
 

@@ -160,6 +160,11 @@ thanx-summary-without-type               | THANX-SUMMARY-ON-COMPLETED           
 thanx-job-requeued                       | THANX-JOB-LIFECYCLE                   | async           | thanx.requeues               | an issued job goes back from processing to pending once before it finishes
 thanx-rate-limit-503                     | THANX-RATE-LIMIT-429                  | status-code     | web.answer                   | rate limiting is answered 503 instead of 429
 thanx-revoke-without-variant-id          | THANX-SCHEMA-REVOKE-202               | status-envelope | web.answer                   | the revoke's 202 issuance_job lacks the documented variant_id
+thanx-job-progress-as-string             | THANX-SCHEMA-GETISSUANCEJOB-200       | field-type      | web.answer                   | getIssuanceJob shows progress_percent as a string
+thanx-revoke-401-without-message         | THANX-SCHEMA-REVOKE-401               | status-envelope | web.answer                   | the revoke's 401 error object lacks the documented message
+thanx-get-401-code-numeric               | THANX-SCHEMA-GETISSUANCEJOB-401       | field-type      | web.answer                   | getIssuanceJob's 401 error code is the number 401, not the documented string
+thanx-revoke-404-without-message         | THANX-SCHEMA-REVOKE-404               | status-envelope | web.answer                   | the revoke's 404 error object lacks the message
+thanx-get-404-without-code               | THANX-SCHEMA-GETISSUANCEJOB-404       | status-envelope | web.answer                   | getIssuanceJob's 404 error object lacks the code
 # Juspay
 juspay-revoke-202                        | JUSPAY-REVOKE-ACTIVE                  | status-code     | juspay.revoked               | a successful revoke answers 202 instead of 200
 juspay-echo-order-id                     | JUSPAY-MANDATE-ID-ECHO                | status-envelope | juspay.revoked               | the revoke answer's mandate_id is the mandate's order id
@@ -179,6 +184,8 @@ juspay-command-defaults-check-status     | JUSPAY-COMMAND-REQUIRED              
 juspay-merchantid-optional               | JUSPAY-MERCHANTID-REQUIRED            | auth            | juspay.missing-merchant      | a request without x-merchantid is accepted (the merchant is taken from the key)
 juspay-race-unlocked                     | JUSPAY-RACE-ONE-SUCCESS               | race            | juspay.lock                  | the mandate command runs without the tenant lock: two concurrent revokes both answer REVOKED
 juspay-refusal-without-status            | JUSPAY-SCHEMA-REVOKE-400              | status-envelope | web.answer                   | 400 refusals lack the documented status field
+juspay-gateway-code-numeric              | JUSPAY-SCHEMA-REVOKE-200              | field-type      | web.answer                   | the gateway-failure answer's gateway_response_code is the number 200, not the documented string
+juspay-401-without-status                | JUSPAY-SCHEMA-REVOKE-401              | status-envelope | web.answer                   | 401 refusals lack the documented status field
 """
 _ROWS = [line.split("|", 4) for line in _TABLE.strip().splitlines() if not line.startswith("#")]
 

@@ -186,6 +186,33 @@ def _juspay_400_without_status(status: int, body: Any) -> tuple[int, Any]:
     return status, body
 
 
+def _gateway_code_numeric(status: int, body: Any) -> tuple[int, Any]:
+    if status == 200 and str(body.get("gateway_response_code", "")).isdigit():
+        body["gateway_response_code"] = int(body["gateway_response_code"])
+    return status, body
+
+
+def _juspay_401_without_status(status: int, body: Any) -> tuple[int, Any]:
+    if status == 401:
+        body.pop("status", None)
+    return status, body
+
+
+def _thanx_error_edit(http: int, edit: Callable[[dict[str, Any]], None]) -> Transform:
+    """Edit the ``error`` object of a Thanx answer with HTTP status ``http``."""
+
+    def transform(status: int, body: Any) -> tuple[int, Any]:
+        if status == http and isinstance(body.get("error"), dict):
+            edit(body["error"])
+        return status, body
+
+    return transform
+
+
+def _numeric_code(error: dict[str, Any]) -> None:
+    error["code"] = 401
+
+
 REVOKE_EARN = "/revokeEarn"
 REVERSE = "/v2/points/reverse"
 REWARDS_REVOKE = "/user/reward/revoke"
@@ -205,6 +232,16 @@ REWRITES: dict[str, tuple[tuple[str, ...], Transform]] = {
     "rewards-status-without-message": ((REWARDS_REVOKE,), _without_status_message),
     "thanx-revoke-without-variant-id": ((THANX_REVOKE,), _jobs(lambda job: job.pop("variant_id", None))),
     "juspay-refusal-without-status": ((MANDATES,), _juspay_400_without_status),
+    "juspay-gateway-code-numeric": ((MANDATES,), _gateway_code_numeric),
+    "juspay-401-without-status": ((MANDATES,), _juspay_401_without_status),
+    "thanx-job-progress-as-string": (
+        (THANX_JOB,),
+        _jobs(lambda job: job.update(progress_percent=str(job["progress_percent"]))),
+    ),
+    "thanx-revoke-401-without-message": ((THANX_REVOKE,), _thanx_error_edit(401, lambda e: e.pop("message", None))),
+    "thanx-get-401-code-numeric": ((THANX_JOB,), _thanx_error_edit(401, _numeric_code)),
+    "thanx-revoke-404-without-message": ((THANX_REVOKE,), _thanx_error_edit(404, lambda e: e.pop("message", None))),
+    "thanx-get-404-without-code": ((THANX_JOB,), _thanx_error_edit(404, lambda e: e.pop("code", None))),
     "points-success-without-warnings": ((REVERSE,), _points_success(lambda body: body.pop("warnings", None))),
     "points-generic-validation-code": ((REVERSE,), _points_887_as_400),
     "points-echo-type-lowercased": ((REVERSE,), _points_success(_lower_type)),
