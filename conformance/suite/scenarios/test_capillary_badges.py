@@ -64,10 +64,11 @@ def listed_active(readback: Exchange, earn: BadgeEarn) -> bool | None:
     entry = find_entry(readback.json(), "earnedBadgeId", earn.earned_badge_id)
     if entry is None:
         return None
-    flag = next((entry[name] for name in ("isActive", "active") if isinstance(entry.get(name), bool)), None)
-    if flag is None:
-        raise UnreadableShape(f"the listed earn has no boolean isActive: {sorted(entry)}")
-    return flag
+    for name in ("isActive", "active"):
+        flag = entry.get(name)
+        if isinstance(flag, bool):
+            return flag
+    raise UnreadableShape(f"the listed earn has no boolean isActive: {sorted(entry)}")
 
 
 def error_codes(exchange: Exchange) -> list[Any]:
