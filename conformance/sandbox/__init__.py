@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from conformance.sandbox import (
@@ -57,6 +59,15 @@ ROUTERS: dict[str, RouteFactory] = {
 }
 
 
+def not_served(replaced: Route) -> Route:
+    """What a server without the endpoint answers: 404 for every method (not a 405 from a sibling route)."""
+
+    async def endpoint(request: Request) -> Response:
+        return PlainTextResponse("Not Found", status_code=404)
+
+    return Route(replaced.path, endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+
+
 def create_app(
     *,
     seed: int = 0,
@@ -89,7 +100,9 @@ def create_app(
     control = general_routes(state, creds) + capillary_routes(state) + thanx_juspay_routes(state)
     routes = list(control)
     for api in mounted:
-        routes.extend(r for r in ROUTERS[api](state, creds) if vendor_setup or r.path not in SETUP_PATHS)
+        routes.extend(
+            r if vendor_setup or r.path not in SETUP_PATHS else not_served(r) for r in ROUTERS[api](state, creds)
+        )
     routes.append(fallback_route(state, control))
     app = Starlette(routes=routes)
     app.state.sandbox = state
