@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from conformance.errors import InternalError
+from conformance.findings import Finding
 from conformance.http.exchange import Exchange
 from conformance.verdicts import judging
 
@@ -76,10 +77,23 @@ def checks_for(exchange: Exchange) -> list[Check]:
 
 
 def run_checks(exchange: Exchange) -> None:
-    """Run every registered check that applies to ``exchange``; the first violation raises its Finding."""
+    """Run every registered check that applies to ``exchange``, then raise the first violation's Finding.
+
+    Every check records its verdict before anything is raised: two rules judging one answer (an error
+    shape and its schema) both end violated, neither untested.
+    """
+    findings: list[Finding] = []
     for registered in checks_for(exchange):
         with judging(registered.name):
-            registered.fn(exchange)
+            try:
+                registered.fn(exchange)
+            except Finding as finding:
+                findings.append(finding)
+    if findings:
+        first = findings[0]
+        for other in findings[1:]:
+            first.add_note(f"Also violated by this answer: {other.rule_id}")
+        raise first
 
 
 def rule_owners() -> dict[str, str]:

@@ -296,3 +296,25 @@ def test_a_doc_compatible_reading_of_a_silence_is_not_a_violation(name: str, exc
     with recorder() as rec:
         REGISTRY[name].fn(exchange)
     assert [r.status for r in rec.records if not r.rule_id.startswith(("BADGE-GAP", "POINTS-GAP"))] == ["verified"]
+
+
+def test_a_refusal_without_txnid_is_asked_not_failed() -> None:
+    exchange = rewards(body={"status": ok_status(13005)})
+    with recorder() as rec:
+        REGISTRY["rewards_txnid_echo"].fn(exchange)
+    assert [(r.rule_id, r.status) for r in rec.records] == [("REWARDS-GAP-TXNID-ON-FAILURE", "undocumented-behaviour")]
+
+
+def test_a_success_without_txnid_breaks_the_echo() -> None:
+    with recorder(), pytest.raises(Finding, match="REWARDS-TXNID-ECHO"):
+        REGISTRY["rewards_txnid_echo"].fn(rewards(body={"status": ok_status(200), "state": "CANCELLED"}))
+
+
+def test_an_auth_refusal_in_the_rewards_200_envelope_is_asked_not_failed() -> None:
+    exchange = rewards(body={"status": ok_status(401), "txnId": 7})
+    with recorder() as rec:
+        REGISTRY["rewards_status_code"].fn(exchange)
+    assert [(r.rule_id, r.status) for r in rec.records] == [
+        ("REWARDS-GAP-AUTH-FAILURE-SHAPE", "undocumented-behaviour"),
+        ("REWARDS-SUCCESS-IFF-200", "verified"),
+    ]

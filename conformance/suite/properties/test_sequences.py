@@ -20,6 +20,7 @@ from conformance.http.exchange import Exchange
 from conformance.provisioners.base import ThanxJob
 from conformance.suite.properties.support import RUN
 from conformance.suite.readbacks import issual_states
+from conformance.suite.scenarios.thanx_steps import control_campaign
 from conformance.verdicts import expect_equal, verdict
 
 pytestmark = pytest.mark.conformance
@@ -48,7 +49,11 @@ THANX_IDENTIFIERS = st.lists(
 
 
 def _thanx_setup(ctx: ScenarioContext) -> tuple[str, str]:
-    """A merchant and a campaign variant of it, made through the vendor's own setup endpoints."""
+    """A merchant and a campaign variant of it: from the control API under the control provisioner, else
+    through the vendor's own setup endpoints."""
+    if made := control_campaign(ctx):
+        merchant_id, campaign_id, variant_id = made
+        return merchant_id, f"{campaign_id}/{variant_id}"
     client = ctx.client("thanx")
     merchants = client.call("GET", "/partner/merchants", operation="listMerchants", phase="setup", retry=True)
     merchant_id = str(first_of(merchants, "merchants", "a Thanx merchant")["id"])
@@ -179,12 +184,14 @@ REWARDS = "capillary-rewards"
 PREFIX = "/api_gateway/rewards/core/v1"
 
 
-@pytest.mark.rules("REWARDS-STATE-READBACK", "REWARDS-SECOND-REVOKE-13003")
-@hypothesis.given(reward_id=st.integers(1, 10**9), request_id=TEXT, revoked_by=TEXT, reason=TEXT)
-@SEQUENCE_SETTINGS
-def test_rewards_issue_revoke_revoke_again(
-    ctx: ScenarioContext, reward_id: int, request_id: str, revoked_by: str, reason: str
-) -> None:
+def issued_transaction(ctx: ScenarioContext, reward_id: int, request_id: str) -> tuple[Any, int]:
+    """(customer id, transaction id) of a freshly issued reward: from the control API under the control
+    provisioner, else through setBrandConfig and issueUserReward."""
+    if ctx.settings.provisioner_for(REWARDS) == "control":
+        provisioner = ctx.provisioner(REWARDS)
+        provisioner.set_revoke_enabled(True)
+        txn = provisioner.reward_txn([("ISSUED", float(reward_id % 1000))])
+        return txn.customer_id, txn.txn_id
     client = ctx.client(REWARDS)
     flag = {"configKeyName": "REVOKE_ENABLE", "configKeyValue": "true", "brandId": 1, "label": "Revoke enable"}
     client.call("POST", f"{PREFIX}/brand/config", operation="setBrandConfig", phase="setup", json=flag)
@@ -207,12 +214,23 @@ def test_rewards_issue_revoke_revoke_again(
     if not isinstance(txn_id, int) or isinstance(txn_id, bool):
         # A setup call, not the operation under test: a target that cannot issue cannot provide the scenario.
         raise PreconditionUnavailable("an issued reward transaction", f"issueUserReward answered {issued.status}")
+    return customer["customerId"], txn_id
+
+
+@pytest.mark.rules("REWARDS-STATE-READBACK", "REWARDS-SECOND-REVOKE-13003")
+@hypothesis.given(reward_id=st.integers(1, 10**9), request_id=TEXT, revoked_by=TEXT, reason=TEXT)
+@SEQUENCE_SETTINGS
+def test_rewards_issue_revoke_revoke_again(
+    ctx: ScenarioContext, reward_id: int, request_id: str, revoked_by: str, reason: str
+) -> None:
+    client = ctx.client(REWARDS)
+    customer_id, txn_id = issued_transaction(ctx, reward_id, request_id)
     revoke_body = {"txnId": txn_id, "revokedBy": revoked_by, "revokeReason": reason}
     first = client.call("POST", f"{PREFIX}/user/reward/revoke", operation="revokeUserReward", json=revoke_body)
     expect_equal("REWARDS-STATE-READBACK", response_field(first, "status", "code"), 200, first)
     readback = client.call(
         "GET",
-        f"{PREFIX}/management/customer/{customer['customerId']}/issuals/{txn_id}",
+        f"{PREFIX}/management/customer/{customer_id}/issuals/{txn_id}",
         operation="getIssual",
         phase="readback",
         retry=True,

@@ -13,7 +13,7 @@ from conformance.context import ScenarioContext, response_field
 from conformance.errors import PreconditionUnavailable
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import ThanxJob
-from conformance.suite.scenarios.thanx_steps import read_job, state_of
+from conformance.suite.scenarios.thanx_steps import control_campaign, read_job, state_of
 from conformance.verdicts import expect_equal, observe, verdict
 
 pytestmark = pytest.mark.conformance
@@ -31,7 +31,12 @@ class Campaign:
 
 
 def campaign(ctx: ScenarioContext) -> Campaign:
-    """merchant → reward template → campaign with one rewarded variant (vendor-setup.md §5, steps 1–3)."""
+    """merchant → reward template → campaign with one rewarded variant (vendor-setup.md §5, steps 1–3).
+
+    Under the control provisioner the control API makes it, so no vendor setup endpoint is needed.
+    """
+    if made := control_campaign(ctx):
+        return Campaign(*made)
     client = ctx.client(API)
     merchants = client.call("GET", "/partner/merchants", operation="listMerchants", phase="setup", retry=True)
     merchant_id = first_id(response_field(merchants, "merchants"))
