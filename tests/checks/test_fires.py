@@ -318,3 +318,12 @@ def test_an_auth_refusal_in_the_rewards_200_envelope_is_asked_not_failed() -> No
         ("REWARDS-GAP-AUTH-FAILURE-SHAPE", "undocumented-behaviour"),
         ("REWARDS-SUCCESS-IFF-200", "verified"),
     ]
+
+
+def test_an_unserved_setup_endpoint_is_no_envelope_answer_but_an_unserved_revoke_is() -> None:
+    setup = make_exchange(BG, "earnBadge", status=404, raw=b"Not Found")
+    with recorder() as rec:
+        REGISTRY["badge_envelope"].fn(setup)
+    assert rec.records == []
+    with recorder(), pytest.raises(Finding, match="BADGE-ENVELOPE"):
+        REGISTRY["badge_envelope"].fn(make_exchange(BG, "revokeEarn", status=404, raw=b"Not Found"))
