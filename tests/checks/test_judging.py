@@ -84,7 +84,7 @@ def test_a_passed_deadline_of_an_eventual_state_violates_its_rule_with_the_last_
     assert caught.value.rule_id == "THANX-EVENTUALLY-REVOKED"
     assert "last seen: state 'revoking'" in str(caught.value)
     assert "waited" in str(caught.value)
-    assert rec.records[-1].status == "violated-inferred"  # the rule is inferred: the page says "asynchronously"
+    assert rec.records[-1].status == "violated"  # "revoking state while rewards are being revoked": it ends
 
 
 def test_a_passed_deadline_of_a_precondition_skips() -> None:
