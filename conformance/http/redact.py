@@ -37,8 +37,9 @@ CREDENTIAL_KEYS = frozenset(
 JSON_STRING_FIELD = re.compile(r'\\?"(?P<key>[A-Za-z][A-Za-z0-9_-]*)\\?"\s*:\s*\\?"(?P<value>[^"\\]{4,})\\?"')
 
 EMAIL = re.compile(r"\b([A-Za-z0-9._%+-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
-# Card numbers (13–19 digits) before phones (10–12 digits, optional +), so a card is never half-masked.
-CARD = re.compile(r"(?<![\d.])\d{13,19}(?![\d.])")
+# Card numbers (13–19 digits) before phones (10–12 digits, optional +), so a card is never half-masked; a run
+# of digits inside a word (a hex digest, an id) is neither.
+CARD = re.compile(r"(?<![\w.])\d{13,19}(?![\w.])")
 PHONE = re.compile(r"(?<![\w.])\+?\d{10,12}(?![\w.])")
 
 

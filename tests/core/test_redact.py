@@ -108,3 +108,9 @@ def test_credentials_a_run_fetches_from_the_control_api_never_reach_disk(tmp_pat
     canaries = [creds.thanx_noscope_token, creds.capillary_oauth_token, creds.capillary_username]
     leaks = [f"{c} in {p.name}" for p in written for c in canaries if c in p.read_text(errors="replace")]
     assert leaks == []
+
+
+def test_digits_inside_a_hex_digest_are_not_masked_as_a_card() -> None:
+    digest = "7a4c994c311d2aec96f1434f5b613efba77ddb18ad0150304931918270c508d5"
+    assert Redactor.pii(digest) == digest
+    assert Redactor.pii('"4591500000000055"') != '"4591500000000055"'
