@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
@@ -75,9 +74,9 @@ class Recorder:
         self._judges: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def claim(self, rule_id: str) -> None:
+    def claim(self, rule_id: str, judge: str | None = None) -> None:
         """Refuse a second judge: a rule owned by a check is judged by that check, and by nothing else."""
-        judge = JUDGE.get() or "the test itself"
+        judge = judge or "the test itself"
         owner = self.owners.get(rule_id)
         if owner is not None and judge != owner:
             raise InternalError(
@@ -104,17 +103,6 @@ class Recorder:
 
 
 _current: Recorder | None = None
-# The registered check recording right now (None: the test's own code).
-JUDGE: ContextVar[str | None] = ContextVar("conformance_judge", default=None)
-
-
-@contextmanager
-def judging(name: str) -> Iterator[None]:
-    token = JUDGE.set(name)
-    try:
-        yield
-    finally:
-        JUDGE.reset(token)
 
 
 def current() -> Recorder:
@@ -140,13 +128,25 @@ def note_exchange(exchange: Exchange) -> None:
         _current.last_exchange = exchange
 
 
-def verdict(rule_id: str, *, ok: bool, received: Any, documented: Any, exchange: Exchange | None = None) -> None:
-    """Record one verdict for ``rule_id``; raise a Finding when the target broke the rule."""
-    recorder = current()
+def verdict(
+    rule_id: str,
+    *,
+    ok: bool,
+    received: Any,
+    documented: Any,
+    exchange: Exchange | None = None,
+    recorder: Recorder | None = None,
+    judge: str | None = None,
+) -> None:
+    """Record one verdict for ``rule_id``; raise a Finding when the target broke the rule.
+
+    Checks pass their ``recorder`` and name (``judge``) explicitly; a scenario's verdict goes to its test's.
+    """
+    recorder = recorder or current()
     rule = recorder.rule(rule_id)
     source = exchange or recorder.last_exchange
     curl = source.curl() if source is not None else None
-    recorder.claim(rule_id)
+    recorder.claim(rule_id, judge)
     record = VerdictRecord(
         rule_id=rule_id,
         status="verified" if ok else failed_status(rule.confidence),
@@ -167,9 +167,11 @@ def expect_equal(rule_id: str, received: Any, documented: Any, exchange: Exchang
     verdict(rule_id, ok=received == documented, received=received, documented=documented, exchange=exchange)
 
 
-def observe(gap_id: str, *, received: Any, note: str, exchange: Exchange | None = None) -> None:
+def observe(
+    gap_id: str, *, received: Any, note: str, exchange: Exchange | None = None, recorder: Recorder | None = None
+) -> None:
     """Record what the target did where the docs are silent: reported, never failing."""
-    recorder = current()
+    recorder = recorder or current()
     source = exchange or recorder.last_exchange
     recorder.add(
         VerdictRecord(

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from conformance.checks.judge import Judge
 from conformance.checks.registry import check
 from conformance.http.exchange import Exchange
-from conformance.verdicts import expect_equal, observe, verdict
 
 REWARDS = "capillary-rewards"
 BADGES = "capillary-badges"
@@ -54,13 +54,13 @@ def request_json(exchange: Exchange) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def gateway_answer(exchange: Exchange, api: str) -> bool:
+def gateway_answer(exchange: Exchange, api: str, judge: Judge) -> bool:
     """True (after recording an observation) for an auth, rate-limit or server-error answer."""
     status = exchange.status
     if status is None or (status not in GATEWAY_STATUSES and status < 500):
         return False
     gap = AUTH_GAP[api] if status in (401, 403) else f"{AUTH_GAP[api].split('-GAP-')[0]}-GATEWAY-{status}"
-    observe(
+    judge.observe(
         gap,
         received={"status": status, "body": exchange.json()},
         exchange=exchange,
@@ -91,17 +91,17 @@ def rewards_status(exchange: Exchange) -> dict[str, Any] | None:
 
 
 @check(api=REWARDS, operations=["revokeUserReward"], rules=["REWARDS-HTTP-200"])
-def rewards_http_200(exchange: Exchange) -> None:
+def rewards_http_200(exchange: Exchange, judge: Judge) -> None:
     """Every revokeUserReward answer, success or failure, has HTTP status 200."""
-    if gateway_answer(exchange, REWARDS):
+    if gateway_answer(exchange, REWARDS, judge):
         return
-    expect_equal("REWARDS-HTTP-200", exchange.status, 200, exchange)
+    judge.expect_equal("REWARDS-HTTP-200", exchange.status, 200, exchange)
 
 
 @check(
     api=REWARDS, operations=["revokeUserReward"], rules=["REWARDS-STATUS-CODES-DOCUMENTED", "REWARDS-SUCCESS-IFF-200"]
 )
-def rewards_status_code(exchange: Exchange) -> None:
+def rewards_status_code(exchange: Exchange, judge: Judge) -> None:
     """Every status.code of a revokeUserReward answer is one of 200, 400, 13005, 13003, 10007, 10008, 1018. status.success is true exactly when status.code is 200."""
     if exchange.status != 200:
         return
@@ -111,9 +111,9 @@ def rewards_status_code(exchange: Exchange) -> None:
     if code in GATEWAY_STATUSES:
         # An auth or rate-limit refusal inside the "HTTP 200 in all cases" envelope: the page lists no code
         # for it (REWARDS-CONFLICT-HTTP-200-AUTH), so the code is asked about, not judged.
-        observe(AUTH_GAP[REWARDS], received=status, exchange=exchange, note="an auth refusal in the 200 envelope")
+        judge.observe(AUTH_GAP[REWARDS], received=status, exchange=exchange, note="an auth refusal in the 200 envelope")
     else:
-        verdict(
+        judge.verdict(
             "REWARDS-STATUS-CODES-DOCUMENTED",
             ok=is_int(code) and code in REWARDS_CODES,
             received=status if status is not None else body_text(exchange),
@@ -123,7 +123,7 @@ def rewards_status_code(exchange: Exchange) -> None:
     if status is None:
         return
     success = status.get("success")
-    verdict(
+    judge.verdict(
         "REWARDS-SUCCESS-IFF-200",
         ok=isinstance(success, bool) and success == (code == 200),
         received={"success": success, "code": code},
@@ -133,7 +133,7 @@ def rewards_status_code(exchange: Exchange) -> None:
 
 
 @check(api=REWARDS, operations=["revokeUserReward"], rules=["REWARDS-CANCELLED-ON-SUCCESS"])
-def rewards_cancelled_on_success(exchange: Exchange) -> None:
+def rewards_cancelled_on_success(exchange: Exchange, judge: Judge) -> None:
     """state is CANCELLED and userRewardCount is present when the revoke succeeds; when it fails, state is not CANCELLED and userRewardCount is absent (the page says userRewardCount is "Returned only when the revoke succeeds"; it does not say state is then absent)."""
     status = rewards_status(exchange)
     if exchange.status != 200 or status is None or not is_int(status.get("code")):
@@ -151,11 +151,11 @@ def rewards_cancelled_on_success(exchange: Exchange) -> None:
             f"state not CANCELLED and no userRewardCount with status.code {status['code']} "
             "(userRewardCount is returned only on success)"
         )
-    verdict("REWARDS-CANCELLED-ON-SUCCESS", ok=ok, received=received, documented=documented, exchange=exchange)
+    judge.verdict("REWARDS-CANCELLED-ON-SUCCESS", ok=ok, received=received, documented=documented, exchange=exchange)
 
 
 @check(api=REWARDS, operations=["revokeUserReward"], rules=["REWARDS-TXNID-ECHO"])
-def rewards_txnid_echo(exchange: Exchange) -> None:
+def rewards_txnid_echo(exchange: Exchange, judge: Judge) -> None:
     """When the request has a txnId, the answer of a successful revoke (and of a 1018, as the page's example shows) echoes it as txnId; any other answer that carries a txnId carries the request's (whether other failures echo it is REWARDS-GAP-TXNID-ON-FAILURE)."""
     sent = request_json(exchange).get("txnId")
     status = rewards_status(exchange)
@@ -163,14 +163,14 @@ def rewards_txnid_echo(exchange: Exchange) -> None:
         return
     body = exchange.json()
     if "txnId" not in body and status.get("code") not in ECHOING_CODES:
-        observe(
+        judge.observe(
             "REWARDS-GAP-TXNID-ON-FAILURE",
             received={"status.code": status.get("code"), "txnId": "(absent)"},
             exchange=exchange,
             note="a refusal other than 1018 answered without txnId",
         )
         return
-    expect_equal("REWARDS-TXNID-ECHO", body.get("txnId"), sent, exchange)
+    judge.expect_equal("REWARDS-TXNID-ECHO", body.get("txnId"), sent, exchange)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,9 +178,9 @@ def rewards_txnid_echo(exchange: Exchange) -> None:
 
 
 @check(api=BADGES, operations=BADGE_OPERATIONS, rules=["BADGE-ENVELOPE"])
-def badge_envelope(exchange: Exchange) -> None:
+def badge_envelope(exchange: Exchange, judge: Judge) -> None:
     """Every answer is the {data, errors, warnings} envelope: on success data is the object and errors is empty (or null); on error data is null or absent and errors holds at least one {code, message, reference} item."""
-    if gateway_answer(exchange, BADGES):
+    if gateway_answer(exchange, BADGES, judge):
         return
     body = exchange.json()
     if exchange.operation != "revokeEarn" and exchange.status == 404 and body is None:
@@ -197,11 +197,11 @@ def badge_envelope(exchange: Exchange) -> None:
     else:
         ok = ok and isinstance(envelope.get("data"), dict) and not errors
         documented = "an envelope {data: {...}, errors: [] (or null), warnings}"
-    verdict("BADGE-ENVELOPE", ok=ok, received=body_text(exchange), documented=documented, exchange=exchange)
+    judge.verdict("BADGE-ENVELOPE", ok=ok, received=body_text(exchange), documented=documented, exchange=exchange)
     if failed and exchange.operation == "revokeEarn":
         undocumented = [e.get("code") for e in errors or [] if e.get("code") not in BADGE_REVOKE_CODES]
         if undocumented:
-            observe(
+            judge.observe(
                 "BADGE-GAP-MISSING-BODY-FIELD",
                 received=errors,
                 exchange=exchange,
@@ -220,9 +220,9 @@ def points_errors(exchange: Exchange) -> list[Any] | None:
 
 
 @check(api=POINTS, operations=["reversePoints"], rules=["POINTS-ENVELOPE"])
-def points_envelope(exchange: Exchange) -> None:
+def points_envelope(exchange: Exchange, judge: Judge) -> None:
     """Every answer is a flat JSON object (no data wrapper) carrying warnings and errors arrays; errors is empty or absent on success and holds at least one item on failure."""
-    if gateway_answer(exchange, POINTS):
+    if gateway_answer(exchange, POINTS, judge):
         return
     body = exchange.json()
     flat = body if isinstance(body, dict) else {}
@@ -239,18 +239,18 @@ def points_envelope(exchange: Exchange) -> None:
     else:
         ok = ok and bool(errors) and all(is_error_item(e) for e in errors or [])
         documented = "a flat object with a warnings array and errors: [{code, message}, ...] (failure)"
-    verdict("POINTS-ENVELOPE", ok=ok, received=body_text(exchange), documented=documented, exchange=exchange)
+    judge.verdict("POINTS-ENVELOPE", ok=ok, received=body_text(exchange), documented=documented, exchange=exchange)
 
 
 @check(api=POINTS, operations=["reversePoints"], rules=["POINTS-ERROR-CODES-DOCUMENTED"])
-def points_error_codes(exchange: Exchange) -> None:
+def points_error_codes(exchange: Exchange, judge: Judge) -> None:
     """Every error code in errors is one of the 16 documented codes (804, 817, 818, 827, 878, 885, 886, 887, 888, 896, 898, 899, 901, 902, 903, 904)."""
     status = exchange.status
     errors = points_errors(exchange)
     if status is None or status in GATEWAY_STATUSES or status >= 500 or not errors:
         return
     codes = [e.get("code") if isinstance(e, dict) else e for e in errors]
-    verdict(
+    judge.verdict(
         "POINTS-ERROR-CODES-DOCUMENTED",
         ok=all(c in POINTS_CODES for c in codes),
         received=codes,
@@ -267,7 +267,7 @@ def points_success(exchange: Exchange) -> dict[str, Any] | None:
 
 
 @check(api=POINTS, operations=["reversePoints"], rules=["POINTS-REVERSED-LE-REQUESTED"])
-def points_reversed_le_requested(exchange: Exchange) -> None:
+def points_reversed_le_requested(exchange: Exchange, judge: Judge) -> None:
     """In every successful answer pointsReversed is not greater than pointsToBeReversed (never more points back than requested)."""
     body = points_success(exchange)
     if body is None:
@@ -278,7 +278,7 @@ def points_reversed_le_requested(exchange: Exchange) -> None:
     if requested is None:
         return  # nothing requested: "all points may be reversed by default" (POINTS-GAP-DEFAULT-REVERSAL)
     ok = is_number(reversed_) and is_number(requested) and reversed_ <= requested + POINTS_TOLERANCE
-    verdict(
+    judge.verdict(
         "POINTS-REVERSED-LE-REQUESTED",
         ok=ok,
         received={"pointsReversed": reversed_, "pointsToBeReversed": requested},
@@ -288,7 +288,7 @@ def points_reversed_le_requested(exchange: Exchange) -> None:
 
 
 @check(api=POINTS, operations=["reversePoints"], rules=["POINTS-DETAILS-SUM"])
-def points_details_sum(exchange: Exchange) -> None:
+def points_details_sum(exchange: Exchange, judge: Judge) -> None:
     """In every successful answer pointsReversedDetails.available + pointsReversedDetails.expired equals pointsReversed."""
     body = points_success(exchange)
     if body is None:
@@ -302,7 +302,7 @@ def points_details_sum(exchange: Exchange) -> None:
         and is_number(total)
         and abs(sum(parts) - total) <= POINTS_TOLERANCE
     )
-    verdict(
+    judge.verdict(
         "POINTS-DETAILS-SUM",
         ok=ok,
         received={"pointsReversed": total, "pointsReversedDetails": details},

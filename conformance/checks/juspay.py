@@ -6,9 +6,9 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
+from conformance.checks.judge import Judge
 from conformance.checks.registry import check
 from conformance.http.exchange import Exchange
-from conformance.verdicts import verdict
 
 API = "juspay"
 OPERATIONS = ("mandateCommand",)
@@ -42,13 +42,13 @@ def body_of(exchange: Exchange) -> dict[str, Any] | None:
 
 
 @check(api=API, operations=OPERATIONS, rules=["JUSPAY-STATUS-ENUM"], phases=PHASES)
-def juspay_status_enum(exchange: Exchange) -> None:
+def juspay_status_enum(exchange: Exchange, judge: Judge) -> None:
     """mandate_status is always one of CREATED, ACTIVE, PAUSED, REVOKED, FAILURE, EXPIRED or PENDING (PENDING from the v3.2 docs only; never FAILED)."""
     body = body_of(exchange)
     if exchange.status != 200:
         return
     received = body.get("mandate_status") if body is not None else exchange.response and exchange.response.text[:200]
-    verdict(
+    judge.verdict(
         "JUSPAY-STATUS-ENUM",
         ok=received in MANDATE_STATUSES,
         received=received,
@@ -58,7 +58,7 @@ def juspay_status_enum(exchange: Exchange) -> None:
 
 
 @check(api=API, operations=OPERATIONS, rules=["JUSPAY-ERROR-SHAPE"], phases=PHASES)
-def juspay_error_shape(exchange: Exchange) -> None:
+def juspay_error_shape(exchange: Exchange, judge: Judge) -> None:
     """A 400 body has string status, error_message and error_code (plus error_info{user_message, developer_message, code, category} in the documented examples); a 401 body has status and error_code (plus error_info)."""
     if exchange.status not in (400, 401):
         return
@@ -74,7 +74,7 @@ def juspay_error_shape(exchange: Exchange) -> None:
         + ", ".join(ERROR_INFO_FIELDS)
         + ")"
     )
-    verdict(
+    judge.verdict(
         "JUSPAY-ERROR-SHAPE",
         ok=ok,
         received=body if body is not None else exchange.response and exchange.response.text[:200],

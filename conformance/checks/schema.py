@@ -17,10 +17,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from conformance.apis import APIS
+from conformance.checks.judge import Judge
 from conformance.checks.registry import REGISTRY, Check
 from conformance.http.exchange import Exchange
 from conformance.rules import Rule, json_schema_of, load_spec, resolve, schema_rules
-from conformance.verdicts import verdict
 
 BASE = "urn:conformance:spec"
 PHASES = ("test", "readback")
@@ -61,12 +61,12 @@ def problems(validator: Draft202012Validator, body: Any) -> list[str]:
 def make_check(rule: Rule) -> Check:
     status = str(rule.model_extra.get("status") if rule.model_extra else "")
 
-    def schema_check(exchange: Exchange) -> None:
+    def schema_check(exchange: Exchange, judge: Judge) -> None:
         if str(exchange.status) != status:
             return
         body = exchange.json()
         found = problems(validator_for(rule.api, rule.operation, status), body) if body is not None else ["no JSON"]
-        verdict(
+        judge.verdict(
             rule.id,
             ok=not found,
             received={"problems": found} if found else "matches the documented schema",

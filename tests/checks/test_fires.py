@@ -223,7 +223,7 @@ def test_a_check_fires_on_a_deviating_response(
     load_all()
     assert REGISTRY[name].applies_to(exchange)
     with recorder() as rec, pytest.raises(Finding) as caught:
-        REGISTRY[name].fn(exchange)
+        REGISTRY[name].run(exchange, rec)
     finding = caught.value
     assert finding.rule_id == rule
     text = str(finding)
@@ -261,8 +261,8 @@ def test_a_revoke_202_missing_a_documented_field_violates_its_schema_rule() -> N
     body = job().response.json()  # type: ignore[union-attr]
     del body["issuance_job"]["variant_id"]
     exchange = make_exchange("thanx", "revokeIssuanceJob", status=202, body=body)
-    with recorder(), pytest.raises(Finding) as caught:
-        REGISTRY["schema_thanx_schema_revoke_202"].fn(exchange)
+    with recorder() as rec, pytest.raises(Finding) as caught:
+        REGISTRY["schema_thanx_schema_revoke_202"].run(exchange, rec)
     assert caught.value.rule_id == "THANX-SCHEMA-REVOKE-202"
     assert "variant_id" in str(caught.value)
     assert not isinstance(caught.value, InferredFinding), "the job object's fields are documented on the revoke page"
@@ -272,8 +272,8 @@ def test_a_mistyped_field_names_the_field() -> None:
     body = job().response.json()  # type: ignore[union-attr]
     body["issuance_job"]["total_count"] = "2"
     exchange = make_exchange("thanx", "revokeIssuanceJob", status=202, body=body)
-    with recorder(), pytest.raises(Finding) as caught:
-        REGISTRY["schema_thanx_schema_revoke_202"].fn(exchange)
+    with recorder() as rec, pytest.raises(Finding) as caught:
+        REGISTRY["schema_thanx_schema_revoke_202"].run(exchange, rec)
     assert "issuance_job.total_count" in str(caught.value)
 
 
@@ -294,26 +294,26 @@ SILENT = [
 @pytest.mark.parametrize(("name", "exchange"), SILENT, ids=[f"{c[0]}-{i}" for i, c in enumerate(SILENT)])
 def test_a_doc_compatible_reading_of_a_silence_is_not_a_violation(name: str, exchange: Exchange) -> None:
     with recorder() as rec:
-        REGISTRY[name].fn(exchange)
+        REGISTRY[name].run(exchange, rec)
     assert [r.status for r in rec.records if not r.rule_id.startswith(("BADGE-GAP", "POINTS-GAP"))] == ["verified"]
 
 
 def test_a_refusal_without_txnid_is_asked_not_failed() -> None:
     exchange = rewards(body={"status": ok_status(13005)})
     with recorder() as rec:
-        REGISTRY["rewards_txnid_echo"].fn(exchange)
+        REGISTRY["rewards_txnid_echo"].run(exchange, rec)
     assert [(r.rule_id, r.status) for r in rec.records] == [("REWARDS-GAP-TXNID-ON-FAILURE", "undocumented-behaviour")]
 
 
 def test_a_success_without_txnid_breaks_the_echo() -> None:
-    with recorder(), pytest.raises(Finding, match="REWARDS-TXNID-ECHO"):
-        REGISTRY["rewards_txnid_echo"].fn(rewards(body={"status": ok_status(200), "state": "CANCELLED"}))
+    with recorder() as rec, pytest.raises(Finding, match="REWARDS-TXNID-ECHO"):
+        REGISTRY["rewards_txnid_echo"].run(rewards(body={"status": ok_status(200), "state": "CANCELLED"}), rec)
 
 
 def test_an_auth_refusal_in_the_rewards_200_envelope_is_asked_not_failed() -> None:
     exchange = rewards(body={"status": ok_status(401), "txnId": 7})
     with recorder() as rec:
-        REGISTRY["rewards_status_code"].fn(exchange)
+        REGISTRY["rewards_status_code"].run(exchange, rec)
     assert [(r.rule_id, r.status) for r in rec.records] == [
         ("REWARDS-GAP-AUTH-FAILURE-SHAPE", "undocumented-behaviour"),
         ("REWARDS-SUCCESS-IFF-200", "verified"),
@@ -323,7 +323,7 @@ def test_an_auth_refusal_in_the_rewards_200_envelope_is_asked_not_failed() -> No
 def test_an_unserved_setup_endpoint_is_no_envelope_answer_but_an_unserved_revoke_is() -> None:
     setup = make_exchange(BG, "earnBadge", status=404, raw=b"Not Found")
     with recorder() as rec:
-        REGISTRY["badge_envelope"].fn(setup)
+        REGISTRY["badge_envelope"].run(setup, rec)
     assert rec.records == []
-    with recorder(), pytest.raises(Finding, match="BADGE-ENVELOPE"):
-        REGISTRY["badge_envelope"].fn(make_exchange(BG, "revokeEarn", status=404, raw=b"Not Found"))
+    with recorder() as rec, pytest.raises(Finding, match="BADGE-ENVELOPE"):
+        REGISTRY["badge_envelope"].run(make_exchange(BG, "revokeEarn", status=404, raw=b"Not Found"), rec)

@@ -32,13 +32,15 @@ def test_the_owning_check_judges_through_the_observer() -> None:
     exchange = make_exchange("capillary-badges", "revokeEarn", body={"data": {"a": 1}, "errors": [], "warnings": []})
     with recorder() as rec:
         rec.owners = rule_owners()
-        run_checks(exchange)
+        run_checks(exchange, rec)
     assert {r.rule_id: r.status for r in rec.records}["BADGE-ENVELOPE"] == "verified"
 
 
 def test_a_rule_judged_by_two_checks_is_refused() -> None:
     with recorder() as rec:
-        run_checks(make_exchange("capillary-badges", "revokeEarn", body={"data": {}, "errors": [], "warnings": []}))
+        run_checks(
+            make_exchange("capillary-badges", "revokeEarn", body={"data": {}, "errors": [], "warnings": []}), rec
+        )
         with pytest.raises(InternalError, match="judged by badge_envelope and again by the test itself"):
             expect_equal("BADGE-ENVELOPE", 1, 1)
     assert [r.rule_id for r in rec.records].count("BADGE-ENVELOPE") == 1
