@@ -122,13 +122,14 @@ def _rewards_outcome(code: int, txn_id: object = None, message: str | None = Non
 
 
 def _issual(body: dict[str, object]) -> dict[str, object]:
-    """The transaction under ``issual``, its user rewards under ``rewards.items``."""
+    """The transaction under ``issual``, its userRewards one level deeper under ``rewards``."""
+    rewards: Any = body["userRewards"]
     return {
         "status": body["status"],
         "issual": {
             "id": body["transactionId"],
             "customer": {"id": body["customerId"]},
-            "rewards": {"state": body["state"], "items": body["userRewards"], "count": len(body["userRewards"])},  # type: ignore[arg-type]
+            "rewards": {"state": body["state"], "userRewards": rewards, "count": len(rewards)},
             "pointsReversal": {"referenceId": body["pointsReversalRefId"]},
         },
     }

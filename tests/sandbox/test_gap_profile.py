@@ -137,7 +137,7 @@ def test_get_issual_nests_the_user_rewards(alt: httpx.Client) -> None:
     path = f"/api_gateway/rewards/core/v1/management/customer/{txn['customerId']}/issuals/{txn['txnId']}"
     body = alt.get(path, headers=CAPILLARY).json()
     assert "userRewards" not in body
-    assert [reward["state"] for reward in body["issual"]["rewards"]["items"]] == ["ISSUED"]
+    assert [reward["state"] for reward in body["issual"]["rewards"]["userRewards"]] == ["ISSUED"]
 
 
 def test_a_rate_limit_comes_without_retry_after_and_members_in_reverse_order(alt: httpx.Client) -> None:
