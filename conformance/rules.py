@@ -135,8 +135,10 @@ def json_schema_of(doc: dict[str, Any], response: dict[str, Any]) -> Any:
     return media.get("schema") if isinstance(media, dict) else None
 
 
-def documented_fields(doc: dict[str, Any], schema: Any, prefix: str = "", depth: int = 0) -> list[dict[str, str]]:
-    """Every property the schema documents, with its type and the quote of its spec node."""
+def documented_fields(
+    doc: dict[str, Any], schema: Any, prefix: str = "", depth: int = 0, present: bool = True
+) -> list[dict[str, str]]:
+    """Every property the schema documents, with its type, whether every answer carries it, and its quote."""
     node = resolve(doc, schema)
     if not isinstance(node, dict) or depth > 4:
         return []
@@ -152,13 +154,14 @@ def documented_fields(doc: dict[str, Any], schema: Any, prefix: str = "", depth:
             {
                 "path": path,
                 "type": "|".join(kind) if isinstance(kind, list) else str(kind),
-                "required": "yes" if name in required else "no",
+                "required": "yes" if present and name in required else "no",
                 "quote": " ".join(str(prop.get("x-source-quote", "")).split()),
             }
         )
-        fields += documented_fields(doc, prop, f"{path}.", depth + 1)
+        always = present and name in required
+        fields += documented_fields(doc, prop, f"{path}.", depth + 1, always)
         if isinstance(prop.get("items"), dict):
-            fields += documented_fields(doc, prop["items"], f"{path}[].", depth + 1)
+            fields += documented_fields(doc, prop["items"], f"{path}[].", depth + 1, False)
     return fields
 
 

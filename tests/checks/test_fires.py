@@ -180,20 +180,6 @@ CASES = [
         "FAILED",
         "REVOKED",
     ),
-    (
-        "juspay_error_shape",
-        juspay({"status": "invalid_request_error", "error_message": "Mandate not found"}, status=400),
-        "JUSPAY-ERROR-SHAPE",
-        "Mandate not found",
-        "error_code",
-    ),
-    (
-        "juspay_error_shape",
-        juspay({"status": "error", "error_code": 401}, status=401),
-        "JUSPAY-ERROR-SHAPE",
-        "401",
-        "error_code",
-    ),
 ]
 
 

@@ -100,7 +100,9 @@ def test_mandate_status_is_one_of_the_documented_states(ctx: ScenarioContext, st
 
 
 NOT_ACTIVE = [
-    pytest.param(status, marks=pytest.mark.rules("JUSPAY-REVOKE-NON-ACTIVE-REFUSED", "JUSPAY-ERROR-SHAPE"), id=status)
+    pytest.param(
+        status, marks=pytest.mark.rules("JUSPAY-REVOKE-NON-ACTIVE-REFUSED", "JUSPAY-SCHEMA-REVOKE-400"), id=status
+    )
     for status in MANDATE_STATUSES
     if status != "ACTIVE"
 ]
@@ -112,7 +114,7 @@ def test_a_mandate_that_is_not_active_is_refused_with_400(ctx: ScenarioContext, 
     response = revoke(ctx, mandate)
     expect_equal("JUSPAY-REVOKE-NON-ACTIVE-REFUSED", response.status, 400, response)
     body = response.json()
-    ctx.judged("JUSPAY-ERROR-SHAPE")
+    ctx.judged("JUSPAY-SCHEMA-REVOKE-400")
     if status == "PAUSED":
         observe(
             "JUSPAY-GAP-REVOKE-PAUSED",
@@ -187,7 +189,7 @@ def test_an_implicit_revoke_revokes_despite_a_gateway_failure(ctx: ScenarioConte
     expect_status_after(ctx, "JUSPAY-IMPLICIT-REVOKE-READBACK", mandate, "REVOKED")
 
 
-@pytest.mark.rules("JUSPAY-UNKNOWN-400", "JUSPAY-ERROR-SHAPE")
+@pytest.mark.rules("JUSPAY-UNKNOWN-400", "JUSPAY-SCHEMA-REVOKE-400")
 def test_an_unknown_mandate_is_refused_with_400(ctx: ScenarioContext) -> None:
     known = ctx.provisioner(API).mandate("ACTIVE")
     unknown = Mandate("unknownMandate00000000", known.customer_id, "UNKNOWN")
@@ -198,17 +200,17 @@ def test_an_unknown_mandate_is_refused_with_400(ctx: ScenarioContext) -> None:
         [400, "Mandate not found"],
         response,
     )
-    ctx.judged("JUSPAY-ERROR-SHAPE")
+    ctx.judged("JUSPAY-SCHEMA-REVOKE-400")
     expect_status_after(ctx, "JUSPAY-UNKNOWN-400", known, "ACTIVE")
 
 
-@pytest.mark.rules("JUSPAY-BAD-KEY-401", "JUSPAY-ERROR-SHAPE")
+@pytest.mark.rules("JUSPAY-BAD-KEY-401", "JUSPAY-SCHEMA-REVOKE-401")
 def test_a_bad_api_key_is_refused_with_401(ctx: ScenarioContext) -> None:
     mandate = ctx.provisioner(API).mandate("ACTIVE")
     response = revoke(ctx, mandate, auth="wrong")
     received = [response.status, response_field(response, "status"), response_field(response, "error_code")]
     expect_equal("JUSPAY-BAD-KEY-401", received, [401, "error", "access_denied"], response)
-    ctx.judged("JUSPAY-ERROR-SHAPE")
+    ctx.judged("JUSPAY-SCHEMA-REVOKE-401")
     expect_status_after(ctx, "JUSPAY-BAD-KEY-401", mandate, "ACTIVE")
 
 
