@@ -47,7 +47,7 @@ class ScenarioContext:
         self.settings = target.settings
         self.tenant = tenant
         self.recorder = recorder
-        # A rule owned by a registered check is judged by it alone (issue: one owner per rule).
+        # A rule owned by a registered check is judged by it alone: one judge per rule.
         recorder.owners = rule_owners()
         self.exchanges: list[Exchange] = []
         self.observers: list[Callable[[Exchange], None]] = [self._remember, self._check]
@@ -170,15 +170,27 @@ class ScenarioContext:
         return results
 
     def judged(self, rule_id: str) -> None:
-        """Ask for ``rule_id``, owned by a registered check: the check must have judged an exchange of this test.
+        """Ask for ``rule_id``, owned by a registered check, which judged this test's answers as they came.
 
-        The scenario never judges it again (one judge per rule); this only makes sure the observer did.
+        The scenario never judges it again (one judge per rule); when no answer was one the check judges,
+        the rule is skipped with that reason.
         """
         owner = self.recorder.owners.get(rule_id)
         if owner is None:
             raise InternalError(f"judged({rule_id}) asks for a rule no registered check owns; judge it with verdict().")
         if not self.recorder.verdicts_of(rule_id):
-            raise InternalError(f"The check {owner} recorded no verdict for {rule_id} on any exchange of this test.")
+            # The target never gave the answer the check judges (another status, say): the rule cannot be
+            # judged here. The reference run, where every rule must be verified, shows a check that never applies.
+            reason = f"{rule_id}: no answer of this test was one the check {owner} judges"
+            self.recorder.add(
+                VerdictRecord(
+                    rule_id=rule_id,
+                    status="skipped",
+                    test=self.recorder.test_id,
+                    detail=reason,
+                    evidence=self.recorder.evidence(self.recorder.last_exchange),
+                )
+            )
 
     def cannot_tell(self, rule_id: str, gap_id: str, *, received: Any, note: str) -> None:
         """The read shape is undocumented and the value was not found: ask (gap), skip the rule with the reason."""

@@ -160,3 +160,11 @@ def test_strict_is_a_setting_with_cli_and_environment() -> None:
     assert build_settings({}, env={}).strict is False
     assert build_settings({}, env={"CONFORMANCE_STRICT": "1"}).strict is True
     assert build_settings({"strict": True}, env={}).strict is True
+
+
+def test_asking_for_a_check_owned_rule_no_answer_gave_skips_it_with_the_reason() -> None:
+    with recorder() as rec:
+        ctx = context(rec)
+        ctx.judged("THANX-SCHEMA-GETISSUANCEJOB-401")
+    assert [(r.rule_id, r.status) for r in rec.records] == [("THANX-SCHEMA-GETISSUANCEJOB-401", "skipped")]
+    assert "schema_thanx_schema_getissuancejob_401" in (rec.records[0].detail or "")
