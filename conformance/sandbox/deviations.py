@@ -178,7 +178,7 @@ juspay-implicit-ignored                  | JUSPAY-IMPLICIT-REVOKE               
 juspay-implicit-not-persisted            | JUSPAY-IMPLICIT-REVOKE-READBACK       | readback        | juspay.implicit-persisted    | an implicit revoke answers REVOKED but the mandate stays ACTIVE
 juspay-unknown-404                       | JUSPAY-UNKNOWN-400                    | status-code     | web.answer                   | an unknown mandate is answered 404 instead of 400
 juspay-bad-key-code                      | JUSPAY-BAD-KEY-401                    | auth            | web.answer                   | an invalid API key gets error_code UNAUTHORIZED instead of access_denied
-juspay-errors-as-html                    | JUSPAY-ERROR-SHAPE                    | content-type    | web.answer                   | 400 refusals come as a text/html gateway page instead of the JSON error body
+juspay-errors-as-html                    | JUSPAY-SCHEMA-REVOKE-400              | content-type    | web.answer                   | 400 refusals come as a text/html gateway page instead of the JSON error body
 juspay-status-failed                     | JUSPAY-STATUS-ENUM                    | field-type      | web.answer                   | a FAILURE mandate reports mandate_status FAILED
 juspay-command-defaults-check-status     | JUSPAY-COMMAND-REQUIRED               | validation      | juspay.command               | a request without command is treated as check_status
 juspay-merchantid-optional               | JUSPAY-MERCHANTID-REQUIRED            | auth            | juspay.missing-merchant      | a request without x-merchantid is accepted (the merchant is taken from the key)

@@ -35,6 +35,9 @@ SAMPLE = [
     "juspay-refusal-without-status",
 ]
 CAUGHT = ("violated", "violated-inferred")
+# Rules a deviation breaks besides its own, because their claims overlap (the only duplicate every reading
+# of the points page refuses is a repeated full reversal, which a re-credited full reversal also is).
+COLLATERAL = {"points-second-reversal-credited": ["POINTS-DUPLICATE-902"]}
 
 
 def conformance_run(report_dir: Path, *args: str) -> tuple[int, list[str], str]:
@@ -43,7 +46,7 @@ def conformance_run(report_dir: Path, *args: str) -> tuple[int, list[str], str]:
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     matrix = json.loads((report_dir / "conformance.json").read_text())
-    violated = [row["rule_id"] for row in matrix["rows"] if row["verdict"] in CAUGHT]
+    violated = sorted(row["rule_id"] for row in matrix["rows"] if row["verdict"] in CAUGHT)
     return done.returncode, violated, done.stdout[-2000:] + done.stderr[-2000:]
 
 
@@ -51,7 +54,7 @@ def conformance_run(report_dir: Path, *args: str) -> tuple[int, list[str], str]:
 def test_a_deviation_makes_the_run_exit_1_with_its_rule_violated(name: str, tmp_path: Path) -> None:
     deviation = DEVIATIONS[name]
     code, violated, output = conformance_run(tmp_path, "--apis", deviation.api, "--deviation", name)
-    assert (code, violated) == (1, [deviation.rule_id]), output
+    assert (code, violated) == (1, sorted([deviation.rule_id, *COLLATERAL.get(name, [])])), output
 
 
 @pytest.mark.parametrize("profile", ["faithful", "alternate"])
