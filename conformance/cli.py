@@ -23,6 +23,9 @@ def add_setting_options(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(option.flag, default=None, help=option.help, metavar=option.metavar, choices=choices)
 
 
+GAP_PROFILES = ("faithful", "alternate")  # conformance.sandbox.gaps.PROFILES, without importing the sandbox
+
+
 def _deviation(name: str | None) -> str | None:
     """``--deviation``, checked against the sandbox's catalogue: an unknown name is a usage error (exit 2)."""
     from conformance.sandbox.deviations import UnknownDeviation, check_name
@@ -71,7 +74,16 @@ def _serve(args: argparse.Namespace, extra: list[str]) -> int:
     if args.judge_client:
         return serve_judged(args, apis, deviation)
     try:
-        serve(host=args.host, port=args.port, apis=apis, seed=args.seed, deviation=deviation, credentials=creds)
+        serve(
+            host=args.host,
+            port=args.port,
+            apis=apis,
+            seed=args.seed,
+            deviation=deviation,
+            credentials=creds,
+            gap_profile=args.gap_profile,
+            vendor_setup=not args.no_vendor_setup,
+        )
     except OSError as exc:
         if isinstance(exc, socket.gaierror) or exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
             raise UsageError(
@@ -128,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-n", "--workers", help="pytest-xdist workers (e.g. 2 or auto)")
     run.add_argument("-k", "--select", help="pytest -k expression")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress lines (APIs completed, long waits)")
+    # The short name of --strict-inferred (pytest itself owns --strict, so the table's flag is the long one).
+    run.add_argument("--strict", dest="strict_inferred", action="store_true", default=None, help=argparse.SUPPRESS)
     run.set_defaults(func=_run)
 
     doctor = sub.add_parser("doctor", help="read-only pre-flight of a live target: hosts, credentials, scopes, ids")
@@ -151,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--thanx-scope-missing", action="store_true", help="the Thanx test token lacks the rewards.issue scope"
     )
+    serve.add_argument("--gap-profile", choices=GAP_PROFILES, default="faithful", help="the choices at doc gaps")
+    serve.add_argument("--no-vendor-setup", action="store_true", help="leave the vendors' setup endpoints unmounted")
     serve.set_defaults(func=_serve)
     _clientgate(serve, sub)
 

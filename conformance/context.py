@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from conformance import waits
-from conformance.checks.registry import run_checks
-from conformance.errors import UsageError
+from conformance.checks.registry import rule_owners, run_checks
+from conformance.errors import InternalError, PreconditionUnavailable, UsageError
 from conformance.http.client import ApiClient
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import Provisioner
@@ -18,13 +18,24 @@ from conformance.provisioners.manifest import Ledger, ManifestProvisioner, load_
 from conformance.provisioners.reads import state_reader
 from conformance.provisioners.vendor import VendorProvisioner
 from conformance.targets import CONTROL, Target
-from conformance.verdicts import Recorder, note_exchange
+from conformance.verdicts import Recorder, VerdictRecord, note_exchange, observe, verdict
 
 T = TypeVar("T")
 
 
-class DeadlineExceeded(AssertionError):
-    """An asynchronous transition did not happen in time; the message names the resource and last state."""
+class DeadlineExceeded(PreconditionUnavailable):
+    """A precondition's asynchronous transition did not happen in time: the scenario cannot start, it skips.
+
+    A passed deadline of a documented eventual state is not this: ``poll(rule=...)`` records it as a
+    violation of that rule.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__("an asynchronous precondition", message)
+
+
+class UnreadableShape(Exception):
+    """A read-back's value sits where no page documents it and a tolerant search did not find it."""
 
 
 class ScenarioContext:
@@ -38,8 +49,10 @@ class ScenarioContext:
         self.settings = target.settings
         self.tenant = tenant
         self.recorder = recorder
+        # A rule owned by a registered check is judged by it alone: one judge per rule.
+        recorder.owners = rule_owners()
         self.exchanges: list[Exchange] = []
-        self.observers: list[Callable[[Exchange], None]] = [self._remember, run_checks]
+        self.observers: list[Callable[[Exchange], None]] = [self._remember, self._check]
         self._clients: dict[str, ApiClient] = {}
         self._keys = 0
         self._provisioners: dict[str, Provisioner] = {}
@@ -51,6 +64,9 @@ class ScenarioContext:
         live = self.settings.is_networked and not self.settings.uses_reference_sandbox
         salt = self.target.run_id if live else self.tenant
         return f"{purpose}-{hashlib.sha256(f'{salt}:{purpose}:{self._keys}'.encode()).hexdigest()[:16]}"
+
+    def _check(self, exchange: Exchange) -> None:
+        run_checks(exchange, self.recorder)
 
     def _remember(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)
@@ -101,8 +117,14 @@ class ScenarioContext:
         what: str,
         describe: Callable[[T], str] = repr,
         deadline_s: float | None = None,
+        rule: str | None = None,
+        documented: str = "",
     ) -> T:
-        """Read until ``done`` with capped exponential backoff; a passed deadline names what and how long."""
+        """Read until ``done`` with capped exponential backoff; a passed deadline names what and how long.
+
+        With ``rule`` (the documented eventual state), a passed deadline is a violation of that rule:
+        received is the last state seen and for how long. Without, the precondition is unavailable.
+        """
         deadline = deadline_s if deadline_s is not None else self.settings.poll_deadline()
         started = time.monotonic()
         interval = self.settings.poll_interval_s
@@ -113,10 +135,13 @@ class ScenarioContext:
                 return value
             waited = time.monotonic() - started
             if waited >= deadline:
-                raise DeadlineExceeded(
+                message = (
                     f"{what} did not reach its documented state within {deadline:.1f} s "
                     f"(waited {waited:.1f} s); last seen: {describe(value)}"
                 )
+                if rule is not None:
+                    verdict(rule, ok=False, received=message, documented=documented or what)
+                raise DeadlineExceeded(message)
             notice.tick(waited)
             time.sleep(min(interval, max(0.0, deadline - waited)))
             interval = min(interval * 2, 5.0)
@@ -151,6 +176,43 @@ class ScenarioContext:
             for observer in self.observers:
                 observer(exchange)
         return results
+
+    def judged(self, rule_id: str) -> None:
+        """Ask for ``rule_id``, owned by a registered check, which judged this test's answers as they came.
+
+        The scenario never judges it again (one judge per rule); when no answer was one the check judges,
+        the rule is skipped with that reason.
+        """
+        owner = self.recorder.owners.get(rule_id)
+        if owner is None:
+            raise InternalError(f"judged({rule_id}) asks for a rule no registered check owns; judge it with verdict().")
+        if not self.recorder.verdicts_of(rule_id):
+            # The target never gave the answer the check judges (another status, say): the rule cannot be
+            # judged here. The reference run, where every rule must be verified, shows a check that never applies.
+            reason = f"{rule_id}: no answer of this test was one the check {owner} judges"
+            self.recorder.add(
+                VerdictRecord(
+                    rule_id=rule_id,
+                    status="skipped",
+                    test=self.recorder.test_id,
+                    detail=reason,
+                    evidence=self.recorder.evidence(self.recorder.last_exchange),
+                )
+            )
+
+    def cannot_tell(self, rule_id: str, gap_id: str, *, received: Any, note: str) -> None:
+        """The read shape is undocumented and the value was not found: ask (gap), skip the rule with the reason."""
+        observe(gap_id, received=received, note=note)
+        reason = f"{rule_id} cannot be judged: {note} (asked as {gap_id})"
+        self.recorder.add(
+            VerdictRecord(
+                rule_id=rule_id,
+                status="skipped",
+                test=self.recorder.test_id,
+                detail=self.recorder.redact(reason),
+                evidence=self.recorder.evidence(self.recorder.last_exchange),
+            )
+        )
 
     def close(self) -> None:
         for provisioner in self._provisioners.values():

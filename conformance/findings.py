@@ -27,12 +27,34 @@ class Finding(AssertionError):
         self.curl = curl
         super().__init__(self.render())
 
+    verdict = "violated"
+
     def render(self) -> str:
         lines = [
             f"{self.rule_id}: {self.claim}",
+            *self.preamble(),
             f"Received: {show(self.received)}",
             f"Documented: {show(self.documented)}",
         ]
         if self.curl:
             lines += ["", "Reproduce with:", f"    {self.curl}"]
         return "\n".join(lines)
+
+    def preamble(self) -> list[str]:
+        return []
+
+
+class InferredFinding(Finding):
+    """A rule the suite inferred or assumed from a page (not one it states) was not honoured.
+
+    Reported as ``violated-inferred``: the target may have made another reading of the page; it gates
+    a run only under ``--strict``.
+    """
+
+    verdict = "violated-inferred"
+
+    def preamble(self) -> list[str]:
+        return [
+            "Verdict: violated-inferred (the page implies this rule but does not state it; "
+            "it gates the run only with --strict)"
+        ]

@@ -1,15 +1,18 @@
 """The mutation run: does the suite notice when the reference sandbox breaks one documented rule?
 
-Runs the suite against the faithful sandbox over three seeds (each must report no violation), then
-once per deviation of :data:`conformance.sandbox.deviations.DEVIATIONS` with only the tests of the
-deviation's API; a deviation is *killed* when the run's ``conformance.json`` says its rule is
-``violated``. Other rules violated in that run are reported as collateral (a scenario of another
-rule that depends on the broken behaviour). Writes ``reports/mutants.json`` and exits non-zero on
-any survivor or any violation of the faithful sandbox.
+For each gap profile of the sandbox (``faithful``, ``alternate``: the sandbox's own choices where the
+pages are silent, and other choices the pages equally allow) it runs the whole suite once against the
+sandbox without a deviation (it must report no violation, inferred ones included: a failure there
+is a false alarm), then once per deviation of :data:`conformance.sandbox.deviations.DEVIATIONS` with
+only the tests that judged the deviation's rule in that profile's faithful run (all tests of the
+deviation's API when none did). A deviation is *killed* under a profile when the run's
+``conformance.json`` says its rule is ``violated`` or ``violated-inferred``; other rules violated in
+that run are reported as collateral. Runs use ``--strict-inferred``, so every kill exits 1.
+Writes ``reports/mutants.json`` and exits non-zero on any survivor or false alarm.
 
 Each run is a subprocess (nested pytest in one process is fragile) with its own report directory
 under ``reports/mutants/``; plugin autoloading is off and only the plugins the suite needs are
-loaded, which makes a run start in about a second. ``python -m conformance.mutants --help``.
+loaded. ``python -m conformance.mutants --help``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,9 +36,11 @@ from conformance.settings import child_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITE = ROOT / "conformance" / "suite"
-SEEDS = (20261122, 7, 424242)
+SEEDS = (20261122,)
+PROFILES = ("faithful", "alternate")
 PLUGINS = ("conformance.pytest_plugin", "_hypothesis_pytestplugin", "schemathesis.pytest.plugin")
-RUN_TIMEOUT_S = 600
+CAUGHT = ("violated", "violated-inferred")
+RUN_TIMEOUT_S = 900
 
 
 @dataclass
@@ -44,29 +49,44 @@ class RunResult:
     exit_code: int
     seconds: float
     verdicts: dict[str, str] = field(default_factory=dict)
+    tests: dict[str, list[str]] = field(default_factory=dict)  # rule -> the tests that judged it
     error: str = ""
     defects: list[str] = field(default_factory=list)  # tests that failed without a Finding
 
     @property
     def violated(self) -> list[str]:
-        return sorted(rule for rule, verdict in self.verdicts.items() if verdict == "violated")
+        return sorted(rule for rule, verdict in self.verdicts.items() if verdict in CAUGHT)
 
 
-def pytest_command(
-    report_dir: Path, *, seed: int | None, apis: str | None, deviation: str | None, select: str | None
-) -> list[str]:
-    command = [sys.executable, "-m", "pytest", str(SUITE), "-c", str(SUITE / "conformance.ini"), "--rootdir", str(ROOT)]
+@dataclass(frozen=True)
+class Plan:
+    """One suite run: the sandbox's profile and deviation, and which tests."""
+
+    label: str
+    profile: str
+    seed: int | None = None
+    deviation: str | None = None
+    apis: str | None = None
+    tests: tuple[str, ...] = ()
+    select: str | None = None
+
+
+def pytest_command(report_dir: Path, plan: Plan) -> list[str]:
+    targets = list(plan.tests) or [str(SUITE)]
+    command = [sys.executable, "-m", "pytest", *targets, "-c", str(SUITE / "conformance.ini"), "--rootdir", str(ROOT)]
     command += ["-q", "-p", "no:cacheprovider"]
     for plugin in PLUGINS:
         command += ["-p", plugin]
-    command += ["--report-dir", str(report_dir), "--target", "reference"]
-    for option, value in (("--seed", seed), ("--apis", apis), ("--deviation", deviation), ("-k", select)):
+    command += ["--report-dir", str(report_dir), "--target", "reference", "--strict-inferred"]
+    command += ["--gap-profile", plan.profile]
+    options = (("--seed", plan.seed), ("--apis", plan.apis), ("--deviation", plan.deviation), ("-k", plan.select))
+    for option, value in options:
         if value is not None:
             command += [option, str(value)]
     return command
 
 
-def run_suite(label: str, report_dir: Path, **options: Any) -> RunResult:
+def run_suite(plan: Plan, report_dir: Path) -> RunResult:
     """One suite run in a subprocess; the verdict of every rule from its conformance.json."""
     shutil.rmtree(report_dir, ignore_errors=True)
     report_dir.mkdir(parents=True)
@@ -74,7 +94,7 @@ def run_suite(label: str, report_dir: Path, **options: Any) -> RunResult:
     started = time.monotonic()
     try:
         done = subprocess.run(
-            pytest_command(report_dir, **options),
+            pytest_command(report_dir, plan),
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -83,48 +103,68 @@ def run_suite(label: str, report_dir: Path, **options: Any) -> RunResult:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return RunResult(label, -1, time.monotonic() - started, error=f"timed out after {RUN_TIMEOUT_S} s")
+        return RunResult(plan.label, -1, time.monotonic() - started, error=f"timed out after {RUN_TIMEOUT_S} s")
     seconds = time.monotonic() - started
     (report_dir / "pytest.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     matrix_path = report_dir / "conformance.json"
     if not matrix_path.is_file():
         tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
-        return RunResult(label, done.returncode, seconds, error="no conformance.json: " + " | ".join(tail))
+        return RunResult(plan.label, done.returncode, seconds, error="no conformance.json: " + " | ".join(tail))
     matrix = json.loads(matrix_path.read_text(encoding="utf-8"))
     verdicts = {row["rule_id"]: row["verdict"] for row in matrix["rows"]}
+    tests = {row["rule_id"]: list(row.get("tests") or []) for row in matrix["rows"]}
     defects = matrix.get("tests", {}).get("defects") or []
-    return RunResult(label, done.returncode, seconds, verdicts, defects=list(defects))
+    return RunResult(plan.label, done.returncode, seconds, verdicts, tests, defects=list(defects))
 
 
-def run_deviation(deviation: Deviation, runs: Path, select: str | None) -> RunResult:
-    """The deviation's API under the deviation; a run broken by suite defects that missed the rule runs once more.
+def selectable(test_id: str) -> str:
+    """A pytest argument that selects ``test_id``: Schemathesis' generated items are found only through their module."""
+    path, _, name = test_id.partition("::")
+    return path if "/properties/" in path and "[" in name else test_id
 
-    (The suite may be mid-edit by someone else; a transient defect must not pass for a survivor.)
-    """
-    options: dict[str, Any] = {"seed": None, "apis": deviation.api, "deviation": deviation.name, "select": select}
-    result = run_suite(deviation.name, runs / deviation.name, **options)
-    if result.verdicts.get(deviation.rule_id) != "violated" and (result.defects or result.error):
-        result = run_suite(deviation.name, runs / deviation.name, **options)
+
+def deviation_plan(deviation: Deviation, profile: str, faithful: RunResult, select: str | None) -> Plan:
+    """Only the tests that judged the deviation's rule in the profile's faithful run, else its API's tests."""
+    tests = tuple(sorted({selectable(test) for test in faithful.tests.get(deviation.rule_id) or ()}))
+    return Plan(
+        f"{deviation.name} ({profile})",
+        profile,
+        deviation=deviation.name,
+        apis=deviation.api,
+        tests=tests,
+        select=None if tests else select,
+    )
+
+
+def run_deviation(plan: Plan, rule: str, runs: Path) -> RunResult:
+    """A run broken by suite defects that missed the rule runs once more (a transient defect is no survivor)."""
+    directory = runs / plan.profile / str(plan.deviation)
+    result = run_suite(plan, directory)
+    if result.verdicts.get(rule) not in CAUGHT and (result.defects or result.error):
+        result = run_suite(plan, directory)
     return result
 
 
 @dataclass
 class Outcome:
     deviation: str
+    profile: str
     rule: str
     kind: str
     api: str
     killed: bool
     verdict: str
+    exit_code: int
     collateral: list[str]
     seconds: float
+    tests: int
     why: str = ""
     defects: list[str] = field(default_factory=list)
 
 
-def judge(deviation: Deviation, result: RunResult) -> Outcome:
+def judge(deviation: Deviation, plan: Plan, result: RunResult) -> Outcome:
     verdict = result.verdicts.get(deviation.rule_id, "missing")
-    killed = verdict == "violated"
+    killed = verdict in CAUGHT
     why = ""
     if result.error:
         why = f"the run failed: {result.error}"
@@ -134,16 +174,22 @@ def judge(deviation: Deviation, result: RunResult) -> Outcome:
         )
     elif not killed:
         why = f"the suite recorded {verdict!r} for {deviation.rule_id}: no scenario or check of it saw the deviation"
+    elif result.exit_code != 1:
+        why = f"the rule was caught but the run exited {result.exit_code}, not 1"
+        killed = False
     collateral = [rule for rule in result.violated if rule != deviation.rule_id]
     return Outcome(
         deviation.name,
+        plan.profile,
         deviation.rule_id,
         deviation.kind,
         deviation.api,
         killed,
         verdict,
+        result.exit_code,
         collateral,
         round(result.seconds, 1),
+        len(plan.tests),
         why,
         result.defects,
     )
@@ -152,11 +198,11 @@ def judge(deviation: Deviation, result: RunResult) -> Outcome:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m conformance.mutants", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="comma-separated deviation names (default: all)")
+    parser.add_argument("--profiles", default=",".join(PROFILES), help="comma-separated gap profiles (default: both)")
     parser.add_argument("--workers", type=int, default=2, help="runs in parallel (default 2)")
     parser.add_argument("--report-dir", default="reports", help="mutants.json goes here, each run under <dir>/mutants/")
-    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), help="seeds of the faithful runs")
-    parser.add_argument("--no-faithful", action="store_true", help="skip the faithful runs")
-    parser.add_argument("-k", "--select", help="pytest -k expression for every run (e.g. scenarios)")
+    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), help="seeds of the faithful runs, per profile")
+    parser.add_argument("-k", "--select", help="pytest -k expression for the runs that have no bound tests")
     return parser.parse_args(argv)
 
 
@@ -170,68 +216,112 @@ def chosen(only: str | None) -> list[Deviation]:
     return [DEVIATIONS[name] for name in names]
 
 
+def chosen_profiles(text: str) -> list[str]:
+    profiles = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in profiles if name not in PROFILES]
+    if unknown or not profiles:
+        raise SystemExit(f"mutants: unknown gap profile(s) {', '.join(unknown)}; choose from {', '.join(PROFILES)}")
+    return profiles
+
+
 def uncovered_rules() -> list[str]:
     """Active rules with neither a deviation nor an UNBREAKABLE reason."""
     covered = {deviation.rule_id for deviation in DEVIATIONS.values()} | set(UNBREAKABLE)
     return sorted(set(active_rules()) - covered)
 
 
+def faithful_row(profile: str, seed: int, run: RunResult) -> dict[str, Any]:
+    return {
+        "profile": profile,
+        "seed": seed,
+        "violations": run.violated,
+        "exit_code": run.exit_code,
+        "seconds": round(run.seconds, 1),
+        "defects": run.defects,
+        **({"error": run.error} if run.error else {}),
+    }
+
+
+def run_all(
+    deviations: list[Deviation], profiles: list[str], seeds: list[int], args: argparse.Namespace, runs: Path
+) -> tuple[list[dict[str, Any]], list[Outcome]]:
+    """Faithful runs first (they choose each deviation's tests), then every deviation under every profile."""
+    # Longest first (Thanx polls its asynchronous jobs), so the workers finish together.
+    order = sorted(deviations, key=lambda d: (d.api != "thanx", d.api, d.name))
+    with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
+        faithful_jobs = {
+            (profile, seed): pool.submit(
+                run_suite,
+                Plan(f"faithful {profile} seed {seed}", profile, seed=seed, select=args.select),
+                runs / profile / f"no-deviation-{seed}",
+            )
+            for profile in profiles
+            for seed in seeds
+        }
+        faithful = {key: job.result() for key, job in faithful_jobs.items()}
+        jobs: dict[tuple[str, str], tuple[Plan, Future[RunResult]]] = {}
+        for profile in profiles:
+            reference = faithful[(profile, seeds[0])] if seeds else RunResult("none", 0, 0.0)
+            for deviation in order:
+                plan = deviation_plan(deviation, profile, reference, args.select)
+                jobs[(profile, deviation.name)] = (plan, pool.submit(run_deviation, plan, deviation.rule_id, runs))
+        outcomes = [
+            judge(deviation, jobs[(profile, deviation.name)][0], jobs[(profile, deviation.name)][1].result())
+            for profile in profiles
+            for deviation in deviations
+        ]
+    rows = [faithful_row(profile, seed, faithful[(profile, seed)]) for profile in profiles for seed in seeds]
+    return rows, outcomes
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     deviations = chosen(args.only)
+    profiles = chosen_profiles(args.profiles)
     out = Path(args.report_dir)
     runs = out / "mutants"
-    seeds = [] if args.no_faithful else [int(seed) for seed in args.seeds.split(",") if seed.strip()]
+    seeds = [int(seed) for seed in args.seeds.split(",") if seed.strip()]
     started = time.monotonic()
     write = sys.stdout.write
-    write(f"mutants: {len(seeds)} faithful run(s) and {len(deviations)} deviation(s), {args.workers} worker(s)\n")
-    # Longest first (Thanx polls its asynchronous jobs), so the two workers finish together.
-    order = sorted(deviations, key=lambda d: (d.api != "thanx", d.api, d.name))
-    with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
-        faithful_jobs = [
-            pool.submit(
-                run_suite,
-                f"faithful seed {seed}",
-                runs / f"faithful-{seed}",
-                seed=seed,
-                apis=None,
-                deviation=None,
-                select=args.select,
-            )
-            for seed in seeds
-        ]
-        jobs = {d.name: pool.submit(run_deviation, d, runs, args.select) for d in order}
-        faithful = [job.result() for job in faithful_jobs]
-        outcomes: list[Outcome] = []
-        for deviation in deviations:
-            outcome = judge(deviation, jobs[deviation.name].result())
-            outcomes.append(outcome)
-            mark = "killed " if outcome.killed else "SURVIVED"
-            extra = f"  (+ collateral: {', '.join(outcome.collateral)})" if outcome.collateral else ""
-            write(f"  {mark} {deviation.name:45} {deviation.rule_id}{extra}\n")
+    write(
+        f"mutants: gap profiles {', '.join(profiles)}: {len(seeds)} faithful run(s) and {len(deviations)} "
+        f"deviation(s) each, {args.workers} worker(s)\n"
+    )
+    faithful_rows, outcomes = run_all(deviations, profiles, seeds, args, runs)
     elapsed = time.monotonic() - started
+    for o in outcomes:
+        mark = "killed " if o.killed else "SURVIVED"
+        extra = f"  (+ collateral: {', '.join(o.collateral)})" if o.collateral else ""
+        write(f"  {mark} {o.profile:9} {o.deviation:45} {o.rule}{extra}\n")
     killed = [o for o in outcomes if o.killed]
     survivors = [o for o in outcomes if not o.killed]
-    faithful_rows = [
-        {
-            "seed": seed,
-            "violations": run.violated,
-            "exit_code": run.exit_code,
-            "seconds": round(run.seconds, 1),
-            "defects": run.defects,
-            **({"error": run.error} if run.error else {}),
-        }
-        for seed, run in zip(seeds, faithful, strict=True)
-    ]
     false_alarms = [row for row in faithful_rows if row["violations"] or row["defects"] or row.get("error")]
     kill_rate = round(len(killed) / len(outcomes), 4) if outcomes else 1.0
     report = {
         "kill_rate": kill_rate,
-        "killed": [o.deviation for o in killed],
-        "survivors": [{"deviation": o.deviation, "rule": o.rule, "why": o.why} for o in survivors],
+        "profiles": {
+            profile: {
+                "kill_rate": round(
+                    sum(o.killed for o in outcomes if o.profile == profile)
+                    / max(1, sum(o.profile == profile for o in outcomes)),
+                    4,
+                ),
+                "false_violations": sorted(
+                    {rule for row in faithful_rows if row["profile"] == profile for rule in row["violations"]}
+                ),
+                "survivors": [o.deviation for o in survivors if o.profile == profile],
+            }
+            for profile in profiles
+        },
+        "killed": sorted(
+            {o.deviation for o in killed if all(k.killed for k in outcomes if k.deviation == o.deviation)}
+        ),
+        "survivors": [
+            {"deviation": o.deviation, "profile": o.profile, "rule": o.rule, "why": o.why} for o in survivors
+        ],
         "faithful": faithful_rows,
-        "collateral": {o.deviation: o.collateral for o in outcomes if o.collateral},
-        "by_kind": dict(sorted(Counter(o.kind for o in outcomes).items())),
+        "collateral": {f"{o.deviation} ({o.profile})": o.collateral for o in outcomes if o.collateral},
+        "by_kind": dict(sorted(Counter(o.kind for o in outcomes if o.profile == profiles[0]).items())),
         "unbreakable": UNBREAKABLE,
         "uncovered_rules": uncovered_rules(),
         "runs": [asdict(o) for o in outcomes],
@@ -240,18 +330,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "seconds": round(elapsed, 1),
     }
     out.mkdir(parents=True, exist_ok=True)
-    (out / "mutants.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    target = out / "mutants.json"
+    temporary = target.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    temporary.replace(target)
     for row in faithful_rows:
         problem = f"FAILED: violations {row['violations']}, defects {row['defects']} {row.get('error', '')}"
         state = "ok" if row not in false_alarms else problem
-        write(f"faithful seed {row['seed']}: {state} ({row['seconds']} s)\n")
+        write(f"no deviation, profile {row['profile']}, seed {row['seed']}: {state} ({row['seconds']} s)\n")
     write(
         f"kill rate {kill_rate:.1%}: {len(killed)}/{len(outcomes)} killed, {len(survivors)} survived; "
         f"{len(UNBREAKABLE)} rule(s) unbreakable from outside\n"
     )
     for o in survivors:
-        write(f"survivor {o.deviation} ({o.rule}): {o.why}\n")
-    write(f"wall time {elapsed:.0f} s; report {out / 'mutants.json'}\n")
+        write(f"survivor {o.deviation} under {o.profile} ({o.rule}): {o.why}\n")
+    write(f"wall time {elapsed:.0f} s; report {target}\n")
     return 1 if survivors or false_alarms else 0
 
 

@@ -210,7 +210,7 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
             from conformance.sandbox.server import run_in_thread
 
             try:
-                app = create_app(seed=settings.seed, deviation=settings.deviation)
+                app = create_app(seed=settings.seed, deviation=settings.deviation, gap_profile=settings.gap_profile)
             except ValueError as exc:  # an unknown --deviation: the message lists the known names
                 raise UsageError(str(exc)) from None
             base = stack.enter_context(run_in_thread(app))

@@ -14,14 +14,31 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 
 from conformance.errors import InternalError
-from conformance.findings import Finding, show
+from conformance.findings import Finding, InferredFinding, show
 
 if TYPE_CHECKING:
     from conformance.http.exchange import Exchange
     from conformance.rules import Rule
 
-Status = Literal["verified", "violated", "undocumented-behaviour", "skipped", "untested", "hygiene"]
-STATUSES: tuple[Status, ...] = ("verified", "violated", "undocumented-behaviour", "skipped", "untested", "hygiene")
+Status = Literal[
+    "verified", "violated", "violated-inferred", "undocumented-behaviour", "skipped", "untested", "hygiene"
+]
+STATUSES: tuple[Status, ...] = (
+    "verified",
+    "violated",
+    "violated-inferred",
+    "undocumented-behaviour",
+    "skipped",
+    "untested",
+    "hygiene",
+)
+# A failed rule the page states (``documented``) is ``violated``; one the suite inferred or assumed from the
+# page is ``violated-inferred``: shown and explained, gating only under --strict.
+VIOLATED: tuple[Status, ...] = ("violated", "violated-inferred")
+
+
+def failed_status(confidence: str) -> Status:
+    return "violated" if confidence == "documented" else "violated-inferred"
 
 
 class VerdictRecord(BaseModel):
@@ -52,7 +69,27 @@ class Recorder:
         self.redact = redact
         self.records: list[VerdictRecord] = []
         self.last_exchange: Exchange | None = None
+        # rule ID -> the registered check that alone may judge it (set by the test's context).
+        self.owners: dict[str, str] = {}
+        self._judges: dict[str, str] = {}
         self._lock = threading.Lock()
+
+    def claim(self, rule_id: str, judge: str | None = None) -> None:
+        """Refuse a second judge: a rule owned by a check is judged by that check, and by nothing else."""
+        judge = judge or "the test itself"
+        owner = self.owners.get(rule_id)
+        if owner is not None and judge != owner:
+            raise InternalError(
+                f"{judge} judged {rule_id}, which the check {owner} owns; a scenario relies on the observer for it "
+                "(or asks for it with ScenarioContext.judged), it never records a second verdict."
+            )
+        with self._lock:
+            first = self._judges.setdefault(rule_id, judge)
+        if first != judge:
+            raise InternalError(f"{rule_id} was judged by {first} and again by {judge}; a rule has one judge.")
+
+    def verdicts_of(self, rule_id: str) -> list[VerdictRecord]:
+        return [r for r in self.records if r.rule_id == rule_id]
 
     def add(self, record: VerdictRecord) -> None:
         with self._lock:
@@ -91,15 +128,28 @@ def note_exchange(exchange: Exchange) -> None:
         _current.last_exchange = exchange
 
 
-def verdict(rule_id: str, *, ok: bool, received: Any, documented: Any, exchange: Exchange | None = None) -> None:
-    """Record one verdict for ``rule_id``; raise a Finding when the target broke the rule."""
-    recorder = current()
+def verdict(
+    rule_id: str,
+    *,
+    ok: bool,
+    received: Any,
+    documented: Any,
+    exchange: Exchange | None = None,
+    recorder: Recorder | None = None,
+    judge: str | None = None,
+) -> None:
+    """Record one verdict for ``rule_id``; raise a Finding when the target broke the rule.
+
+    Checks pass their ``recorder`` and name (``judge``) explicitly; a scenario's verdict goes to its test's.
+    """
+    recorder = recorder or current()
     rule = recorder.rule(rule_id)
     source = exchange or recorder.last_exchange
     curl = source.curl() if source is not None else None
+    recorder.claim(rule_id, judge)
     record = VerdictRecord(
         rule_id=rule_id,
-        status="verified" if ok else "violated",
+        status="verified" if ok else failed_status(rule.confidence),
         received=recorder.redact(show(received)),
         documented=recorder.redact(show(documented)),
         evidence=recorder.evidence(source),
@@ -108,9 +158,8 @@ def verdict(rule_id: str, *, ok: bool, received: Any, documented: Any, exchange:
     )
     recorder.add(record)
     if not ok:
-        raise Finding(
-            rule_id=rule_id, claim=rule.claim, received=record.received, documented=record.documented, curl=curl
-        )
+        kind = Finding if record.status == "violated" else InferredFinding
+        raise kind(rule_id=rule_id, claim=rule.claim, received=record.received, documented=record.documented, curl=curl)
 
 
 def expect_equal(rule_id: str, received: Any, documented: Any, exchange: Exchange | None = None) -> None:
@@ -118,9 +167,11 @@ def expect_equal(rule_id: str, received: Any, documented: Any, exchange: Exchang
     verdict(rule_id, ok=received == documented, received=received, documented=documented, exchange=exchange)
 
 
-def observe(gap_id: str, *, received: Any, note: str, exchange: Exchange | None = None) -> None:
+def observe(
+    gap_id: str, *, received: Any, note: str, exchange: Exchange | None = None, recorder: Recorder | None = None
+) -> None:
     """Record what the target did where the docs are silent: reported, never failing."""
-    recorder = current()
+    recorder = recorder or current()
     source = exchange or recorder.last_exchange
     recorder.add(
         VerdictRecord(

@@ -68,6 +68,13 @@ HYGIENE: tuple[HygieneEntry, ...] = (
         "is a refusal, judged by THANX-MERCHANT-REQUIRED; 5xx are failures of not_a_server_error.",
     ),
     HygieneEntry(
+        "content_type_conformance",
+        ("juspay",),
+        "The Juspay page fences its response samples as plain text and never states the answers' media type "
+        "(JUSPAY-GAP-RESPONSE-CONTENT-TYPE): the body is judged by the rules and the schema rules whatever its "
+        "Content-Type says.",
+    ),
+    HygieneEntry(
         "missing_required_header",
         ("juspay",),
         "x-routing-id is tagged Required but the prose only recommends it (JUSPAY-CONFLICT-ROUTING-ID-REQUIRED, "

@@ -1,4 +1,4 @@
-"""The check registry. A check is ``fn(exchange) -> None`` that records verdicts through ``verdict()``.
+"""The check registry. A check is ``fn(exchange, judge) -> None`` that records verdicts through its ``judge``.
 
 Each check declares the API and operations it applies to and the rule IDs it enforces; its
 docstring is the rule's text as a QA engineer would read it. Registration validates all three.
@@ -10,11 +10,19 @@ import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from conformance.checks.judge import Judge
 from conformance.errors import InternalError
+from conformance.findings import Finding
 from conformance.http.exchange import Exchange
+from conformance.verdicts import Recorder
 
-CheckFn = Callable[[Exchange], None]
-CHECK_MODULES = ("conformance.checks.capillary", "conformance.checks.thanx", "conformance.checks.juspay")
+CheckFn = Callable[[Exchange, Judge], None]
+CHECK_MODULES = (
+    "conformance.checks.capillary",
+    "conformance.checks.thanx",
+    "conformance.checks.juspay",
+    "conformance.checks.schema",
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,10 @@ class Check:
     phases: tuple[str, ...]
     fn: CheckFn
     doc: str
+
+    def run(self, exchange: Exchange, recorder: Recorder) -> None:
+        """Judge ``exchange`` for the test ``recorder`` belongs to."""
+        self.fn(exchange, Judge(recorder, self.name))
 
     def applies_to(self, exchange: Exchange) -> bool:
         return (
@@ -69,7 +81,30 @@ def checks_for(exchange: Exchange) -> list[Check]:
     return [c for c in load_all().values() if c.applies_to(exchange)]
 
 
-def run_checks(exchange: Exchange) -> None:
-    """Run every registered check that applies to ``exchange``; the first violation raises its Finding."""
+def run_checks(exchange: Exchange, recorder: Recorder) -> None:
+    """Run every registered check that applies to ``exchange``, then raise the first violation's Finding.
+
+    Every check records its verdict before anything is raised: two rules judging one answer (an error
+    shape and its schema) both end violated, neither untested.
+    """
+    findings: list[Finding] = []
     for registered in checks_for(exchange):
-        registered.fn(exchange)
+        try:
+            registered.run(exchange, recorder)
+        except Finding as finding:
+            findings.append(finding)
+    if findings:
+        first = findings[0]
+        for other in findings[1:]:
+            first.add_note(f"Also violated by this answer: {other.rule_id}")
+        raise first
+
+
+def rule_owners() -> dict[str, str]:
+    """Rule ID -> the one registered check that judges it; two checks claiming one rule is a suite defect."""
+    owners: dict[str, str] = {}
+    for registered in load_all().values():
+        for rule_id in registered.rules:
+            if owners.setdefault(rule_id, registered.name) != registered.name:
+                raise InternalError(f"{rule_id} is claimed by the checks {owners[rule_id]} and {registered.name}.")
+    return owners

@@ -6,9 +6,9 @@ import re
 from datetime import datetime
 from typing import Any
 
+from conformance.checks.judge import Judge
 from conformance.checks.registry import check
 from conformance.http.exchange import Exchange
-from conformance.verdicts import expect_equal, verdict
 
 API = "thanx"
 JOB_OPERATIONS = ("revokeIssuanceJob", "getIssuanceJob")
@@ -29,13 +29,13 @@ def job_of(exchange: Exchange) -> dict[str, Any] | None:
 
 
 @check(api=API, operations=JOB_OPERATIONS, rules=["THANX-ENVELOPE"], phases=PHASES)
-def thanx_envelope(exchange: Exchange) -> None:
+def thanx_envelope(exchange: Exchange, judge: Judge) -> None:
     """The job in a revoke (and get/issue) response is wrapped in a top-level issuance_job object."""
     status = exchange.status
     if status is None or not 200 <= status < 300:
         return
     body = exchange.json()
-    verdict(
+    judge.verdict(
         "THANX-ENVELOPE",
         ok=isinstance(body, dict) and isinstance(body.get("issuance_job"), dict),
         received=body if body is not None else exchange.response and exchange.response.text[:200],
@@ -45,16 +45,16 @@ def thanx_envelope(exchange: Exchange) -> None:
 
 
 @check(api=API, operations=["revokeIssuanceJob"], rules=["THANX-202-STATE-REVOKING"], phases=PHASES)
-def thanx_202_state_revoking(exchange: Exchange) -> None:
+def thanx_202_state_revoking(exchange: Exchange, judge: Judge) -> None:
     """The 202 body is the job with state revoking."""
     job = job_of(exchange)
     if exchange.status != 202 or job is None:
         return
-    expect_equal("THANX-202-STATE-REVOKING", job.get("state"), "revoking", exchange)
+    judge.expect_equal("THANX-202-STATE-REVOKING", job.get("state"), "revoking", exchange)
 
 
 @check(api=API, operations=JOB_OPERATIONS, rules=["THANX-COUNTERS-CONSISTENT"], phases=PHASES)
-def thanx_counters_consistent(exchange: Exchange) -> None:
+def thanx_counters_consistent(exchange: Exchange, judge: Judge) -> None:
     """In every issuance job, processed_count ≤ total_count, success_count + failure_count = processed_count, and progress_percent is between 0 and 100."""
     job = job_of(exchange)
     if job is None:
@@ -65,12 +65,12 @@ def thanx_counters_consistent(exchange: Exchange) -> None:
     ok = len(values) == len(names)
     if ok:
         total, processed, success, failure, progress = values
-        ok = processed <= total and success + failure == processed and 0 <= progress <= 100
-    verdict(
+        ok = min(values) >= 0 and processed <= total and success + failure == processed and progress <= 100
+    judge.verdict(
         "THANX-COUNTERS-CONSISTENT",
         ok=ok,
         received=counters,
-        documented="integers with processed ≤ total, success + failure = processed, 0 ≤ progress_percent ≤ 100",
+        documented="non-negative integers with processed ≤ total, success + failure = processed, 0 ≤ progress_percent ≤ 100",
         exchange=exchange,
     )
 
@@ -86,14 +86,14 @@ def iso8601(value: Any) -> bool:
 
 
 @check(api=API, operations=JOB_OPERATIONS, rules=["THANX-TIMESTAMPS-ISO8601"], phases=PHASES)
-def thanx_timestamps_iso8601(exchange: Exchange) -> None:
+def thanx_timestamps_iso8601(exchange: Exchange, judge: Judge) -> None:
     """created_at, started_at and completed_at are ISO 8601 date-time strings (started_at and completed_at null until set)."""
     job = job_of(exchange)
     if job is None:
         return
     present = {name: job[name] for name in TIMESTAMPS if job.get(name) is not None}
     ok = all(iso8601(value) for value in present.values()) and "created_at" in present
-    verdict(
+    judge.verdict(
         "THANX-TIMESTAMPS-ISO8601",
         ok=ok,
         received={name: job.get(name) for name in TIMESTAMPS},

@@ -87,7 +87,7 @@ class ResponseJudge:
         recorder = Recorder("proxy", load_catalogue(), lambda _: f"live:{upstream}", self.redactor.text)
         # A violation is recorded before it raises; the proxy keeps answering.
         with recording(recorder), contextlib.suppress(AssertionError):
-            run_checks(exchange)
+            run_checks(exchange, recorder)
         with self._lock:
             self.records.extend(record.model_dump() for record in recorder.records)
 

@@ -143,6 +143,7 @@ class _Context:
     catalogue: dict[str, Rule]
     notes_pages: frozenset[str] = frozenset()
     records: list[VerdictRecord] = field(default_factory=list)
+    recorder: Recorder | None = None  # the recorder the checks judge into, set while they run
     status_asked: bool = False  # the undocumented status was asked about, error code included
 
     @property
@@ -204,6 +205,7 @@ class _Context:
 def _checks(ctx: _Context) -> list[Observation]:
     """Run every registered check that applies; violated rules and observed gaps become observations."""
     recorder = Recorder(ctx.interaction.where, ctx.catalogue, lambda _e: ctx.interaction.evidence.label())
+    ctx.recorder = recorder
     with recording(recorder):
         for registered in checks_for(ctx.exchange):
             _run_check(registered, ctx)
@@ -219,7 +221,8 @@ def _checks(ctx: _Context) -> list[Observation]:
 
 def _run_check(registered: Check, ctx: _Context) -> None:
     try:
-        registered.fn(ctx.exchange)
+        assert ctx.recorder is not None  # set by the caller before any check runs
+        registered.run(ctx.exchange, ctx.recorder)
     except RuleFinding:
         pass  # a violation raises after the recorder has kept it; the other checks still run
     except Exception as exc:  # a check that cannot read a recorded answer is a defect of the suite

@@ -13,10 +13,33 @@ SENSITIVE_HEADERS = frozenset(
     {"authorization", "x-cap-api-oauth-token", "x-clientid", "cookie", "set-cookie", "x-api-key", "proxy-authorization"}
 )
 SENSITIVE_FIELDS = frozenset({"password", "api_key", "apikey", "client_secret", "access_token", "token", "secret"})
+# JSON field names (lower case, without "_" and "-") whose string value is a credential wherever it appears:
+# the control API's GET /_sandbox/credentials, OAuth token responses. A value seen under one of them joins
+# the redaction set at once, so it is removed from everything written afterwards, in every encoding.
+CREDENTIAL_KEYS = frozenset(
+    {
+        "password",
+        "basicpassword",
+        "basicusername",
+        "username",
+        "apikey",
+        "clientsecret",
+        "clientid",
+        "secret",
+        "token",
+        "accesstoken",
+        "noscopeaccesstoken",
+        "oauthtoken",
+        "refreshtoken",
+        "idtoken",
+    }
+)
+JSON_STRING_FIELD = re.compile(r'\\?"(?P<key>[A-Za-z][A-Za-z0-9_-]*)\\?"\s*:\s*\\?"(?P<value>[^"\\]{4,})\\?"')
 
 EMAIL = re.compile(r"\b([A-Za-z0-9._%+-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
-# Card numbers (13–19 digits) before phones (10–12 digits, optional +), so a card is never half-masked.
-CARD = re.compile(r"(?<![\d.])\d{13,19}(?![\d.])")
+# Card numbers (13–19 digits) before phones (10–12 digits, optional +), so a card is never half-masked; a run
+# of digits inside a word (a hex digest, an id) is neither.
+CARD = re.compile(r"(?<![\w.])\d{13,19}(?![\w.])")
 PHONE = re.compile(r"(?<![\w.])\+?\d{10,12}(?![\w.])")
 
 
@@ -54,7 +77,25 @@ class Redactor:
         self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
         self.mask_pii = mask_pii
 
+    def learn(self, *secrets: str, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        """Add credentials that arrived at run time (every encoding of them) to the redaction set."""
+        fresh = secret_variants(*(s for s in secrets if REDACTED not in s), pairs=pairs) - set(self.secrets)
+        if fresh:
+            self.secrets = sorted({*self.secrets, *fresh}, key=len, reverse=True)
+
+    def learn_from(self, text: str) -> None:
+        """Learn every credential-named JSON string field of ``text`` (a response body, a cassette entry)."""
+        found = [
+            m.group("value")
+            for m in JSON_STRING_FIELD.finditer(text)
+            if m.group("key").lower().replace("_", "").replace("-", "") in CREDENTIAL_KEYS
+        ]
+        if found:
+            self.learn(*found)
+
     def text(self, value: str) -> str:
+        # Learn first: the first rendering of a credentials answer is already written without its values.
+        self.learn_from(value)
         for secret in self.secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)

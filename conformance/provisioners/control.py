@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from conformance.errors import InternalError, PreconditionUnavailable
@@ -9,6 +10,15 @@ from conformance.http.client import ApiClient
 from conformance.provisioners.base import BadgeEarn, Mandate, Provisioner, Redemption, RewardTxn, ThanxJob
 
 PREFIX = "/_sandbox"
+
+
+@dataclass(frozen=True)
+class ThanxCampaign:
+    """What issueCampaignRewards needs: a merchant, one of its campaigns and a rewarded variant."""
+
+    merchant_id: str
+    campaign_id: str
+    variant_id: str
 
 
 class ControlProvisioner(Provisioner):
@@ -102,6 +112,11 @@ class ControlProvisioner(Provisioner):
         body = self._call("POST", "/thanx/issuance_jobs", request)
         job = body["issuance_job"]
         return ThanxJob(job["id"], body["merchant_id"], job["state"], job)
+
+    def thanx_campaign(self, merchant_id: str | None = None) -> ThanxCampaign:
+        """An active campaign with one rewarded variant, without the vendor's setup endpoints."""
+        body = self._call("POST", "/thanx/campaigns", {"merchant_id": merchant_id})
+        return ThanxCampaign(str(body["merchant_id"]), str(body["campaign_id"]), str(body["variant_id"]))
 
     def thanx_advance(self, job: ThanxJob) -> None:
         self._call("POST", f"/thanx/issuance_jobs/{job.id}/advance")

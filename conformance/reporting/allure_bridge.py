@@ -53,7 +53,13 @@ UNDOCUMENTED_TAG = "undocumented-behaviour"
 # search): no inline flags, ``[\s\S]`` for "anything including newlines". A Finding's message is
 # "conformance.findings.Finding: RULE-ID: claim\nReceived: ...".
 _ANY = r"[\s\S]*"
-FINDING_REGEX = r"^(?:[\w.]+: )?[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+: " + _ANY + "Received:" + _ANY + "$"
+# An InferredFinding says "violated-inferred" in its message; the lookahead keeps the two categories apart.
+FINDING_REGEX = (
+    r"^(?![\s\S]*violated-inferred)(?:[\w.]+: )?[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+: " + _ANY + "Received:" + _ANY + "$"
+)
+INFERRED_REGEX = (
+    r"^(?:[\w.]+: )?[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+: " + _ANY + "violated-inferred" + _ANY + "Received:" + _ANY + "$"
+)
 PRECONDITION_REGEX = _ANY + "precondition not available" + _ANY
 UNREACHABLE_REGEX = (
     _ANY + "(?:TargetUnreachable|ConnectError|ConnectTimeout|ReadTimeout|did not answer|unreachable)" + _ANY
@@ -63,6 +69,12 @@ CATEGORIES: list[dict[str, Any]] = [
         "name": "vendor deviates from its documentation",
         "matchedStatuses": ["failed", "broken"],
         "messageRegex": FINDING_REGEX,
+    },
+    {
+        # A rule the suite inferred or assumed from the page: the target may read the page otherwise.
+        "name": "inferred rule not honoured (violated-inferred, gating only with --strict)",
+        "matchedStatuses": ["failed", "broken"],
+        "messageRegex": INFERRED_REGEX,
     },
     {
         "name": "undocumented behaviour",

@@ -248,6 +248,7 @@ def merge_shards(report_dir: Path, shards: list[Path]) -> Matrix:
         apis=apis,
         generated_at=now(),
         suite_version=suite_version(),
+        strict=any(m.strict for m in matrices),  # shards of one strict run stay strict when merged
     )
 
 

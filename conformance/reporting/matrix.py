@@ -18,11 +18,16 @@ from pydantic import BaseModel, Field
 from conformance.apis import APIS
 from conformance.files import write_text_atomic
 from conformance.rules import SEVERITY_BY_KIND, Rule
-from conformance.verdicts import Status, VerdictRecord
+from conformance.verdicts import VIOLATED, Status, VerdictRecord
 
 MATRIX_VERSION = 1
 # A rule's verdict is its worst recorded one: one violation outweighs any number of passes.
-PRECEDENCE: tuple[Status, ...] = ("violated", "verified", "skipped", "untested")
+PRECEDENCE: tuple[Status, ...] = ("violated", "violated-inferred", "verified", "skipped", "untested")
+INFERRED_NOTE = (
+    "`violated` means a claim the vendor page states was broken. `violated-inferred` means a rule the suite "
+    "inferred or assumed from the page (confidence `inferred`/`assumed`) was not honoured: the target may have "
+    "read the page otherwise. It is reported and explained but gates the run only under --strict."
+)
 EVIDENCE_NOTE = (
     "Evidence `reference` means the verdict was won on the project's reference sandbox (the documentation made "
     "executable), not on the vendor; only `live:<host>@<time>` and `replay:<cassette>` verdicts speak for the vendor."
@@ -75,13 +80,14 @@ class Totals(BaseModel):
     rules: int = 0
     verified: int = 0
     violated: int = 0
+    violated_inferred: int = 0
     skipped: int = 0
     untested: int = 0
     undocumented: int = 0
     hygiene: int = 0
-    # index: share of rules this target could test (verified + violated) / rules.
+    # index: share of rules this target could test (verified + violated + violated_inferred) / rules.
     index: float = 0.0
-    # score: share of the tested rules the target honours, verified / (verified + violated).
+    # score: share of the tested rules the target honours, verified / (verified + both violated).
     score: float = 0.0
 
 
@@ -121,6 +127,9 @@ class Matrix(BaseModel):
     seed: int
     apis: list[str]
     evidence_note: str = EVIDENCE_NOTE
+    inferred_note: str = INFERRED_NOTE
+    # --strict: violated-inferred rules gate the run too.
+    strict: bool = False
     rows: list[Row]
     totals: dict[str, Totals]
     tests: CaseTotals = Field(default_factory=CaseTotals)
@@ -128,6 +137,12 @@ class Matrix(BaseModel):
     hygiene: list[VerdictRecord] = Field(default_factory=list)
     # "complete", "interrupted (SIGINT)", "nothing tested: ..." or "aborted: ...": a gate reads this first.
     outcome: str = "complete"
+
+    @property
+    def gating(self) -> list[str]:
+        """The rules whose violation decides the exit code: violated, and violated-inferred under --strict."""
+        gates = VIOLATED if self.strict else ("violated",)
+        return [row.rule_id for row in self.rows if row.verdict in gates]
 
 
 class RunData(BaseModel):
@@ -198,8 +213,10 @@ def _row(info: RuleInfo, records: list[VerdictRecord], tests: list[str], outcome
             verdict, detail = "skipped", "; ".join(skips)
         elif not all_tests:
             detail = "no test of this run is bound to this rule"
-        elif any(o.outcome in ("failed", "error") for o in ran):
+        elif any(o.outcome in ("failed", "error") and not o.finding for o in ran):
             detail = "its tests failed before recording a verdict (a defect in the suite)"
+        elif any(o.outcome == "failed" for o in ran):
+            detail = "its tests stopped at an earlier violation before judging it"
         elif not ran:
             detail = "its tests did not run"
         else:
@@ -209,9 +226,9 @@ def _row(info: RuleInfo, records: list[VerdictRecord], tests: list[str], outcome
         verdict=verdict,
         evidence=evidence,
         tests=all_tests,
-        received=first.received if first and verdict == "violated" else None,
-        documented=first.documented if first and verdict == "violated" else None,
-        curl=first.curl if first and verdict == "violated" else None,
+        received=first.received if first and verdict in VIOLATED else None,
+        documented=first.documented if first and verdict in VIOLATED else None,
+        curl=first.curl if first and verdict in VIOLATED else None,
         detail=detail,
     )
 
@@ -220,8 +237,9 @@ def totals_of(rows: list[Row], questions: int = 0, hygiene: int = 0) -> Totals:
     t = Totals(rules=len(rows), undocumented=questions, hygiene=hygiene)
     for row in rows:
         if row.verdict in PRECEDENCE:
-            setattr(t, row.verdict, getattr(t, row.verdict) + 1)
-    tested = t.verified + t.violated
+            name = row.verdict.replace("-", "_")
+            setattr(t, name, getattr(t, name) + 1)
+    tested = t.verified + t.violated + t.violated_inferred
     if t.rules:
         t.index = round(tested / t.rules, 4)
     if tested:
@@ -273,6 +291,7 @@ def build_matrix(
     apis: list[str] | None = None,
     generated_at: str = "",
     suite_version: str = "",
+    strict: bool = False,
 ) -> Matrix:
     """One row per rule of ``apis`` (default: every API in the catalogue), verdicts from ``records``."""
     outcomes = outcomes or {}
@@ -307,6 +326,7 @@ def build_matrix(
         target=target,
         seed=seed,
         apis=list(chosen),
+        strict=strict,
         rows=rows,
         totals=totals,
         tests=case_totals(outcomes),

@@ -85,7 +85,7 @@ def decide(
 
 
 def _judge(matrix: Matrix, baseline: Path | None, min_index: float | None) -> Final:
-    violated = [row.rule_id for row in matrix.rows if row.verdict == "violated"]
+    violated = list(matrix.gating)  # violated, and violated-inferred under --strict
     message = ""
     if baseline is not None:
         from conformance.reporting.baseline import apply_baseline

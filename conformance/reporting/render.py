@@ -7,7 +7,7 @@ from pathlib import Path
 from conformance.apis import APIS
 from conformance.reporting.matrix import Matrix, Row, Totals
 
-COLUMNS = ("rules", "verified", "violated", "skipped", "untested", "undocumented", "hygiene")
+COLUMNS = ("rules", "verified", "violated", "violated_inferred", "skipped", "untested", "undocumented", "hygiene")
 
 
 def _pct(value: float) -> str:
@@ -39,7 +39,7 @@ def _verdict_cell(row: Row) -> str:
 
 def _totals_table(matrix: Matrix) -> list[str]:
     lines = [
-        "| API | " + " | ".join(COLUMNS) + " | index | score |",
+        "| API | " + " | ".join(c.replace("_", "-") for c in COLUMNS) + " | index | score |",
         "|---|" + "---:|" * (len(COLUMNS) + 2),
     ]
     for api in [*matrix.apis, "all"]:
@@ -61,8 +61,11 @@ def render_markdown(matrix: Matrix) -> str:
         "",
         "[![Conformance at a glance: rules per API coloured by verdict, score across runs](dashboard.png)](dashboard.html)",
         "",
-        "Index: share of rules this target could test (verified + violated). "
+        "Index: share of rules this target could test (verified + violated + violated-inferred). "
         "Score: share of the tested rules that were verified.",
+        "",
+        matrix.inferred_note
+        + (" This run was strict: violated-inferred rules gate it." if matrix.strict else " This run was not strict."),
         "",
         "## Totals per API",
         "",
@@ -80,22 +83,12 @@ def render_markdown(matrix: Matrix) -> str:
             f"| {row.api} | {row.rule_id} | {_cell(row.claim)} | {_cell(row.source)} | {row.confidence} | "
             f"{_cell(_verdict_cell(row))} | {_cell(evidence)} | {tests} |"
         )
-    violated = [r for r in matrix.rows if r.verdict == "violated"]
-    if violated:
-        lines += ["", "## Violations", ""]
-        for row in violated:
-            lines += [
-                f"### {row.rule_id} ({api_title(row.api)})",
-                "",
-                f"- Claim: {row.claim}",
-                f"- Received: `{_cell(row.received or '')}`",
-                f"- Documented: `{_cell(row.documented or '')}`",
-                f"- Evidence: {', '.join(evidence_label(e) for e in row.evidence)}",
-            ]
-            if row.curl:
-                lines += ["", "```sh", row.curl, "```"]
-            lines.append("")
-        lines.pop()
+    lines += _violations(matrix, "violated", "## Violations")
+    lines += _violations(
+        matrix,
+        "violated-inferred",
+        "## Violations of inferred rules (violated-inferred; gating only with --strict)",
+    )
     if matrix.undocumented:
         lines += ["", "## Undocumented behaviour (questions for the vendor)", ""]
         lines += [
@@ -108,6 +101,28 @@ def render_markdown(matrix: Matrix) -> str:
         lines += ["", "## HTTP hygiene (no vendor page promises these; never gating)", ""]
         lines += [f"- {h.rule_id} ({h.detail}): {_cell(h.received)} — {short_test(h.test)}" for h in matrix.hygiene]
     return "\n".join(lines) + "\n"
+
+
+def _violations(matrix: Matrix, verdict: str, title: str) -> list[str]:
+    rows = [r for r in matrix.rows if r.verdict == verdict]
+    if not rows:
+        return []
+    lines = ["", title, ""]
+    for row in rows:
+        lines += [
+            f"### {row.rule_id} ({api_title(row.api)})",
+            "",
+            f"- Claim: {row.claim}",
+            f"- Confidence: {row.confidence}",
+            f"- Received: `{_cell(row.received or '')}`",
+            f"- Documented: `{_cell(row.documented or '')}`",
+            f"- Evidence: {', '.join(evidence_label(e) for e in row.evidence)}",
+        ]
+        if row.curl:
+            lines += ["", "```sh", row.curl, "```"]
+        lines.append("")
+    lines.pop()
+    return lines
 
 
 def render_questions(matrix: Matrix) -> str:
@@ -145,7 +160,8 @@ def render_questions(matrix: Matrix) -> str:
 
 def _summary_line(name: str, t: Totals) -> str:
     return (
-        f"{name:<20} {t.rules:>5} {t.verified:>8} {t.violated:>8} {t.skipped:>7} {t.untested:>8} "
+        f"{name:<20} {t.rules:>5} {t.verified:>8} {t.violated:>8} {t.violated_inferred:>8} {t.skipped:>7} "
+        f"{t.untested:>8} "
         f"{t.undocumented:>6} {_pct(t.index):>6} {_pct(t.score):>6}"
     )
 
@@ -153,7 +169,7 @@ def _summary_line(name: str, t: Totals) -> str:
 def render_summary(matrix: Matrix, paths: list[Path]) -> str:
     """The table printed after every run: one line per API, then the paths of the reports."""
     header = (
-        f"{'API':<20} {'rules':>5} {'verified':>8} {'violated':>8} {'skipped':>7} {'untested':>8} "
+        f"{'API':<20} {'rules':>5} {'verified':>8} {'violated':>8} {'inferred':>8} {'skipped':>7} {'untested':>8} "
         f"{'undoc':>6} {'index':>6} {'score':>6}"
     )
     lines = [f"target: {matrix.target} (seed {matrix.seed})", header, "-" * len(header)]
@@ -162,6 +178,10 @@ def render_summary(matrix: Matrix, paths: list[Path]) -> str:
     violated = [r.rule_id for r in matrix.rows if r.verdict == "violated"]
     if violated:
         lines.append(f"violated: {', '.join(violated)}")
+    inferred = [r.rule_id for r in matrix.rows if r.verdict == "violated-inferred"]
+    if inferred:
+        gate = "gating: --strict" if matrix.strict else "not gating without --strict"
+        lines.append(f"violated-inferred (rules the page implies, not states; {gate}): {', '.join(inferred)}")
     lines.append(
         f"undocumented behaviour: {len(matrix.undocumented)} (questions for the vendor); "
         f"hygiene findings: {len(matrix.hygiene)}"

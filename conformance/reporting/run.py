@@ -210,6 +210,7 @@ class RunCollector:
             apis=list(self.settings.apis),
             generated_at=now(),
             suite_version=suite_version(),
+            strict=self.settings.strict,
         )
 
     def _write(self, outcome: str) -> str | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from conformance.sandbox import (
@@ -17,7 +19,10 @@ from conformance.sandbox import (
     capillary_points,
     capillary_points_v11,
     capillary_rewards,
+    decide,
+    deviant,
     deviations,
+    gaps,
     juspay,
     thanx,
 )
@@ -28,6 +33,20 @@ from conformance.sandbox.core import API_KEYS, SandboxState
 
 __all__ = ["API_KEYS", "SandboxCredentials", "create_app"]
 
+# The vendors' own setup endpoints (what the vendor provisioner uses); --no-vendor-setup leaves them out.
+SETUP_PATHS = frozenset(
+    {
+        "/api_gateway/v1/badges/customer/earn",
+        "/v1.1/points/redeem",
+        "/api_gateway/rewards/core/v1/user/reward/{rewardId}/issue",
+        "/api_gateway/rewards/core/v1/brand/config",
+        "/api_gateway/rewards/core/v1/brand/{brandId}/getConfig",
+        "/partner/merchants",
+        "/partner/reward_templates",
+        "/partner/campaigns",
+        "/partner/campaigns/{id}",
+    }
+)
 RouteFactory = Callable[[SandboxState, SandboxCredentials], list[Route]]
 ROUTERS: dict[str, RouteFactory] = {
     "capillary-badges": capillary_badges.routes,
@@ -40,19 +59,34 @@ ROUTERS: dict[str, RouteFactory] = {
 }
 
 
+def not_served(replaced: Route) -> Route:
+    """What a server without the endpoint answers: 404 for every method (not a 405 from a sibling route)."""
+
+    async def endpoint(request: Request) -> Response:
+        return PlainTextResponse("Not Found", status_code=404)
+
+    return Route(replaced.path, endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+
+
 def create_app(
     *,
     seed: int = 0,
     apis: Iterable[str] | None = None,
     deviation: str | None = None,
     credentials: SandboxCredentials | None = None,
+    gap_profile: str = "faithful",
+    vendor_setup: bool = True,
 ) -> Starlette:
     """Build a sandbox app; ``apis`` restricts which vendor routers mount (the control API always does).
 
     ``deviation`` names an entry of :data:`conformance.sandbox.deviations.DEVIATIONS`; an unknown name
     raises :class:`~conformance.sandbox.deviations.UnknownDeviation` (a ValueError) listing the known ones.
+    ``gap_profile`` is one of :data:`conformance.sandbox.gaps.PROFILES`: which choice the sandbox makes
+    where the pages are silent. ``vendor_setup=False`` leaves the vendors' setup endpoints unmounted, so
+    only the control API can make preconditions.
     """
     deviations.check_name(deviation)
+    gaps.check_profile(gap_profile)
     chosen = tuple(API_KEYS) if apis is None else tuple(dict.fromkeys(apis))
     unknown = [api for api in chosen if api not in ROUTERS]
     if unknown:
@@ -60,11 +94,15 @@ def create_app(
     # Keep the canonical order so health output does not depend on how the caller listed them.
     mounted = tuple(api for api in API_KEYS if api in chosen)
     creds = credentials or SandboxCredentials()
-    state = SandboxState(seed=seed, apis=mounted, deviation=deviation)
+    override = deviant.OVERRIDES[deviation] if deviation is not None else None
+    choices = decide.resolve(gaps.PROFILES[gap_profile], override)
+    state = SandboxState(seed=seed, apis=mounted, deviation=deviation, gap_profile=gap_profile, choices=choices)
     control = general_routes(state, creds) + capillary_routes(state) + thanx_juspay_routes(state)
     routes = list(control)
     for api in mounted:
-        routes.extend(ROUTERS[api](state, creds))
+        routes.extend(
+            r if vendor_setup or r.path not in SETUP_PATHS else not_served(r) for r in ROUTERS[api](state, creds)
+        )
     if any(api.startswith("capillary") for api in mounted):
         routes.append(token_route(creds))
     routes.append(fallback_route(state, control))

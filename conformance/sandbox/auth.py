@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from conformance.sandbox.decide import Point, point
 from conformance.sandbox.web import Call, Gate, json_response
 
 THANX_SCOPE = "rewards.issue"
@@ -146,33 +147,60 @@ def basic_pair(header: str | None) -> tuple[str, str] | None:
     return (user, password) if colon else None
 
 
-def capillary_gate(creds: SandboxCredentials, refuse: Callable[[], Response], lax: str = "") -> Gate:
-    """Basic with md5(password) or the OAuth token header; either one suffices.
+def capillary_credentials(api: str) -> Point[[Call, SandboxCredentials], bool]:
+    """The point "are these Capillary credentials valid?" of one API: Basic with md5(password) or the OAuth token."""
 
-    Under the deviation ``lax`` any credential header passes: only its absence is refused.
-    """
-    digest = hashlib.md5(creds.capillary_password.encode()).hexdigest()
+    def valid(call: Call, creds: SandboxCredentials) -> bool:
+        token = call.headers.get("x-cap-api-oauth-token")
+        if token is not None and _equal(token, creds.capillary_oauth_token):
+            return True
+        digest = hashlib.md5(creds.capillary_password.encode()).hexdigest()
+        pair = basic_pair(call.headers.get("authorization"))
+        return pair is not None and _equal(pair[0], creds.capillary_username) and _equal(pair[1].lower(), digest)
+
+    return point(f"{api}.credentials-valid")(valid)
+
+
+def presence_only(call: Call, creds: SandboxCredentials) -> bool:
+    """Any credential header passes: only its absence is refused (the auth-presence-only deviations)."""
+    return "x-cap-api-oauth-token" in call.headers or "authorization" in call.headers
+
+
+def capillary_gate(
+    creds: SandboxCredentials, refuse: Callable[[Call], Response], valid: Point[[Call, SandboxCredentials], bool]
+) -> Gate:
+    """Either documented scheme suffices; ``refuse`` renders the refusal in the API's own shape."""
 
     def gate(call: Call) -> Response | None:
         token = call.headers.get("x-cap-api-oauth-token")
-        if call.state.deviates(lax) and (token is not None or "authorization" in call.headers):
-            return None
-        if token is not None and creds.issuer.valid(token):
+        if token is not None and creds.issuer.valid(token):  # a token generated from the client key and secret
             return None
         if creds.capillary_require_oauth:
-            return refuse()
-        if token is not None and _equal(token, creds.capillary_oauth_token):
-            return None
-        pair = basic_pair(call.headers.get("authorization"))
-        if pair is not None and _equal(pair[0], creds.capillary_username) and _equal(pair[1].lower(), digest):
-            return None
-        return refuse()
+            return refuse(call)
+        return None if valid(call.state, call, creds) else refuse(call)
 
     return gate
 
 
 def thanx_error(status: int, code: str, message: str) -> Response:
     return json_response({"error": {"code": code, "message": message}}, status)
+
+
+@point("thanx.scope-granted")
+def scope_granted(token: str, creds: SandboxCredentials) -> bool:
+    """Only the token issued with rewards.issue may use the issuance endpoints (unless serve was told the
+    test token lacks that scope, to show what a wrongly provisioned credential looks like)."""
+    return _equal(token, creds.thanx_access_token) and not creds.thanx_scope_missing
+
+
+@point("thanx.scope-refusal", gap="THANX-GAP-MISSING-SCOPE")
+def scope_refusal() -> Response:
+    return thanx_error(403, "FORBIDDEN", f"The access token lacks the required scope {THANX_SCOPE}.")
+
+
+@point("thanx.accept-version-refusal", gap="THANX-GAP-ACCEPT-VERSION")
+def accept_version_refusal(expected: str) -> Response | None:
+    return thanx_error(400, "BAD_REQUEST", f"Accept-Version header must be {expected}.")
 
 
 def thanx_gate(creds: SandboxCredentials, *, scope_required: bool) -> Gate:
@@ -183,11 +211,10 @@ def thanx_gate(creds: SandboxCredentials, *, scope_required: bool) -> Gate:
         client_ok = _equal(call.headers.get("x-clientid", ""), creds.thanx_client_id)
         if not token or not known or not client_ok:
             return thanx_error(401, "AUTHENTICATION_GENERIC", "There was an error authenticating you.")
-        scoped = _equal(token, creds.thanx_access_token) and not creds.thanx_scope_missing
-        if scope_required and not scoped and not call.state.deviates("thanx-scope-not-checked"):
-            return thanx_error(403, "FORBIDDEN", f"The access token lacks the required scope {THANX_SCOPE}.")
+        if scope_required and not scope_granted(call.state, token, creds):
+            return scope_refusal(call.state)
         if call.headers.get("accept-version") != creds.thanx_accept_version:
-            return thanx_error(400, "BAD_REQUEST", f"Accept-Version header must be {creds.thanx_accept_version}.")
+            return accept_version_refusal(call.state, creds.thanx_accept_version)
         return None
 
     return gate

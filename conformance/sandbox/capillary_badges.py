@@ -17,7 +17,6 @@ badge pages show. Gap decisions (the pages are silent):
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -26,10 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conformance.sandbox.auth import SandboxCredentials, capillary_gate
+from conformance.sandbox.auth import SandboxCredentials, capillary_credentials, capillary_gate
 from conformance.sandbox.capillary import Customer, find_customer
 from conformance.sandbox.core import HEX, SandboxState, TenantState, isoformat
-from conformance.sandbox.deviations import guard
+from conformance.sandbox.decide import lock_point, point
 from conformance.sandbox.web import (
     BadBody,
     Call,
@@ -46,20 +45,6 @@ API = "capillary-badges"
 PREFIX = "/api_gateway/v1/badges/customer"
 HEADER_TYPES = {"email": "email", "mobile": "mobile", "externalid": "externalId", "cardnumber": "cardNumber"}
 REQUIRED_CODES = {"customerId": 812, "requestId": 804}
-# Deviations under which an identifier header type no longer resolves the customer.
-UNRESOLVED = {
-    "email": "badges-identifier-email-unresolved",
-    "mobile": "badges-identifier-mobile-unresolved",
-    "externalId": "badges-identifier-externalid-unresolved",
-    "cardNumber": "badges-identifier-cardnumber-unresolved",
-}
-# Deviations under which a missing revokeEarn field is filled from the earn the other fields name.
-LENIENT = {
-    "badgeMetaId": "badges-missing-badgemetaid-accepted",
-    "customerId": "badges-missing-customerid-accepted",
-    "earnedBadgeId": "badges-missing-earnedbadgeid-accepted",
-}
-
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -95,7 +80,7 @@ class Earn:
 class BadgesStore:
     earns: dict[str, Earn] = field(default_factory=dict)
     request_ids: dict[str, str] = field(default_factory=dict)
-    listings: dict[int, list[dict[str, object]]] = field(default_factory=dict)  # badges-stale-listing only
+    listings: dict[int, dict[str, object]] = field(default_factory=dict)  # badges-stale-listing only
 
 
 class RevokeEarnBody(BaseModel):
@@ -132,7 +117,7 @@ def refused(exc: Refused) -> Response:
     return json_response(error_body(exc.code, exc.message), exc.status)
 
 
-def parse(model: type[M], raw: bytes) -> M:
+def parse(state: SandboxState, model: type[M], raw: bytes) -> M:
     try:
         payload = strip_nulls(parse_json_object(raw))
     except BadBody as exc:
@@ -143,43 +128,80 @@ def parse(model: type[M], raw: bytes) -> M:
         error = exc.errors()[0]
         name = str(error["loc"][0]) if error["loc"] else "body"
         if error["type"] == "missing":
-            raise Refused(400, REQUIRED_CODES.get(name, 400), f"{name} must not be null") from exc
+            raise missing_field(state, name) from exc
         raise Refused(400, 400, f"{name}: {error['msg']}") from exc
+
+
+# Decision points of the badge endpoints.
+LOCK = lock_point("badges.lock")
+CREDENTIALS = capillary_credentials(API)
+
+
+@point("badges.request-body")
+def request_body(call: Call) -> bytes:
+    """The body as sent: every required field must be there (nothing is guessed)."""
+    return call.body
+
+
+@point("badges.default-identifier")
+def default_identifier() -> str:
+    """Without X-CAP-CUSTOMER-IDENTIFIER, customerId is the Capillary customer ID."""
+    return "id"
+
+
+@point("badges.resolve-customer")
+def resolve_customer(tenant: TenantState, kind: str, value: str | int) -> Customer | None:
+    """Every documented identifier type (email, mobile, externalId, cardNumber) resolves the customer."""
+    return find_customer(tenant, kind, value)
+
+
+@point("badges.header-refusal", gap="BADGE-GAP-IDENTIFIER-HEADER-VALUE")
+def header_refusal() -> Refused:
+    return Refused(400, 400, "X-CAP-CUSTOMER-IDENTIFIER must be one of email, mobile, externalId, cardNumber")
+
+
+@point("badges.not-present", gap="BADGE-GAP-814-HTTP-STATUS")
+def not_present(earn: Earn | None) -> Refused:
+    """No active earn for this request (unknown, revoked, another customer's or badge's: BADGE-GAP-UNKNOWN-CUSTOMER)."""
+    return Refused(400, 814, "Active earn instance is not present.")
+
+
+@point("badges.missing-field", gap="BADGE-GAP-MISSING-BODY-FIELD")
+def missing_field(name: str) -> Refused:
+    return Refused(400, REQUIRED_CODES.get(name, 400), f"{name} must not be null")
+
+
+@point("badges.echoed-customer")
+def echoed_customer(earn: Earn, sent: str | int) -> str | int:
+    """data.customerId is the numeric Capillary ID, whatever identifier was sent."""
+    return earn.customer_id
+
+
+@point("badges.listing", gap="BADGE-GAP-READBACK-SHAPE")
+def listing(customer_id: int, earns: list[Earn]) -> dict[str, object]:
+    """Every earn of the customer, revoked ones included with isActive false."""
+    return {"customerId": customer_id, "badgeType": "EARNED", "earnedBadges": [earn.listing() for earn in earns]}
+
+
+@point("badges.listing-served")
+def listing_served(store: BadgesStore, customer_id: int, fresh: dict[str, object]) -> dict[str, object]:
+    """A listing reflects the earns as they are now."""
+    return fresh
+
+
+@point("badges.auth-refusal", gap="BADGE-GAP-AUTH-FAILURE")
+def auth_refusal() -> Response:
+    return json_response(error_body(401, "Invalid credentials"), 401)
 
 
 def resolve(call: Call, value: str | int) -> Customer | None:
     header = call.headers.get("x-cap-customer-identifier")
     if header is None:
-        return find_customer(
-            call.tenant, "mobile" if call.state.deviates("badges-default-identifier-mobile") else "id", value
-        )
+        return resolve_customer(call.state, call.tenant, default_identifier(call.state), value)
     kind = HEADER_TYPES.get(header.strip().lower())
     if kind is None:
-        raise Refused(400, 400, "X-CAP-CUSTOMER-IDENTIFIER must be one of email, mobile, externalId, cardNumber")
-    if call.state.deviates(UNRESOLVED[kind]):
-        return None
-    return find_customer(call.tenant, kind, value)
-
-
-def lenient(call: Call) -> bytes:
-    """The body, with a missing field filled from the earn the other fields name under a LENIENT deviation."""
-    missing = next((name for name, deviation in LENIENT.items() if call.state.deviates(deviation)), None)
-    try:
-        payload = parse_json_object(call.body) if missing else {}
-    except BadBody:
-        return call.body
-    if missing is None or payload.get(missing) is not None:
-        return call.body
-    key = ("earnedBadgeId", "earned_badge_id") if payload.get("earnedBadgeId") else ("badgeMetaId", "badge_meta_id")
-    earns = call.tenant.store(BadgesStore).earns.values()
-    earn = next((e for e in earns if e.is_active and getattr(e, key[1]) == payload.get(key[0])), None)
-    if earn is not None:
-        payload[missing] = {
-            "badgeMetaId": earn.badge_meta_id,
-            "customerId": earn.customer_id,
-            "earnedBadgeId": earn.earned_badge_id,
-        }[missing]
-    return json.dumps(payload).encode()
+        raise header_refusal(call.state)
+    return resolve_customer(call.state, call.tenant, kind, value)
 
 
 def create_earn(tenant: TenantState, customer: Customer, badge_meta_id: str | None, request_id: str | None) -> Earn:
@@ -204,8 +226,8 @@ def create_earn(tenant: TenantState, customer: Customer, badge_meta_id: str | No
 
 def revoke_earn(call: Call) -> Response:
     try:
-        body = parse(RevokeEarnBody, lenient(call))
-        with guard(call.state, call.tenant, "badges-race-unlocked"):
+        body = parse(call.state, RevokeEarnBody, request_body(call.state, call))
+        with LOCK(call.state, call.tenant):
             delay = take_delay(call.tenant, API)
             customer = resolve(call, body.customerId)
             earn = call.tenant.store(BadgesStore).earns.get(body.earnedBadgeId)
@@ -217,20 +239,14 @@ def revoke_earn(call: Call) -> Response:
                 and earn.customer_id == customer.customer_id
             )
             if not present or earn is None:
-                if call.state.deviates("badges-second-revoke-other-code") and earn is not None and not earn.is_active:
-                    raise Refused(400, 815, "Earn instance is already revoked.")
-                if call.state.deviates("badges-unknown-earn-404") and (earn is None or earn.is_active):
-                    raise Refused(404, 404, "Earn instance not found.")
-                raise Refused(400, 814, "Active earn instance is not present.")
+                raise not_present(call.state, earn)
             sleep_ms(delay)
             earn.is_active = False
             earn.revoke_count += 1
             earn.revoked_on = call.tenant.now_iso()
             data = {
                 "badgeMetaId": earn.badge_meta_id,
-                "customerId": body.customerId
-                if call.state.deviates("badges-customerid-echoed-as-sent")
-                else earn.customer_id,
+                "customerId": echoed_customer(call.state, earn, body.customerId),
                 "earnedBadgeId": earn.earned_badge_id,
                 "isActive": False,
             }
@@ -241,7 +257,7 @@ def revoke_earn(call: Call) -> Response:
 
 def earn_badge(call: Call) -> Response:
     try:
-        body = parse(EarnBody, call.body)
+        body = parse(call.state, EarnBody, call.body)
         with call.tenant.lock:
             customer = resolve(call, body.customerId)
             if customer is None:
@@ -273,16 +289,14 @@ def customer_badges(call: Call) -> Response:
             customer = resolve(call, call.path_params["customerId"])
             if customer is None:
                 raise Refused(400, 8015, "Customer not found")
-            earns = [
-                earn.listing()
-                for earn in call.tenant.store(BadgesStore).earns.values()
-                if earn.customer_id == customer.customer_id
-            ]
-            if call.state.deviates("badges-stale-listing"):
-                earns = call.tenant.store(BadgesStore).listings.setdefault(customer.customer_id, earns)
+            store = call.tenant.store(BadgesStore)
+            earns = [earn for earn in store.earns.values() if earn.customer_id == customer.customer_id]
+            data = listing_served(
+                call.state, store, customer.customer_id, listing(call.state, customer.customer_id, earns)
+            )
     except Refused as exc:
         return refused(exc)
-    return envelope({"customerId": customer.customer_id, "badgeType": "EARNED", "earnedBadges": earns}, [])
+    return envelope(data, [])
 
 
 def earn_state(earn: Earn) -> dict[str, object]:
@@ -299,13 +313,10 @@ def earn_state(earn: Earn) -> dict[str, object]:
 
 
 def routes(state: SandboxState, creds: SandboxCredentials) -> list[Route]:
-    def unauthorized() -> Response:
-        return json_response(error_body(401, "Invalid credentials"), 401)
-
     def shape(status: int, message: str) -> dict[str, Any]:
         return error_body(status, message)
 
-    gates = (capillary_gate(creds, unauthorized, lax="badges-auth-presence-only"), fault_gate(API, shape))
+    gates = (capillary_gate(creds, lambda call: auth_refusal(call.state), CREDENTIALS), fault_gate(API, shape))
     return [
         route(state, f"{PREFIX}/revokeEarn", revoke_earn, methods=["POST"], gates=gates),
         route(state, f"{PREFIX}/earn", earn_badge, methods=["POST"], gates=gates),

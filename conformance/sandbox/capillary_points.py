@@ -22,7 +22,6 @@ Gap decisions for ``POST /v2/points/reverse`` (the page lists codes but no HTTP 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -32,10 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conformance.sandbox.auth import SandboxCredentials, capillary_gate
+from conformance.sandbox.auth import SandboxCredentials, capillary_credentials, capillary_gate
 from conformance.sandbox.capillary import IDENTIFIER_ALIASES, Customer, find_customer, org
 from conformance.sandbox.core import BASE62, SandboxState, TenantState, isoformat
-from conformance.sandbox.deviations import guard
+from conformance.sandbox.decide import lock_point, point
 from conformance.sandbox.web import (
     BadBody,
     Call,
@@ -56,11 +55,15 @@ MESSAGES = {
     804: "Unable to process points reversal request",
     817: "Points reversal failed due to insufficient points",
     818: "Points reversal not allowed for this program",
+    827: "Unable to reverse points; reversal is enabled",
     878: "Points decimal precision not supported",
+    885: "Invalid program ID",
     886: "Points reversal failed due to a temporary system error",
     887: "Points reversal failed due to validation error",
+    888: "Invalid configuration detected",
     896: "Points reversal could not be processed",
     898: "Points reversal currently unavailable",
+    899: "Misconfigured program setup",
     901: "Customer not eligible for points reversal",
     902: "Duplicate reversal request",
     903: "Reversal limit exceeded",
@@ -166,38 +169,154 @@ def latest(store: PointsStore, customer: Customer | None) -> Redemption | None:
     return mine[-1] if mine else None
 
 
-LENIENT = (
-    "points-missing-redemptionid-latest",
-    "points-missing-identifier-inferred",
-    "points-missing-identifier-type-id",
-    "points-missing-identifier-value-inferred",
-)
+# Decision points of reversePoints, in the order the handler meets them.
+LOCK = lock_point("points.lock")
 
 
-def lenient(call: Call) -> bytes:
-    """The body, with a missing field guessed under one of the LENIENT deviations."""
-    if call.state.deviation not in LENIENT:
-        return call.body
-    try:
-        payload = parse_json_object(call.body)
-    except BadBody:
-        return call.body
-    store, ident = call.tenant.store(PointsStore), payload.get("identifier")
-    redemption = store.redemptions.get(str(payload.get("redemptionId")))
-    owner = {"type": "ID", "value": str(redemption.customer_id)} if redemption else {}
-    if call.state.deviates(LENIENT[0]) and "redemptionId" not in payload and isinstance(ident, dict):
-        found = latest(store, find_customer(call.tenant, str(ident.get("type", "")), ident.get("value")))
-        payload["redemptionId"] = found.redemption_id if found else None
-    elif call.state.deviates(LENIENT[1]) and ident is None and owner:
-        payload["identifier"] = owner
-    elif call.state.deviates(LENIENT[2]) and isinstance(ident, dict):
-        ident.setdefault("type", "ID")
-    elif call.state.deviates(LENIENT[3]) and isinstance(ident, dict) and owner:
-        ident.setdefault("value", owner["value"])
-    return json.dumps(payload, default=str).encode()
+@point("points.request-body")
+def request_body(call: Call) -> bytes:
+    """The body as sent: every required field must be there (nothing is guessed)."""
+    return call.body
 
 
-def parse_reverse(raw: bytes, places: int = 3, truncate: bool = False) -> tuple[ReverseBody, int | None]:
+@point("points.too-precise")
+def too_precise(amount: Decimal) -> bool:
+    """The page allows at most three decimals (compared by value, so 1.5000 is fine)."""
+    exponent = amount.normalize().as_tuple().exponent
+    return isinstance(exponent, int) and exponent < -3
+
+
+@point("points.non-positive-code", gap="POINTS-GAP-NON-POSITIVE-AMOUNT")
+def non_positive_code() -> int:
+    return 887
+
+
+@point("points.resolve-customer")
+def resolve_customer(tenant: TenantState, kind: str, value: str | int) -> Customer | None:
+    """Every documented identifier type (ID, PHONE, EMAIL, MOBILE, EXTERNALID, CARDNUMBER) resolves."""
+    return find_customer(tenant, kind, value)
+
+
+@point("points.find-redemption")
+def find_redemption(store: PointsStore, redemption_id: str, customer: Customer | None) -> Redemption | None:
+    return store.redemptions.get(redemption_id)
+
+
+@point("points.owner-matches")
+def owner_matches(redemption: Redemption, customer: Customer) -> bool:
+    return redemption.customer_id == customer.customer_id
+
+
+@point("points.unknown-code", gap="POINTS-GAP-UNKNOWN-REDEMPTION")
+def unknown_code(redemption_known: bool) -> int:
+    """804 for an unknown redemption and for an identifier that is not the redeemer (POINTS-GAP-IDENTIFIER-MISMATCH)."""
+    return 804
+
+
+@point("points.requested", gap="POINTS-GAP-DEFAULT-REVERSAL")
+def requested_points(redemption: Redemption, points: int | None) -> int:
+    """The amount to reverse; an omitted one is everything still reversible."""
+    return redemption.remaining if points is None else points
+
+
+@point("points.checks-apply")
+def checks_apply(redemption: Redemption, points: int | None) -> bool:
+    """Every reversal goes through the documented checks."""
+    return True
+
+
+@point("points.program-allows")
+def program_allows(redemption: Redemption) -> bool:
+    return redemption.program_reversal_enabled
+
+
+@point("points.program-off-code", gap="POINTS-GAP-ORG-CONFIG-OFF")
+def program_off_code() -> int:
+    return 818
+
+
+@point("points.customer-locked")
+def customer_locked(redemption: Redemption) -> bool:
+    return redemption.customer_locked
+
+
+@point("points.ineligible-code")
+def ineligible_code() -> int:
+    return 901
+
+
+@point("points.duplicate", gap="POINTS-GAP-DUPLICATE-902")
+def duplicate(redemption: Redemption, key: tuple[str, int | None], now: datetime) -> bool:
+    """A fully reversed redemption, or the same redemption and amount accepted within the window."""
+    recent = any(
+        seen == key and (now - at).total_seconds() <= DUPLICATE_WINDOW_SECONDS for seen, at in redemption.accepted
+    )
+    return redemption.remaining <= 0 or recent
+
+
+@point("points.limit-reached", gap="POINTS-GAP-LIMIT-903")
+def limit_reached(redemption: Redemption) -> bool:
+    limit = redemption.reversal_limit
+    return limit is not None and len(redemption.reversals) >= limit
+
+
+@point("points.over-reversal-code", gap="POINTS-GAP-OVER-REVERSAL-CODE")
+def over_reversal_code() -> int:
+    return 817
+
+
+@point("points.failed-reversal")
+def failed_reversal(state: SandboxState, tenant: TenantState, redemption: Redemption, requested: int, code: int) -> int:
+    """An injected vendor failure (886/896/898) reverses nothing, remembers nothing, and is reported as it is."""
+    return code
+
+
+@point("points.split", gap="POINTS-GAP-AVAILABLE-EXPIRED-SPLIT")
+def split(redemption: Redemption, requested: int) -> tuple[int, int]:
+    """(available, expired): available first, up to the redeemed points not expired meanwhile."""
+    reversed_available = sum(reversal.available for reversal in redemption.reversals)
+    available = min(requested, redemption.points - redemption.expired - reversed_available)
+    return available, requested - available
+
+
+@point("points.credit")
+def credit(customer: Customer, reversal: Reversal) -> None:
+    customer.points_available += reversal.available
+    customer.points_expired += reversal.expired
+
+
+@point("points.reversal-id")
+def reversal_id(tenant: TenantState, redemption: Redemption) -> str:
+    """Every reversal has its own id."""
+    return str(tenant.new_int("points-reversal", 10))
+
+
+@point("points.reported")
+def reported(redemption: Redemption, reversal: Reversal) -> int:
+    """pointsReversed: what this request reversed."""
+    return reversal.points
+
+
+@point("points.details")
+def details(reversal: Reversal) -> dict[str, object]:
+    return {"available": number(reversal.available), "expired": number(reversal.expired)}
+
+
+@point("points.error", gap="POINTS-GAP-ERROR-HTTP-STATUS")
+def error(code: int, message: str) -> Response:
+    """Every vendor error code comes with HTTP 400 in the flat body (POINTS-GAP-ERROR-ITEM-SHAPE)."""
+    return json_response(flat_error(code, message), 400)
+
+
+@point("points.auth-refusal", gap="POINTS-GAP-AUTH-FAILURE")
+def auth_refusal() -> Response:
+    return json_response(flat_error(401, "Invalid credentials"), 401)
+
+
+CREDENTIALS = capillary_credentials(API)
+
+
+def parse_reverse(state: SandboxState, raw: bytes) -> tuple[ReverseBody, int | None]:
     try:
         body = ReverseBody.model_validate(strip_nulls(parse_json_object(raw)))
     except BadBody as exc:
@@ -213,122 +332,85 @@ def parse_reverse(raw: bytes, places: int = 3, truncate: bool = False) -> tuple[
         return body, None
     if isinstance(points, Decimal) and not points.is_finite():
         raise Refused(887, "pointsToBeReversed must be a number")
-    exponent = Decimal(points).normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -places and not truncate:
+    if too_precise(state, Decimal(points)):
         raise Refused(878)
     if points <= 0:
-        raise Refused(887, "pointsToBeReversed must be greater than 0")
+        raise Refused(non_positive_code(state), "pointsToBeReversed must be greater than 0")
     return body, to_milli(points)
 
 
 def check_reversal(
     state: SandboxState, redemption: Redemption, key: tuple[str, int | None], now: datetime, requested: int
 ) -> None:
-    if not redemption.program_reversal_enabled and not state.deviates("points-program-flag-ignored"):
-        raise Refused(818)
-    if redemption.customer_locked and not state.deviates("points-lock-ignored"):
+    if not program_allows(state, redemption):
+        raise Refused(program_off_code(state))
+    if customer_locked(state, redemption):
         raise Refused(904)
     if not redemption.customer_eligible:
-        raise Refused(804 if state.deviates("points-ineligible-804") else 901)
-    recent = not state.deviates("points-no-duplicate-window") and any(
-        seen == key and (now - at).total_seconds() <= DUPLICATE_WINDOW_SECONDS for seen, at in redemption.accepted
-    )
-    if redemption.remaining <= 0 or recent:
+        raise Refused(ineligible_code(state))
+    if duplicate(state, redemption, key, now):
         raise Refused(902)
-    limit = redemption.reversal_limit
-    if limit is not None and len(redemption.reversals) >= limit + state.deviates("points-limit-off-by-one"):
+    if limit_reached(state, redemption):
         raise Refused(903)
     if requested > redemption.remaining:
-        raise Refused(817)
+        raise Refused(over_reversal_code(state))
 
 
 def apply_reversal(
-    tenant: TenantState, redemption: Redemption, requested: int, now: datetime, *, credit_times: int = 1
+    state: SandboxState, tenant: TenantState, redemption: Redemption, requested: int, now: datetime
 ) -> Reversal:
-    reversed_available = sum(reversal.available for reversal in redemption.reversals)
-    available = min(requested, redemption.points - redemption.expired - reversed_available)
+    available, expired = split(state, redemption, requested)
     reversal = Reversal(
-        reversal_id=str(tenant.new_int("points-reversal", 10)),
+        reversal_id=reversal_id(state, tenant, redemption),
         points=requested,
         available=available,
-        expired=requested - available,
+        expired=expired,
         reversed_at=isoformat(now),
     )
     redemption.reversals.append(reversal)
     customer = org(tenant).customers.get(redemption.customer_id)
     if customer is not None:
-        customer.points_available += credit_times * reversal.available
-        customer.points_expired += credit_times * reversal.expired
+        credit(state, customer, reversal)
     return reversal
 
 
 def reverse(call: Call) -> Response:
     tenant, state = call.tenant, call.state
     try:
-        places = 2 if state.deviates("points-two-decimals-only") else 3
-        credits = 2 if state.deviates("points-balance-credited-twice") else 1
-        body, points = parse_reverse(lenient(call), places, state.deviates("points-four-decimals-truncated"))
-        kind = body.identifier.type
-        if state.deviates("points-phone-type-unknown") and kind.upper() == "PHONE":
-            kind = "unknown"
-        with guard(state, tenant, "points-race-unlocked"):
+        body, points = parse_reverse(state, request_body(state, call))
+        with LOCK(state, tenant):
             delay = take_delay(tenant, API)
             now = tenant.now()
-            customer = find_customer(tenant, kind, body.identifier.value)
-            store = tenant.store(PointsStore)
-            redemption = store.redemptions.get(body.redemptionId)
-            if redemption is None and state.deviates("points-unknown-redemption-latest"):
-                redemption = latest(store, customer)
-            other = redemption is not None and customer is not None and redemption.customer_id != customer.customer_id
-            if (
-                customer is None
-                or redemption is None
-                or (other and not state.deviates("points-identifier-not-matched"))
-            ):
-                raise Refused(804)
-            requested = redemption.remaining if points is None else points
-            if points is None and state.deviates("points-default-reverses-available-only"):
-                requested -= redemption.expired
-            if points is not None and (
-                (points < redemption.remaining and state.deviates("points-partial-reverses-everything"))
-                or (points > redemption.remaining and state.deviates("points-over-reversal-capped"))
-            ):
-                requested = redemption.remaining
+            customer = resolve_customer(state, tenant, body.identifier.type, body.identifier.value)
+            redemption = find_redemption(state, tenant.store(PointsStore), body.redemptionId, customer)
+            if customer is None or redemption is None or not owner_matches(state, redemption, customer):
+                raise Refused(unknown_code(state, redemption is not None))
+            requested = requested_points(state, redemption, points)
             key = (redemption.redemption_id, points)
-            if not (state.deviates("points-second-reversal-credited") and points and redemption.remaining <= 0):
+            if checks_apply(state, redemption, points):
                 check_reversal(state, redemption, key, now, requested)
             fault = tenant.take_fault(API, ("points_failure",))
             if fault is not None:
-                code = fault.code or 886
-                if code == 886 and state.deviates("points-886-applied"):
-                    apply_reversal(tenant, redemption, requested, now, credit_times=credits)
-                if code == 896 and state.deviates("points-896-remembered"):
-                    redemption.accepted.append((key, now))
-                raise Refused(886 if code == 898 and state.deviates("points-898-reported-886") else code)
+                raise Refused(failed_reversal(state, state, tenant, redemption, requested, fault.code or 886))
             sleep_ms(delay)
-            reversal = apply_reversal(tenant, redemption, requested, now, credit_times=credits)
-            if state.deviates("points-reversalid-per-redemption"):
-                reversal.reversal_id = redemption.redemption_id
+            reversal = apply_reversal(state, tenant, redemption, requested, now)
             redemption.accepted.append((key, now))
             org_id = org(tenant).org_id
-            reported = redemption.reversed_total if state.deviates("points-reversed-cumulative") else reversal.points
-            expired = 0 if state.deviates("points-details-drop-expired") else reversal.expired
+            answer: dict[str, object] = {
+                "orgId": org_id,
+                "identifier": {"type": body.identifier.type, "value": body.identifier.value},
+                "customerId": customer.customer_id,
+                "redemptionId": redemption.redemption_id,
+                "reversalId": reversal.reversal_id,
+                "pointsToBeReversed": number(requested),
+                "pointsReversed": number(reported(state, redemption, reversal)),
+                "pointsReversedDetails": details(state, reversal),
+                "warnings": [],
+                "errors": [],
+            }
     except Refused as exc:
-        return json_response(flat_error(exc.code, exc.message), 400)
-    return json_response(
-        {
-            "orgId": org_id,
-            "identifier": {"type": body.identifier.type, "value": body.identifier.value},
-            "customerId": customer.customer_id,
-            "redemptionId": redemption.redemption_id,
-            "reversalId": reversal.reversal_id,
-            "pointsToBeReversed": number(requested),
-            "pointsReversed": number(reported),
-            "pointsReversedDetails": {"available": number(reversal.available), "expired": number(expired)},
-            "warnings": [],
-            "errors": [],
-        }
-    )
+        return error(state, exc.code, exc.message)
+    return json_response(answer)
 
 
 def routes(state: SandboxState, creds: SandboxCredentials) -> list[Route]:
@@ -336,9 +418,7 @@ def routes(state: SandboxState, creds: SandboxCredentials) -> list[Route]:
         return flat_error(status, message)
 
     gates = (
-        capillary_gate(
-            creds, lambda: json_response(flat_error(401, "Invalid credentials"), 401), lax="points-auth-presence-only"
-        ),
+        capillary_gate(creds, lambda call: auth_refusal(call.state), CREDENTIALS),
         fault_gate(API, flat_shape),
     )
     return [route(state, "/v2/points/reverse", reverse, methods=["POST"], gates=gates)]

@@ -18,8 +18,9 @@ from starlette.routing import Route
 
 from conformance.sandbox.auth import SandboxCredentials, capillary_gate
 from conformance.sandbox.capillary import Customer, find_customer
-from conformance.sandbox.capillary_points import API, PointsStore, Redemption, create_redemption
+from conformance.sandbox.capillary_points import API, CREDENTIALS, PointsStore, Redemption, create_redemption
 from conformance.sandbox.core import SandboxState
+from conformance.sandbox.decide import point
 from conformance.sandbox.web import BadBody, Call, fault_gate, json_response, number, parse_json_object, route, to_milli
 
 V11_IDENTIFIERS = ("mobile", "email", "external_id", "id")
@@ -106,8 +107,14 @@ def _redeem_failure(echo: dict[str, Any], code: int, message: str) -> Response:
     )
 
 
-def redemption_listing(redemption: Redemption, available_only: bool = False) -> dict[str, object]:
-    reversed_points = sum(r.available for r in redemption.reversals) if available_only else redemption.reversed_total
+@point("points.reversed-in-listing")
+def reversed_in_listing(redemption: Redemption) -> int:
+    """Every point reversed, whether it went back to the available or to the expired balance."""
+    return redemption.reversed_total
+
+
+@point("points.listing", gap="POINTS-GAP-READBACK-SHAPE")
+def redemption_listing(redemption: Redemption, reversed_points: int) -> dict[str, object]:
     return {
         "redemption_id": redemption.redemption_id,
         "points_redeemed": number(redemption.points),
@@ -129,6 +136,15 @@ def redemption_listing(redemption: Redemption, available_only: bool = False) -> 
     }
 
 
+@point("points.listing-placement", gap="POINTS-GAP-READBACK-SHAPE")
+def placed(points: list[dict[str, object]], with_points: bool, with_coupons: bool) -> dict[str, object]:
+    """Points redemptions in points_redemptions, coupons (not modelled) in coupon_redemptions, as asked by type."""
+    return {
+        **({"points_redemptions": points} if with_points else {}),
+        **({"coupon_redemptions": []} if with_coupons else {}),
+    }
+
+
 def redemptions(call: Call) -> Response:
     kind = call.query.get("type")
     if kind is not None and kind.lower() not in ("points", "coupons"):
@@ -138,7 +154,7 @@ def redemptions(call: Call) -> Response:
         if customer is None:
             return v11_error(8015, "Customer not found")
         points = [
-            redemption_listing(redemption, call.state.deviates("points-readback-available-only"))
+            redemption_listing(call.state, redemption, reversed_in_listing(call.state, redemption))
             for redemption in call.tenant.store(PointsStore).redemptions.values()
             if redemption.customer_id == customer.customer_id
         ]
@@ -147,10 +163,9 @@ def redemptions(call: Call) -> Response:
         "email": customer.email,
         "external_id": customer.external_id,
     }
-    if kind is None or kind.lower() == "points":
-        details["points_redemptions"] = points
-    if kind is None or kind.lower() == "coupons":
-        details["coupon_redemptions"] = []
+    details.update(
+        placed(call.state, points, kind is None or kind.lower() == "points", kind is None or kind.lower() == "coupons")
+    )
     status = v11_status(True, 200, "SUCCESS")
     return json_response({"response": {"status": status, "customer": details}})
 
@@ -159,7 +174,8 @@ def routes(state: SandboxState, creds: SandboxCredentials) -> list[Route]:
     def shape(status: int, message: str) -> dict[str, Any]:
         return {"response": {"status": v11_status(False, status, message)}}
 
-    gates = (capillary_gate(creds, lambda: json_response(shape(401, "Unauthorized"), 401)), fault_gate(API, shape))
+    refuse = lambda call: json_response(shape(401, "Unauthorized"), 401)  # noqa: E731
+    gates = (capillary_gate(creds, refuse, CREDENTIALS), fault_gate(API, shape))
     return [
         route(state, "/v1.1/points/redeem", redeem, methods=["POST"], gates=gates),
         route(state, "/v1.1/customer/redemptions", redemptions, methods=["GET"], gates=gates),

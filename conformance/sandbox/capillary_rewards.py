@@ -28,10 +28,10 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conformance.sandbox.auth import SandboxCredentials, capillary_gate
+from conformance.sandbox.auth import SandboxCredentials, capillary_credentials, capillary_gate
 from conformance.sandbox.capillary import Customer, find_customer
 from conformance.sandbox.core import SandboxState, TenantState
-from conformance.sandbox.deviations import guard
+from conformance.sandbox.decide import lock_point, point
 from conformance.sandbox.web import (
     BadBody,
     Call,
@@ -142,13 +142,6 @@ def status(success: bool, code: int, message: str) -> dict[str, object]:
     return {"success": success, "code": code, "message": message}
 
 
-def outcome(code: int, txn_id: object = None, message: str | None = None) -> Response:
-    body: dict[str, object] = {"status": status(code == 200, code, message or MESSAGES[code])}
-    if isinstance(txn_id, int) and not isinstance(txn_id, bool):
-        body["txnId"] = txn_id
-    return json_response(body)
-
-
 def create_transaction(
     tenant: TenantState, customer: Customer, rewards: Sequence[tuple[str, int]], reward_id: int | None = None
 ) -> RewardTransaction:
@@ -165,97 +158,208 @@ def create_transaction(
         return txn
 
 
-def _revoke_request(payload: dict[str, Any]) -> tuple[int, dict[str, str | None]] | Response:
+def _revoke_request(state: SandboxState, payload: dict[str, Any]) -> tuple[int, dict[str, str | None]] | Response:
     txn_id = payload.get("txnId")
     if txn_id is None:
-        return outcome(400)
+        return outcome(state, 400)
     if isinstance(txn_id, bool) or not isinstance(txn_id, int):
-        return outcome(400, message="txnId must be an integer")
+        return outcome(state, 400, message="txnId must be an integer")
     audit: dict[str, str | None] = {}
     for name in ("revokedBy", "revokeReason", "revokedEventDateTime"):
         value = payload.get(name)
         if value is not None and not isinstance(value, str):
-            return outcome(400, txn_id, f"{name} must be a string")
+            return outcome(state, 400, txn_id, f"{name} must be a string")
         audit[name] = value
     when = audit["revokedEventDateTime"]
     if when is not None:
         try:
             datetime.fromisoformat(when)
         except ValueError:
-            return outcome(400, txn_id, "revokedEventDateTime must be an ISO 8601 date-time")
+            return outcome(state, 400, txn_id, "revokedEventDateTime must be an ISO 8601 date-time")
     return txn_id, audit
 
 
+# Decision points of revokeUserReward, in the order the handler meets them.
+LOCK = lock_point("rewards.lock")
+CREDENTIALS = capillary_credentials(API)
+
+
+@point("rewards.missing-txnid")
+def missing_txnid(payload: dict[str, Any]) -> Response | None:
+    """A missing txnId is refused by validation (400) before any lookup."""
+    return None
+
+
+@point("rewards.revoke-enabled")
+def revoke_enabled(store: RewardsStore) -> bool:
+    """REVOKE_ENABLE, false for an org that never set it."""
+    return store.revoke_enabled
+
+
+@point("rewards.flag-off")
+def flag_off(txn: RewardTransaction | None) -> None:
+    """A revoke refused by the flag changes nothing."""
+
+
+@point("rewards.revocable-states")
+def revocable_states() -> tuple[str, ...]:
+    return ("ISSUED",)
+
+
+@point("rewards.checked-rewards")
+def checked_rewards(rewards: list[UserReward]) -> list[UserReward]:
+    """Every user reward of the transaction must be revocable."""
+    return rewards
+
+
+@point("rewards.refusal-code")
+def refusal_code(txn: RewardTransaction) -> int | None:
+    """A code that comes before the state checks: 10008 for a transaction without user rewards."""
+    return 10008 if not txn.user_rewards else None
+
+
+@point("rewards.blocked")
+def blocked(txn: RewardTransaction) -> bool:
+    """Nothing but the rewards' states blocks a revoke (a reverse-redeemed or retried one is revocable)."""
+    return False
+
+
+@point("rewards.carries-points")
+def carries_points(rewards: list[UserReward]) -> bool:
+    """One points reversal per transaction, and only when something carries points."""
+    return any(reward.points > 0 for reward in rewards)
+
+
+@point("rewards.record-attempt")
+def record_attempt(txn: RewardTransaction, attempt: dict[str, object]) -> None:
+    txn.attempts.append(attempt)
+
+
+@point("rewards.after-1018")
+def after_1018(txn: RewardTransaction) -> None:
+    """A revoke answered 1018 changes no user reward."""
+
+
+@point("rewards.refunded")
+def refunded(rewards: list[UserReward]) -> list[UserReward]:
+    """The refund covers every user reward of the transaction."""
+    return rewards
+
+
+@point("rewards.reversals-counted")
+def reversals_counted(charged: list[UserReward]) -> int:
+    return 1
+
+
+@point("rewards.reversal-reference")
+def reversal_reference(tenant: TenantState) -> str | None:
+    return str(tenant.new_int("rewards-points-reversal", 10))
+
+
+@point("rewards.cancelled")
+def cancelled(rewards: list[UserReward]) -> list[UserReward]:
+    """A successful revoke cancels every user reward together."""
+    return rewards
+
+
+@point("rewards.stored-audit")
+def stored_audit(audit: dict[str, str | None], now: str) -> dict[str, str | None]:
+    """revokedBy and revokeReason as sent; revokedEventDateTime as sent or, when omitted, the processing time."""
+    return {**audit, "revokedEventDateTime": audit["revokedEventDateTime"] or now}
+
+
+@point("rewards.user-reward-count")
+def user_reward_count(txn: RewardTransaction) -> int:
+    return len(txn.user_rewards)
+
+
+@point("rewards.outcome", gap="REWARDS-GAP-TXNID-ON-FAILURE")
+def outcome(code: int, txn_id: object = None, message: str | None = None) -> Response:
+    """HTTP 200 in all cases; txnId echoed whenever the request carried an integer one."""
+    body: dict[str, object] = {"status": status(code == 200, code, message or MESSAGES.get(code, "Request failed"))}
+    if isinstance(txn_id, int) and not isinstance(txn_id, bool):
+        body["txnId"] = txn_id
+    return json_response(body)
+
+
+@point("rewards.malformed-body", gap="REWARDS-GAP-400-SYMBOLIC-NAME")
+def malformed_body() -> Response:
+    return json_response({"status": status(False, 400, "Malformed JSON request")})
+
+
+@point("rewards.auth-refusal", gap="REWARDS-GAP-AUTH-FAILURE-SHAPE")
+def auth_refusal() -> Response:
+    return json_response({"status": status(False, 401, "Unauthorized")}, 401)
+
+
 def revoke(call: Call) -> Response:
+    state = call.state
     try:
         payload = parse_json_object(call.body)
     except BadBody:
-        return outcome(400, message="Malformed JSON request")
-    if payload.get("txnId") is None and call.state.deviates("rewards-missing-txnid-10007"):
-        return outcome(10007)
-    parsed = _revoke_request(payload)
+        return malformed_body(state)
+    early = missing_txnid(state, payload)
+    if early is not None:
+        return early
+    parsed = _revoke_request(state, payload)
     if isinstance(parsed, Response):
         return parsed
     txn_id, audit = parsed
-    tenant, dev = call.tenant, call.state.deviates
-    with guard(call.state, tenant, "rewards-race-unlocked"):
+    tenant = call.tenant
+    with LOCK(state, tenant):
         delay = take_delay(tenant, API)
         store = tenant.store(RewardsStore)
         txn = store.transactions.get(txn_id)
-        if not store.revoke_enabled and not (dev("rewards-flag-default-on") and "REVOKE_ENABLE" not in store.configs):
-            if txn is not None and dev("rewards-flag-off-refunds"):
-                txn.refund_count += 1
-            return outcome(13005, txn_id)
+        if not revoke_enabled(state, store):
+            flag_off(state, txn)
+            return outcome(state, 13005, txn_id)
         if txn is None:
-            return outcome(10007, txn_id)
+            return outcome(state, 10007, txn_id)
         now = tenant.now_iso()
-        code = _revoke_code(call.state, tenant, txn)
-        if not (code == 1018 and dev("rewards-1018-not-recorded")):
-            txn.attempts.append({"at": now, "code": code})
-        if code == 1018 and dev("rewards-1018-cancels"):
-            for reward in txn.user_rewards:
-                reward.state = "CANCELLED"
+        code = _revoke_code(state, tenant, txn, now)
         if code != 200:
-            return outcome(code, txn_id, "Transaction is already revoked" if code == 13010 else None)
+            return outcome(state, code, txn_id)
         sleep_ms(delay)
-        charged = txn.user_rewards[:1] if dev("rewards-refund-first-reward-only") else txn.user_rewards
-        points = sum(reward.points for reward in charged)
-        if points > 0:
-            txn.refund_count += sum(r.points > 0 for r in charged) if dev("rewards-refund-per-reward") else 1
-            txn.refunded_points += points
-            if not dev("rewards-no-reversal-reference"):
-                txn.reversal_reference = str(tenant.new_int("rewards-points-reversal", 10))
-        for reward in txn.user_rewards[:1] if dev("rewards-first-reward-cancelled-only") else txn.user_rewards:
-            reward.state = "CANCELLED"
-        if dev("rewards-audit-not-stored"):
-            audit = {**audit, "revokedBy": None, "revokeReason": None}
-        default_time = None if dev("rewards-event-time-null") else now
-        txn.audit = {**audit, "revokedEventDateTime": audit["revokedEventDateTime"] or default_time}
-        count = 1 if dev("rewards-count-is-transactions") else len(txn.user_rewards)
+        _revoked(state, tenant, txn, audit, now)
         body = {"status": status(True, 200, MESSAGES[200]), "txnId": txn_id, "state": "CANCELLED"}
-        return json_response({**body, "userRewardCount": count})
+        return json_response({**body, "userRewardCount": user_reward_count(state, txn)})
 
 
-def _revoke_code(state: SandboxState, tenant: TenantState, txn: RewardTransaction) -> int:
-    rewards, dev = txn.user_rewards, state.deviates
-    if not rewards and not dev("rewards-empty-txn-revoked"):
-        return 10008
-    if rewards and all(reward.state == "CANCELLED" for reward in rewards):
-        if dev("rewards-cancelled-revoke-idempotent"):
-            return 200
-        if dev("rewards-already-revoked-13010"):
-            return 13010
-    revocable = ("ISSUED", "REDEEMED") if dev("rewards-redeemed-revocable") else ("ISSUED",)
-    checked = rewards[:1] if dev("rewards-first-reward-checked-only") else rewards
-    if any(reward.state not in revocable for reward in checked):
+def _revoked(
+    state: SandboxState, tenant: TenantState, txn: RewardTransaction, audit: dict[str, str | None], now: str
+) -> None:
+    """What a successful revoke writes: one refund, the reversal reference, every reward CANCELLED, the audit."""
+    charged = refunded(state, txn.user_rewards)
+    points = sum(reward.points for reward in charged)
+    if points > 0:
+        txn.refund_count += reversals_counted(state, charged)
+        txn.refunded_points += points
+        txn.reversal_reference = reversal_reference(state, tenant)
+    for reward in cancelled(state, txn.user_rewards):
+        reward.state = "CANCELLED"
+    txn.audit = stored_audit(state, audit, now)
+
+
+def _revoke_code(state: SandboxState, tenant: TenantState, txn: RewardTransaction, now: str) -> int:
+    """The outcome of the state checks and of the single points reversal; every attempt is recorded."""
+    code = _check_code(state, tenant, txn)
+    record_attempt(state, txn, {"at": now, "code": code})
+    if code == 1018:
+        after_1018(state, txn)
+    return code
+
+
+def _check_code(state: SandboxState, tenant: TenantState, txn: RewardTransaction) -> int:
+    rewards = txn.user_rewards
+    early = refusal_code(state, txn)
+    if early is not None:
+        return early
+    revocable = revocable_states(state)
+    if any(reward.state not in revocable for reward in checked_rewards(state, rewards)):
         return 13003
-    if dev("rewards-reverse-redeemed-blocked") and any(reward.reverse_redeemed for reward in rewards):
+    if blocked(state, txn):
         return 13003
-    if dev("rewards-1018-blocks-retry") and any(attempt.get("code") == 1018 for attempt in txn.attempts):
-        return 13003
-    # One reversal per transaction, and only when something carries points (page: points reversal behaviour).
-    carries = any(reward.points > 0 for reward in rewards) or dev("rewards-reversal-without-points")
-    if carries and tenant.take_fault(API, ("points_failure",)):
+    if carries_points(state, rewards) and tenant.take_fault(API, ("points_failure",)):
         return 1018
     return 200
 
@@ -263,11 +367,11 @@ def _revoke_code(state: SandboxState, tenant: TenantState, txn: RewardTransactio
 def issue(call: Call) -> Response:
     raw_id = call.path_params["rewardId"]
     if not (raw_id.isdecimal() and len(raw_id) < 20):
-        return outcome(400, message="rewardId must be an integer")
+        return outcome(call.state, 400, message="rewardId must be an integer")
     try:
         payload = parse_json_object(call.body)
     except BadBody:
-        return outcome(400, message="Malformed JSON request")
+        return outcome(call.state, 400, message="Malformed JSON request")
     request_id = payload.get("requestId")
     with call.tenant.lock:
         store = call.tenant.store(RewardsStore)
@@ -285,9 +389,9 @@ def issue(call: Call) -> Response:
             if customer is None:
                 known = any(payload.get(kind) for kind in ("mobile", "externalId", "emailId"))
                 return (
-                    outcome(8015, message="Customer not found")
+                    outcome(call.state, 8015, message="Customer not found")
                     if known
-                    else outcome(400, message="mobile, externalId or emailId must not be null")
+                    else outcome(call.state, 400, message="mobile, externalId or emailId must not be null")
                 )
             txn = create_transaction(call.tenant, customer, [("ISSUED", ISSUE_POINTS)], int(raw_id))
             if isinstance(request_id, str):
@@ -303,6 +407,18 @@ def issue(call: Call) -> Response:
     )
 
 
+@point("rewards.issual", gap="REWARDS-GAP-ISSUAL-SHAPE")
+def issual_body(body: dict[str, object]) -> dict[str, object]:
+    """The transaction's state, its user rewards and the reversal reference at the top level."""
+    return body
+
+
+@point("rewards.issual-served")
+def issual_served(store: RewardsStore, txn_id: int, fresh: dict[str, object]) -> dict[str, object]:
+    """getIssual shows the transaction as it is now."""
+    return fresh
+
+
 def issual(call: Call) -> Response:
     raw_customer, raw_txn = call.path_params["customerId"], call.path_params["rewardTransactionId"]
     with call.tenant.lock:
@@ -312,7 +428,7 @@ def issual(call: Call) -> Response:
             else None
         )
         if txn is None or str(txn.customer_id) != raw_customer:
-            return outcome(10007)
+            return outcome(call.state, 10007)
         state = txn.state_json()
     states = {reward.state for reward in txn.user_rewards}
     body = {
@@ -324,31 +440,33 @@ def issual(call: Call) -> Response:
         "userRewards": state["userRewards"],
         "pointsReversalRefId": txn.reversal_reference,
     }
-    if call.state.deviates("rewards-stale-issual"):
-        body = call.tenant.store(RewardsStore).issuals.setdefault(txn.txn_id, body)
-    return json_response(body)
+    return json_response(
+        issual_served(call.state, call.tenant.store(RewardsStore), txn.txn_id, issual_body(call.state, body))
+    )
 
 
 def set_config(call: Call) -> Response:
     try:
         payload = parse_json_object(call.body)
     except BadBody:
-        return outcome(400, message="Malformed JSON request")
+        return outcome(call.state, 400, message="Malformed JSON request")
     name, value = payload.get("configKeyName"), payload.get("configKeyValue")
     if name is None or value is None:
-        return outcome(400, message=f"{'configKeyName' if name is None else 'configKeyValue'} must not be null")
+        return outcome(
+            call.state, 400, message=f"{'configKeyName' if name is None else 'configKeyValue'} must not be null"
+        )
     if name not in CONFIG_KEYS:
-        return outcome(3011, message="Brand or config key not found")
+        return outcome(call.state, 3011, message="Brand or config key not found")
     brand, label = payload.get("brandId"), payload.get("label")
     # The brand id is an integer and the label a string (vendor-setup notes); anything else is refused
     # with the envelope's 400, never stored, so a later getConfig can always be rendered.
     if brand is not None and (isinstance(brand, bool) or not isinstance(brand, int | str)):
-        return outcome(400, message="brandId must be an integer")
+        return outcome(call.state, 400, message="brandId must be an integer")
     if label is not None and not isinstance(label, str):
-        return outcome(400, message="label must be a string")
+        return outcome(call.state, 400, message="label must be a string")
     text = str(value).lower() if isinstance(value, bool) else str(value)
     if name == "REVOKE_ENABLE" and text.lower() not in ("true", "false"):
-        return outcome(400, message="configKeyValue of REVOKE_ENABLE must be true or false")
+        return outcome(call.state, 400, message="configKeyValue of REVOKE_ENABLE must be true or false")
     with call.tenant.lock:
         store = call.tenant.store(RewardsStore)
         if name == "REVOKE_ENABLE":
@@ -374,8 +492,7 @@ def routes(state: SandboxState, creds: SandboxCredentials) -> list[Route]:
     def shape(code: int, message: str) -> dict[str, Any]:
         return {"status": status(False, code, message)}
 
-    refuse = lambda: json_response(shape(401, "Unauthorized"), 401)  # noqa: E731
-    gates = (capillary_gate(creds, refuse, lax="rewards-auth-presence-only"), fault_gate(API, shape))
+    gates = (capillary_gate(creds, lambda call: auth_refusal(call.state), CREDENTIALS), fault_gate(API, shape))
     return [
         route(state, f"{PREFIX}/user/reward/revoke", revoke, methods=["POST"], gates=gates),
         route(state, PREFIX + "/user/reward/{rewardId}/issue", issue, methods=["POST"], gates=gates),

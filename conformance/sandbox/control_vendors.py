@@ -20,7 +20,7 @@ from conformance.sandbox.capillary_rewards import RewardsStore, create_transacti
 from conformance.sandbox.control import ControlError, Strict, control_route, parse_body
 from conformance.sandbox.core import BASE36, SandboxState, TenantState
 from conformance.sandbox.juspay import JuspayStore, create_mandate, mandate_state
-from conformance.sandbox.thanx_jobs import FINISHED, Job, advance, new_job, thanx_store
+from conformance.sandbox.thanx_jobs import FINISHED, Job, advance, new_job, revoke_reads, thanx_store
 from conformance.sandbox.web import Call, json_response, number, to_milli
 
 
@@ -67,6 +67,11 @@ class JobBody(Strict):
     total_count: int | None = Field(None, ge=0, le=10_000)
     success_count: int | None = Field(None, ge=0)
     failure_count: int | None = Field(None, ge=0)
+
+
+class CampaignBody(Strict):
+    merchant_id: StrictStr | None = None
+    name: StrictStr = Field("Conformance campaign", min_length=1)
 
 
 class SettingsBody(Strict):
@@ -157,6 +162,38 @@ def create_job(tenant: TenantState, body: JobBody) -> Job:
         if body.state in FINISHED:
             job.completed_at = tenant.now_iso()
         return job
+
+
+def create_campaign(tenant: TenantState, body: CampaignBody) -> dict[str, object]:
+    """An active campaign with one rewarded variant, as the vendor's createCampaign would store it."""
+    store = thanx_store(tenant)
+    merchants = [merchant["id"] for merchant in store.merchants]
+    merchant_id = body.merchant_id or merchants[0]
+    if merchant_id not in merchants:
+        raise ControlError(422, f"merchant_id: unknown merchant {merchant_id}", merchants)
+    template = next(item for item in store.templates if item["merchant_id"] == merchant_id)
+    campaign: dict[str, object] = {
+        "id": tenant.new_id("thanx-campaign", BASE36, 6, "camp_"),
+        "merchant_id": merchant_id,
+        "name": body.name,
+        "objective": None,
+        "fine_print": None,
+        "start_at": "2026-01-01T00:00:00Z",
+        "end_at": "2036-01-01T00:00:00Z",
+        "redeemable_from": "2026-01-01T00:00:00Z",
+        "redeemable_to": "2036-01-01T00:00:00Z",
+        "state": "active",
+        "variants": [
+            {
+                "id": tenant.new_id("thanx-variant", BASE36, 6, "var_"),
+                "name": "Treatment",
+                "reward_template_id": template["id"],
+            }
+        ],
+        "created_at": tenant.now_iso(),
+    }
+    store.campaigns[str(campaign["id"])] = campaign
+    return campaign
 
 
 def job_state(job: Job) -> dict[str, object]:
@@ -292,6 +329,14 @@ def thanx_juspay_routes(state: SandboxState) -> list[Route]:
         job = create_job(call.tenant, parse_body(JobBody, call))
         return json_response({"issuance_job": job.as_json(summary=False), "merchant_id": job.merchant_id}, 201)
 
+    def create_campaign_route(call: Call) -> Response:
+        body = parse_body(CampaignBody, call)
+        with call.tenant.lock:
+            campaign = create_campaign(call.tenant, body)
+        variant = campaign["variants"][0]  # type: ignore[index]
+        ids = {"merchant_id": campaign["merchant_id"], "campaign_id": campaign["id"], "variant_id": variant["id"]}
+        return json_response({**ids, "campaign": campaign}, 201)
+
     def read_job(call: Call) -> Response:
         with call.tenant.lock:
             return json_response(job_state(find_job(call)))
@@ -299,7 +344,7 @@ def thanx_juspay_routes(state: SandboxState) -> list[Route]:
     def advance_job(call: Call) -> Response:
         with call.tenant.lock:
             job = find_job(call)
-            advance(call.tenant, job)
+            advance(call.state, call.tenant, job)
             return json_response(job_state(job))
 
     def settings(call: Call) -> Response:
@@ -311,7 +356,9 @@ def thanx_juspay_routes(state: SandboxState) -> list[Route]:
             if body.revoke_delay_ms is not None:
                 store.revoke_delay_ms = body.revoke_delay_ms
             current = {
-                "revoke_completes_after_reads": store.revoke_completes_after_reads,
+                "revoke_completes_after_reads": revoke_reads(call.state)
+                if store.revoke_completes_after_reads is None
+                else store.revoke_completes_after_reads,
                 "revoke_delay_ms": store.revoke_delay_ms,
             }
         return json_response(current)
@@ -330,6 +377,7 @@ def thanx_juspay_routes(state: SandboxState) -> list[Route]:
             return json_response(mandate_state(mandate))
 
     return [
+        control_route(state, "/thanx/campaigns", create_campaign_route, "POST"),
         control_route(state, "/thanx/issuance_jobs", create_job_route, "POST"),
         control_route(state, "/thanx/issuance_jobs/{id}", read_job, "GET"),
         control_route(state, "/thanx/issuance_jobs/{id}/advance", advance_job, "POST"),

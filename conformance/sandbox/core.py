@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import string
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 API_KEYS: Final = ("capillary-badges", "capillary-points", "capillary-rewards", "thanx", "juspay")
 DEFAULT_TENANT: Final = "default"
@@ -156,6 +156,9 @@ class SandboxState:
     seed: int = 0
     apis: tuple[str, ...] = API_KEYS
     deviation: str | None = None
+    gap_profile: str = "faithful"
+    # The answers of the decision points this sandbox overrides (conformance.sandbox.decide).
+    choices: dict[str, Callable[..., Any]] = field(default_factory=dict)
     tenants: dict[str, TenantState] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     tenant_seeds: dict[str, int] = field(default_factory=dict)

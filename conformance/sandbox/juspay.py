@@ -17,6 +17,7 @@ Error bodies are the ones the API reference shows (vendor-setup §6). Gap decisi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -26,7 +27,7 @@ from starlette.routing import Route
 
 from conformance.sandbox.auth import JUSPAY_UNAUTHORIZED, SandboxCredentials, juspay_gate
 from conformance.sandbox.core import BASE36, BASE62, SandboxState, TenantState
-from conformance.sandbox.deviations import guard
+from conformance.sandbox.decide import lock_point, point
 from conformance.sandbox.web import Call, Gate, fault_gate, json_response, route, sleep_ms, take_delay
 
 API = "juspay"
@@ -139,20 +140,93 @@ def form(call: Call) -> dict[str, str] | None:
     return {name: values[-1] for name, values in fields.items()}
 
 
+# Decision points of the mandate endpoint, in the order the handler meets them.
+LOCK = lock_point("juspay.lock")
+
+
+@point("juspay.json-body-refusal", gap="JUSPAY-GAP-JSON-BODY")
+def json_body_refusal() -> Response:
+    return bad_request(
+        "Content-Type must be application/x-www-form-urlencoded",
+        "Mandate APIs accept application/x-www-form-urlencoded bodies only.",
+        "INVALID_REQUEST",
+    )
+
+
+@point("juspay.command")
+def command_of(fields: Mapping[str, str]) -> str:
+    """The command is required: a missing one is not guessed."""
+    return fields.get("command", "")
+
+
+@point("juspay.invalid-command", gap="JUSPAY-GAP-UNKNOWN-COMMAND")
+def invalid_command() -> Response:
+    return bad_request("Invalid command", f"command must be one of {', '.join(COMMANDS)}.", "INVALID_REQUEST")
+
+
+@point("juspay.check-status", gap="JUSPAY-GAP-CHECK-STATUS-TYPES")
+def check_status(mandate: Mandate, shown_status: str) -> dict[str, object]:
+    return {**mandate.as_json(), "mandate_status": shown_status}
+
+
+@point("juspay.implicit", gap="JUSPAY-GAP-IMPLICIT-REVOKE-VALUES")
+def implicit_revoke(value: str) -> bool:
+    """should_do_implicit_revoke is on when its value is true in any letter case."""
+    return value.lower() == "true"
+
+
+@point("juspay.revocable")
+def revocable(implicit: bool) -> tuple[str, ...]:
+    """Only an ACTIVE mandate can be revoked, implicitly or not."""
+    return ("ACTIVE",)
+
+
+@point("juspay.not-active", gap="JUSPAY-GAP-REVOKE-PAUSED")
+def not_active_refusal(mandate: Mandate) -> Response:
+    return not_active()
+
+
+@point("juspay.implicit-persisted")
+def implicit_persisted() -> bool:
+    """A gateway failure with should_do_implicit_revoke revokes the mandate for good."""
+    return True
+
+
+@point("juspay.gateway-failure", gap="JUSPAY-GAP-GATEWAY-FAILURE-STATUS")
+def gateway_failure(body: dict[str, object], implicit: bool) -> Response:
+    """The "Revoke Failed" sample's body, with HTTP 200."""
+    return json_response(body)
+
+
+@point("juspay.lags")
+def lags() -> bool:
+    """A revoke is visible to the next check_status."""
+    return False
+
+
+@point("juspay.revoked")
+def revoked(mandate: Mandate) -> Response:
+    return json_response({"mandate_status": "REVOKED", "mandate_id": mandate.mandate_id})
+
+
+@point("juspay.missing-merchant", gap="JUSPAY-GAP-MISSING-MERCHANTID")
+def missing_merchant() -> Response | None:
+    return bad_request(
+        "x-merchantid header is required",
+        "Pass the merchant id issued at registration in the x-merchantid header.",
+        "MISSING_MANDATORY_PARAMETER",
+    )
+
+
 def mandates(call: Call) -> Response:
     fields = form(call)
+    state = call.state
     if fields is None:
-        return bad_request(
-            "Content-Type must be application/x-www-form-urlencoded",
-            "Mandate APIs accept application/x-www-form-urlencoded bodies only.",
-            "INVALID_REQUEST",
-        )
+        return json_body_refusal(state)
     tenant = call.tenant
     store = tenant.store(JuspayStore)
     routing_id = call.headers.get("x-routing-id")
-    command = fields.get("command", "")
-    if not command and call.state.deviates("juspay-command-defaults-check-status"):
-        command = "check_status"
+    command = command_of(state, fields)
     with tenant.lock:
         mandate = store.mandates.get(call.path_params["mandate_id"])
         if mandate is None:
@@ -160,19 +234,18 @@ def mandates(call: Call) -> Response:
         if routing_id and routing_id not in mandate.routing_ids_seen:
             mandate.routing_ids_seen.append(routing_id)
         if command not in COMMANDS:
-            return bad_request("Invalid command", f"command must be one of {', '.join(COMMANDS)}.", "INVALID_REQUEST")
+            return invalid_command(state)
         if command == "check_status":
             lagging, mandate.lagging = mandate.lagging, False
-            return json_response({**mandate.as_json(), **({"mandate_status": "ACTIVE"} if lagging else {})})
+            return json_response(check_status(state, mandate, "ACTIVE" if lagging else mandate.status))
         mandate.lagging = False
     timeout = tenant.take_fault(API, ("gateway_timeout",))
     if timeout is not None:
         sleep_ms(timeout.delay_ms)
-    implicit = fields.get("should_do_implicit_revoke", "").lower() == "true"
-    implicit = implicit and not call.state.deviates("juspay-implicit-ignored")
-    with guard(call.state, tenant, "juspay-race-unlocked"):
+    implicit = implicit_revoke(state, fields.get("should_do_implicit_revoke", ""))
+    with LOCK(state, tenant):
         delay = take_delay(tenant, API)
-        return revoke(call.state, tenant, mandate, routing_id, implicit, delay, timed_out=timeout is not None)
+        return revoke(state, tenant, mandate, routing_id, implicit, delay, timed_out=timeout is not None)
 
 
 def revoke(
@@ -187,47 +260,32 @@ def revoke(
 ) -> Response:
     record: dict[str, object] = {"at": tenant.now_iso(), "routing_id": routing_id, "implicit": implicit}
     mandate.revoke_calls.append(record)
-    revocable: tuple[str, ...] = ("ACTIVE", "PAUSED") if state.deviates("juspay-paused-revocable") else ("ACTIVE",)
-    if implicit and state.deviates("juspay-implicit-revokes-terminal"):
-        revocable = STATES
-    if mandate.status not in revocable:
+    if mandate.status not in revocable(state, implicit):
         record["outcome"] = "NOT_ACTIVE"
-        already = mandate.status == "REVOKED" and state.deviates("juspay-revoked-message")
-        return not_active("Mandate already revoked") if already else not_active()
+        return not_active_refusal(state, mandate)
     sleep_ms(delay)
     if timed_out or tenant.take_fault(API, ("gateway_failure",)) is not None:
-        if implicit and not state.deviates("juspay-implicit-not-persisted"):
+        if implicit and implicit_persisted(state):
             mandate.status = "REVOKED"
         record["outcome"] = "GATEWAY_FAILURE_IMPLICIT_REVOKE" if implicit else "GATEWAY_FAILURE"
-        body = {
+        body: dict[str, object] = {
             "mandate_id": mandate.mandate_id,
             "gateway_response_code": "200",
             "mandate_status": "REVOKED" if implicit else mandate.status,
             "gateway_response_message": GATEWAY_MESSAGE,
         }
-        if not implicit and state.deviates("juspay-gateway-failure-no-message"):
-            del body["gateway_response_message"]
-        return json_response(body, 502 if not implicit and state.deviates("juspay-gateway-failure-502") else 200)
+        return gateway_failure(state, body, implicit)
     mandate.status = "REVOKED"
-    mandate.lagging = state.deviates("juspay-readback-lags")
+    mandate.lagging = lags(state)
     record["outcome"] = "REVOKED"
-    echoed = mandate.order_id if state.deviates("juspay-echo-order-id") else mandate.mandate_id
-    return json_response(
-        {"mandate_status": "REVOKED", "mandate_id": echoed}, 202 if state.deviates("juspay-revoke-202") else 200
-    )
+    return revoked(state, mandate)
 
 
 def merchant_gate(creds: SandboxCredentials) -> Gate:
     def gate(call: Call) -> Response | None:
         merchant_id = call.headers.get("x-merchantid")
-        if not merchant_id and call.state.deviates("juspay-merchantid-optional"):
-            return None
         if not merchant_id:
-            return bad_request(
-                "x-merchantid header is required",
-                "Pass the merchant id issued at registration in the x-merchantid header.",
-                "MISSING_MANDATORY_PARAMETER",
-            )
+            return missing_merchant(call.state)
         if merchant_id != creds.juspay_merchant_id:
             return json_response(JUSPAY_UNAUTHORIZED, 401)
         return None

@@ -1,7 +1,7 @@
 """Deviations that change only the answer on the wire: a rewrite of the finished response per deviation.
 
 Each entry of :data:`REWRITES` names the route paths it applies to (by suffix) and a transform of
-``(HTTP status, parsed JSON body)``; :func:`conformance.sandbox.web.route` applies it. The state
+``(HTTP status, parsed JSON body)``; :func:`on_the_wire` makes it the deviation's override of the decision point :func:`conformance.sandbox.web.answer`. The state
 behind the answer is untouched, exactly as a vendor whose serializer or gateway misbehaves.
 """
 
@@ -12,12 +12,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from starlette.responses import Response
+
 
 class Html(str):
     """A body to serve as text/html instead of JSON."""
 
 
 Transform = Callable[[int, Any], tuple[int, Any]]
+Answer = Callable[[str, Response], Response]
 
 
 def _data(fn: Callable[[dict[str, Any]], None]) -> Transform:
@@ -166,6 +169,50 @@ def _juspay_bad_key(status: int, body: Any) -> tuple[int, Any]:
     return status, body
 
 
+def _reversal_id_numeric(body: dict[str, Any]) -> None:
+    if str(body.get("reversalId", "")).isdigit():
+        body["reversalId"] = int(body["reversalId"])
+
+
+def _without_status_message(status: int, body: Any) -> tuple[int, Any]:
+    if isinstance(body.get("status"), dict):
+        body["status"].pop("message", None)
+    return status, body
+
+
+def _juspay_400_without_status(status: int, body: Any) -> tuple[int, Any]:
+    if status == 400:
+        body.pop("status", None)
+    return status, body
+
+
+def _gateway_code_numeric(status: int, body: Any) -> tuple[int, Any]:
+    if status == 200 and str(body.get("gateway_response_code", "")).isdigit():
+        body["gateway_response_code"] = int(body["gateway_response_code"])
+    return status, body
+
+
+def _juspay_401_without_status(status: int, body: Any) -> tuple[int, Any]:
+    if status == 401:
+        body.pop("status", None)
+    return status, body
+
+
+def _thanx_error_edit(http: int, edit: Callable[[dict[str, Any]], None]) -> Transform:
+    """Edit the ``error`` object of a Thanx answer with HTTP status ``http``."""
+
+    def transform(status: int, body: Any) -> tuple[int, Any]:
+        if status == http and isinstance(body.get("error"), dict):
+            edit(body["error"])
+        return status, body
+
+    return transform
+
+
+def _numeric_code(error: dict[str, Any]) -> None:
+    error["code"] = 401
+
+
 REVOKE_EARN = "/revokeEarn"
 REVERSE = "/v2/points/reverse"
 REWARDS_REVOKE = "/user/reward/revoke"
@@ -177,6 +224,24 @@ REWRITES: dict[str, tuple[tuple[str, ...], Transform]] = {
     "badges-revoke-answers-active": ((REVOKE_EARN,), _data(lambda data: data.update(isActive=True))),
     "badges-echo-ids-swapped": ((REVOKE_EARN,), _data(_swap_ids)),
     "badges-error-object-not-list": (("/badges/customer/revokeEarn", "/badges/customer/earn"), _badge_error_object),
+    "badges-isactive-as-string": (
+        (REVOKE_EARN,),
+        _data(lambda data: data.update(isActive=str(data["isActive"]).lower())),
+    ),
+    "points-reversalid-numeric": ((REVERSE,), _points_success(_reversal_id_numeric)),
+    "rewards-status-without-message": ((REWARDS_REVOKE,), _without_status_message),
+    "thanx-revoke-without-variant-id": ((THANX_REVOKE,), _jobs(lambda job: job.pop("variant_id", None))),
+    "juspay-refusal-without-status": ((MANDATES,), _juspay_400_without_status),
+    "juspay-gateway-code-numeric": ((MANDATES,), _gateway_code_numeric),
+    "juspay-401-without-status": ((MANDATES,), _juspay_401_without_status),
+    "thanx-job-progress-as-string": (
+        (THANX_JOB,),
+        _jobs(lambda job: job.update(progress_percent=str(job["progress_percent"]))),
+    ),
+    "thanx-revoke-401-without-message": ((THANX_REVOKE,), _thanx_error_edit(401, lambda e: e.pop("message", None))),
+    "thanx-get-401-code-numeric": ((THANX_JOB,), _thanx_error_edit(401, _numeric_code)),
+    "thanx-revoke-404-without-message": ((THANX_REVOKE,), _thanx_error_edit(404, lambda e: e.pop("message", None))),
+    "thanx-get-404-without-code": ((THANX_JOB,), _thanx_error_edit(404, lambda e: e.pop("code", None))),
     "points-success-without-warnings": ((REVERSE,), _points_success(lambda body: body.pop("warnings", None))),
     "points-generic-validation-code": ((REVERSE,), _points_887_as_400),
     "points-echo-type-lowercased": ((REVERSE,), _points_success(_lower_type)),
@@ -218,3 +283,16 @@ def rewrite(name: str | None, path: str, status: int, body: bytes) -> tuple[int,
     if isinstance(new_body, Html):
         return new_status, new_body.encode(), "text/html"
     return new_status, json.dumps(new_body, separators=(",", ":")).encode(), "application/json"
+
+
+def on_the_wire(name: str) -> Callable[[Answer, str, Response], Response]:
+    """The override of :func:`conformance.sandbox.web.answer` for the rewrite deviation ``name``."""
+
+    def deviant(base: Answer, path: str, response: Response) -> Response:
+        changed = rewrite(name, path, response.status_code, bytes(response.body))
+        if changed is not None:
+            kept = {k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")}
+            response = Response(changed[1], status_code=changed[0], media_type=changed[2], headers=kept)
+        return base(path, response)
+
+    return deviant

@@ -73,20 +73,27 @@ def serve(
     deviation: str | None = None,
     credentials: SandboxCredentials | None = None,
     wrap: Callable[[Starlette], Any] | None = None,
+    gap_profile: str = "faithful",
+    vendor_setup: bool = True,
 ) -> None:
     """Serve in the foreground until Ctrl-C or SIGTERM, logging one line per request.
 
     ``wrap`` may put ASGI middleware around the app (the client gate does); the sandbox knows nothing of it.
     """
     creds = credentials or SandboxCredentials()
-    app = create_app(seed=seed, apis=apis, deviation=deviation, credentials=creds)
+    app = create_app(
+        seed=seed, apis=apis, deviation=deviation, credentials=creds, gap_profile=gap_profile, vendor_setup=vendor_setup
+    )
     state = app.state.sandbox
     # Bind first, so the banner names the real port even when asked for any free one (--port 0).
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound = sock.getsockname()[1]
-    sys.stdout.write(f"sandbox listening on http://{host}:{bound} (seed {seed}, deviation {deviation})\n")
+    setup = "" if vendor_setup else ", vendor setup endpoints off"
+    sys.stdout.write(
+        f"sandbox listening on http://{host}:{bound} (seed {seed}, deviation {deviation}, gap profile {gap_profile}{setup})\n"
+    )
     sys.stdout.write(f"apis: {', '.join(state.apis)}\n")
     sys.stdout.write("credentials: " + dumps(creds.describe(state.apis)).decode() + "\n")
     sys.stdout.flush()

@@ -29,9 +29,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from conformance.sandbox.auth import SandboxCredentials, thanx_error, thanx_gate
-from conformance.sandbox.core import BASE36, SandboxState
-from conformance.sandbox.deviations import guard
-from conformance.sandbox.thanx_jobs import REVOCABLE, Job, identifier_outcome, new_job, read, start_revoke, thanx_store
+from conformance.sandbox.core import BASE36, SandboxState, TenantState
+from conformance.sandbox.decide import lock_point, point
+from conformance.sandbox.thanx_jobs import (
+    REVOCABLE,
+    Job,
+    identifier_outcome,
+    new_job,
+    read,
+    render_job,
+    start_revoke,
+    thanx_store,
+)
 from conformance.sandbox.web import (
     BadBody,
     Call,
@@ -180,7 +189,7 @@ def create_campaign(call: Call) -> Response:
             store.campaigns[str(body["id"])] = body
     except Problem as problem:
         return problem.response()
-    return json_response({"campaign": body}, 201)
+    return campaign_created(call.state, body)
 
 
 def list_campaigns(call: Call) -> Response:
@@ -200,6 +209,88 @@ def get_campaign(call: Call) -> Response:
     return json_response({"campaign": campaign})
 
 
+# Decision points of the issuance endpoints, in the order the handlers meet them.
+LOCK = lock_point("thanx.lock")
+
+
+@point("thanx.same-request")
+def same_request(seen: bytes, fingerprint: bytes) -> bool:
+    """A reused X-Idempotency-Key is the same request only with the same body."""
+    return seen == fingerprint
+
+
+@point("thanx.replays")
+def replays() -> bool:
+    """A repeat with the same key and body replays the first answer instead of issuing again."""
+    return True
+
+
+@point("thanx.idempotency-conflict", gap="THANX-GAP-ISSUE-422-BODY")
+def idempotency_conflict() -> Response:
+    return thanx_error(422, "UNPROCESSABLE_ENTITY", "X-Idempotency-Key was already used with a different request body.")
+
+
+@point("thanx.identifier-limit")
+def identifier_limit() -> int | None:
+    return 10_000
+
+
+@point("thanx.get-merchant")
+def get_merchant(sent: str | None, job: Job | None) -> str | None:
+    """getIssuanceJob needs the merchant_id query parameter."""
+    return sent
+
+
+@point("thanx.revoke-merchant")
+def revoke_merchant(sent: object, job: Job | None) -> object:
+    """The revoke body needs merchant_id."""
+    return sent
+
+
+@point("thanx.missing-merchant", gap="THANX-GAP-MISSING-MERCHANT-ID")
+def missing_merchant() -> Response:
+    return thanx_error(400, "BAD_REQUEST", "merchant_id is required")
+
+
+@point("thanx.not-found", gap="THANX-GAP-OTHER-MERCHANT-JOB")
+def not_found(job: Job | None) -> Response:
+    """An unknown job and another merchant's job get the same 404: nothing reveals that it exists."""
+    return NOT_FOUND.response()
+
+
+@point("thanx.revocable")
+def revocable(job: Job) -> tuple[str, ...]:
+    """Only completed or failed jobs can be revoked (a failed job even when it issued nothing)."""
+    return REVOCABLE
+
+
+@point("thanx.not-revocable", gap="THANX-GAP-422-BODY")
+def not_revocable(job: Job) -> Response:
+    message = f"Issuance job is {job.state}; only completed or failed jobs can be revoked."
+    return thanx_error(422, "UNPROCESSABLE_ENTITY", message)
+
+
+@point("thanx.revoke-status")
+def revoke_status(job: Job) -> int:
+    return 202
+
+
+@point("thanx.after-revoke")
+def after_revoke(tenant: TenantState, job: Job) -> None:
+    """A revoke changes only the state: counters and timestamps stay (THANX-GAP-COUNTERS-ON-REVOKE)."""
+
+
+@point("thanx.revoke-answer")
+def revoke_answer(before: dict[str, object], after: dict[str, object]) -> dict[str, object]:
+    """The 202 shows the job as the revoke left it (revoking)."""
+    return after
+
+
+@point("thanx.campaign-created", gap="THANX-GAP-SETUP-RESPONSES")
+def campaign_created(body: dict[str, object]) -> Response:
+    return json_response({"campaign": body}, 201)
+
+
 def issue(call: Call) -> Response:
     key = call.headers.get("x-idempotency-key")
     try:
@@ -210,14 +301,10 @@ def issue(call: Call) -> Response:
         store = thanx_store(call.tenant)
         if key is not None and key in store.idempotency:
             seen, status, body = store.idempotency[key]
-            if call.state.deviates("thanx-idempotency-ignores-body"):
-                seen = fingerprint
-            if call.state.deviates("thanx-idempotent-replay-reissues") and seen == fingerprint:
+            if not same_request(call.state, seen, fingerprint):
+                return idempotency_conflict(call.state)
+            if not replays(call.state):
                 return _issue(call)
-            if seen != fingerprint:
-                return thanx_error(
-                    422, "UNPROCESSABLE_ENTITY", "X-Idempotency-Key was already used with a different request body."
-                )
             return Response(body, status_code=status, media_type="application/json")
         try:
             response = _issue(call)
@@ -229,7 +316,7 @@ def issue(call: Call) -> Response:
 
 
 def _issue(call: Call) -> Response:
-    unlimited = call.state.deviates("thanx-identifier-limit-unenforced")
+    unlimited = identifier_limit(call.state) is None
     body = parse_model(UnlimitedIssueBody if unlimited else IssueBody, call.body)
     store = thanx_store(call.tenant)
     campaign = store.campaigns.get(body.campaign_id)
@@ -241,25 +328,23 @@ def _issue(call: Call) -> Response:
     outcomes = [identifier_outcome(item.type, item.value) for item in body.identifiers]
     types: list[str] = [item.type for item in body.identifiers]
     job = new_job(call.tenant, body.merchant_id, body.campaign_id, body.variant_id, outcomes, types, auto=True)
-    return json_response({"issuance_job": job.as_json(summary=False)}, 202)
+    return json_response({"issuance_job": render_job(call.state, job, False)}, 202)
 
 
 def get_job(call: Call) -> Response:
     with call.tenant.lock:
         try:
-            merchant_id = call.query.get("merchant_id")
             store = thanx_store(call.tenant)
             job = store.jobs.get(call.path_params["id"])
-            if not merchant_id and job is not None and call.state.deviates("thanx-get-merchant-inferred"):
-                merchant_id = job.merchant_id
+            merchant_id = get_merchant(call.state, call.query.get("merchant_id"), job)
             if not merchant_id:
                 raise Problem(400, "BAD_REQUEST", "merchant_id is required")
-            if job is None or job.merchant_id != merchant_id:
-                raise NOT_FOUND
         except Problem as problem:
             return problem.response()
-        read(call.tenant, store, job, call.state)
-        return json_response({"issuance_job": job.as_json(summary=True)})
+        if job is None or job.merchant_id != merchant_id:
+            return not_found(call.state, job)
+        read(call.state, call.tenant, store, job)
+        return json_response({"issuance_job": render_job(call.state, job, True)})
 
 
 def revoke_job(call: Call) -> Response:
@@ -268,46 +353,23 @@ def revoke_job(call: Call) -> Response:
         payload = parse_json_object(call.body)
     except BadBody as exc:
         return thanx_error(400, "BAD_REQUEST", str(exc))
-    merchant_id = payload.get("merchant_id")
-    dev = call.state.deviates
+    state = call.state
     job = thanx_store(tenant).jobs.get(call.path_params["id"])
-    if not merchant_id and job is not None and dev("thanx-revoke-merchant-inferred"):
-        merchant_id = job.merchant_id
+    merchant_id = revoke_merchant(state, payload.get("merchant_id"), job)
     if not isinstance(merchant_id, str) or not merchant_id:
-        return thanx_error(400, "BAD_REQUEST", "merchant_id is required")
-    with guard(call.state, tenant, "thanx-race-unlocked"):
+        return missing_merchant(state)
+    with LOCK(state, tenant):
         delay = take_delay(tenant, API)
-        if job is None and dev("thanx-unknown-job-code"):
-            return thanx_error(404, "NOT_FOUND", "No issuance job with this id.")
-        if job is not None and job.merchant_id != merchant_id and dev("thanx-other-merchant-403"):
-            return thanx_error(403, "FORBIDDEN", "The issuance job belongs to another merchant.")
         if job is None or job.merchant_id != merchant_id:
-            return NOT_FOUND.response()
-        if job.state not in revocable_states(call.state, job):
-            message = f"Issuance job is {job.state}; only completed or failed jobs can be revoked."
-            return thanx_error(422, "UNPROCESSABLE_ENTITY", message)
+            return not_found(state, job)
+        if job.state not in revocable(state, job):
+            return not_revocable(state, job)
         sleep_ms(delay)
-        before = job.as_json(summary=False)
-        status = 200 if job.state == "completed" and dev("thanx-completed-revoke-200") else 202
+        before = render_job(state, job, False)
+        status = revoke_status(state, job)
         start_revoke(tenant, job)
-        if dev("thanx-revoke-touches-completed-at"):
-            job.completed_at = tenant.now_iso()
-        return json_response(
-            {"issuance_job": before if dev("thanx-202-shows-old-state") else job.as_json(summary=False)}, status
-        )
-
-
-def revocable_states(state: SandboxState, job: Job) -> tuple[str, ...]:
-    """REVOCABLE, as a precondition deviation changes it for ``job``."""
-    extra = {
-        "pending": "thanx-pending-revocable",
-        "processing": "thanx-processing-revocable",
-        "revoking": "thanx-revoking-revocable",
-        "revoked": "thanx-revoked-revocable",
-    }
-    states = REVOCABLE + tuple(name for name, deviation in extra.items() if state.deviates(deviation))
-    blocked = "thanx-zero-success-422" if job.success == 0 else "thanx-partly-failed-job-422"
-    return tuple(name for name in states if not (name == "failed" and state.deviates(blocked)))
+        after_revoke(state, tenant, job)
+        return json_response({"issuance_job": revoke_answer(state, before, render_job(state, job, False))}, status)
 
 
 def routes(state: SandboxState, creds: SandboxCredentials) -> list[Route]:

@@ -14,9 +14,10 @@ import time
 from dataclasses import dataclass, field
 
 from conformance.sandbox.core import BASE36, SandboxState, TenantState
+from conformance.sandbox.decide import point
 
 STATES = ("pending", "processing", "completed", "failed", "revoking", "revoked")
-FINISHED = ("completed", "failed", "revoking", "revoked")
+FINISHED = FINISHED_STATES = ("completed", "failed", "revoking", "revoked")
 REVOCABLE = ("completed", "failed")
 USER_NOT_FOUND = "User not found"
 
@@ -53,7 +54,7 @@ class Job:
     def failure(self) -> int:
         return self.processed - self.success
 
-    def as_json(self, *, summary: bool) -> dict[str, object]:
+    def as_json(self, *, summary: bool, summary_states: tuple[str, ...] = FINISHED_STATES) -> dict[str, object]:
         body: dict[str, object] = {
             "id": self.id,
             "campaign_id": self.campaign_id,
@@ -68,7 +69,7 @@ class Job:
             "started_at": self.started_at,
             "completed_at": self.completed_at,
         }
-        if summary and self.state in FINISHED:
+        if summary and self.state in summary_states:
             failures = [
                 {"identifier_index": index, "identifier_type": self.identifier_types[index], "error": outcome}
                 for index, outcome in enumerate(self.outcomes[: self.processed])
@@ -85,7 +86,7 @@ class ThanxStore:
     campaigns: dict[str, dict[str, object]] = field(default_factory=dict)
     jobs: dict[str, Job] = field(default_factory=dict)
     idempotency: dict[str, tuple[bytes, int, bytes]] = field(default_factory=dict)
-    revoke_completes_after_reads: int = 1
+    revoke_completes_after_reads: int | None = None  # None: the sandbox's choice (thanx.revoke-reads)
     revoke_delay_ms: int = 0
 
 
@@ -154,24 +155,66 @@ def step(tenant: TenantState, job: Job) -> None:
         job.state = "failed" if job.total and job.success == 0 else "completed"
 
 
-def advance(tenant: TenantState, job: Job) -> None:
+@point("thanx.requeues")
+def requeues(job: Job) -> bool:
+    """A job only moves forward: pending → processing → completed | failed."""
+    return False
+
+
+@point("thanx.revocation-result")
+def revocation_result(job: Job) -> str | None:
+    """What the background revocation ends in: revoked (it never fails); None would leave it revoking."""
+    return "revoked"
+
+
+@point("thanx.revoke-reads", gap="THANX-GAP-REVOKING-TO-REVOKED")
+def revoke_reads() -> int:
+    """GETs that show revoking before the one that shows revoked (the control API may set another number)."""
+    return 1
+
+
+@point("thanx.summary-states", gap="THANX-GAP-SUMMARY-ON-FAILED")
+def summary_states() -> tuple[str, ...]:
+    return FINISHED
+
+
+@point("thanx.job", gap="THANX-GAP-COUNTERS-ON-REVOKE")
+def job_body(job: Job, summary: bool, summary_in: tuple[str, ...]) -> dict[str, object]:
+    """The job's documented fields, in the documented order; the summary on GET answers of finished jobs."""
+    return job.as_json(summary=summary, summary_states=summary_in)
+
+
+def render_job(state: SandboxState, job: Job, summary: bool) -> dict[str, object]:
+    return job_body(state, job, summary, summary_states(state))
+
+
+def finish_revocation(state: SandboxState, job: Job) -> None:
+    result = revocation_result(state, job)
+    if result is not None:
+        job.state = result
+
+
+def advance(state: SandboxState, tenant: TenantState, job: Job) -> None:
     """Finish whatever asynchronous work the job has pending, now."""
     while job.state in ("pending", "processing"):
         step(tenant, job)
     if job.state == "revoking":
-        job.state = "revoked"
+        finish_revocation(state, job)
 
 
-def read(tenant: TenantState, store: ThanxStore, job: Job, state: SandboxState) -> None:
+def read(state: SandboxState, tenant: TenantState, store: ThanxStore, job: Job) -> None:
     """What one GET of the job does to it."""
-    if job.auto and job.state == "processing" and not job.requeued and state.deviates("thanx-job-requeued"):
+    if job.auto and job.state == "processing" and not job.requeued and requeues(state, job):
         job.state, job.requeued = "pending", True
     elif job.auto and job.state in ("pending", "processing"):
         step(tenant, job)
     elif job.state == "revoking" and job.revoke_auto:
         waited = (time.monotonic() - job.revoke_wall) * 1000 >= store.revoke_delay_ms
-        if job.revoke_reads >= store.revoke_completes_after_reads and waited:
-            job.state = "completed" if state.deviates("thanx-revocation-rolls-back") else "revoked"
+        needed = (
+            revoke_reads(state) if store.revoke_completes_after_reads is None else store.revoke_completes_after_reads
+        )
+        if job.revoke_reads >= needed and waited:
+            finish_revocation(state, job)
         else:
             job.revoke_reads += 1
 

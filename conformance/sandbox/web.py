@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conformance.sandbox import rewrites
 from conformance.sandbox.core import TENANT_HEADER, SandboxState, TenantState
+from conformance.sandbox.decide import point
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,18 @@ def sleep_ms(delay_ms: int | None) -> None:
         time.sleep(delay_ms / 1000)
 
 
+@point("web.rate-limit-headers", gap="ALL-GAP-RETRY-AFTER")
+def rate_limit_headers(retry_after: int) -> dict[str, str]:
+    """Rate-limit answers name the wait in ``Retry-After`` (no page promises the header)."""
+    return {"Retry-After": str(retry_after)}
+
+
+@point("web.answer", gap="ALL-GAP-KEY-ORDER")
+def answer(path: str, response: Response) -> Response:
+    """The finished answer as it goes on the wire (members in the order the vendor samples show)."""
+    return response
+
+
 def fault_gate(api: str, shape: Shape) -> Gate:
     """Gate answering with an injected ``rate_limit`` or ``server_error`` in the API's own error shape."""
 
@@ -128,7 +140,7 @@ def fault_gate(api: str, shape: Shape) -> Gate:
             return None
         if fault.kind == "rate_limit":
             retry_after = fault.retry_after if fault.retry_after is not None else 1
-            return json_response(shape(429, "Too many requests"), 429, {"Retry-After": str(retry_after)})
+            return json_response(shape(429, "Too many requests"), 429, rate_limit_headers(call.state, retry_after))
         status = fault.status or 500
         message = "Service unavailable" if status == 503 else "Internal server error"
         return json_response(shape(status, message), status)
@@ -155,13 +167,7 @@ def route(
         return handler(call)
 
     def run(call: Call) -> Response:
-        response = serve(call)
-        if state.deviation in rewrites.REWRITES:  # a deviation that changes only the answer on the wire
-            changed = rewrites.rewrite(state.deviation, path, response.status_code, bytes(response.body))
-            if changed is not None:
-                kept = {k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")}
-                return Response(changed[1], status_code=changed[0], media_type=changed[2], headers=kept)
-        return response
+        return answer(state, path, serve(call))
 
     async def endpoint(request: Request) -> Response:
         try:

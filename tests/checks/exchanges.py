@@ -133,7 +133,22 @@ def _job(state: str) -> dict[str, Any]:
 def extra() -> list[tuple[str, Exchange]]:
     """Shapes of the vendor pages that the specs give no example for, as the reference sandbox answers them."""
     thanx_error = {"error": {"code": "RESOURCE_NOT_FOUND", "message": "The resource you requested was not found."}}
+    unauthorized = {"error": {"code": "AUTHENTICATION_GENERIC", "message": "There was an error authenticating you."}}
     return [
+        (
+            "thanx:revokeIssuanceJob:401",
+            make_exchange(
+                "thanx", "revokeIssuanceJob", status=401, body=unauthorized, request_json={"merchant_id": "m"}
+            ),
+        ),
+        (
+            "thanx:getIssuanceJob:401",
+            make_exchange("thanx", "getIssuanceJob", method="GET", status=401, body=unauthorized, phase="readback"),
+        ),
+        (
+            "thanx:getIssuanceJob:404",
+            make_exchange("thanx", "getIssuanceJob", method="GET", status=404, body=thanx_error, phase="readback"),
+        ),
         (
             "thanx:getIssuanceJob:200:completed",
             make_exchange("thanx", "getIssuanceJob", method="GET", body=_job("completed"), phase="readback"),

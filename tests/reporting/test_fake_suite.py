@@ -148,6 +148,7 @@ def test_allure_results_labels_history_ids_and_metadata(fake_suite: pytest.Pytes
     categories = json.loads((results / "categories.json").read_text())
     assert [c["name"] for c in categories] == [
         "vendor deviates from its documentation",
+        "inferred rule not honoured (violated-inferred, gating only with --strict)",
         "undocumented behaviour",
         "precondition not available on this target",
         "target unreachable",

@@ -18,7 +18,7 @@ import pytest
 from conformance.apis import APIS, REPO_ROOT
 from conformance.cli import main
 from conformance.errors import UsageError
-from conformance.findings import Finding
+from conformance.findings import Finding, InferredFinding
 from conformance.reporting.allure_bridge import CATEGORIES, FINDING_REGEX, PRECONDITION_REGEX
 from conformance.reporting.html import NO_TOOLS, SINGLE_FILE, find_allure, parse_formats, report_command
 from conformance.reporting.matrix import is_finding
@@ -123,6 +123,10 @@ SAMPLES = {
         "failed",
         str(Finding(rule_id="THANX-REVOKE-202", claim="c", received=500, documented=202, curl="curl -X POST x")),
     ),
+    "inferred rule not honoured (violated-inferred, gating only with --strict)": (
+        "failed",
+        str(InferredFinding(rule_id="POINTS-DUPLICATE-902", claim="c", received=[], documented=[902], curl="curl x")),
+    ),
     "precondition not available on this target": (
         "skipped",
         "Skipped: JUSPAY-A: precondition not available on this target: vendor: no mandate",
@@ -184,8 +188,9 @@ def test_report_renders_offline(rendered: Path, capsys: pytest.CaptureFixture[st
     index = rendered / "allure-report" / "index.html"
     assert index.is_file()
     config = json.loads((rendered / "allurerc.json").read_text())
-    assert [c["name"] for c in config["categories"]][:2] == [
+    assert [c["name"] for c in config["categories"]][:3] == [
         "vendor deviates from its documentation",
+        "inferred rule not honoured (violated-inferred, gating only with --strict)",
         "undocumented behaviour",
     ]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.sandbox.conftest import CREDS
+from tests.sandbox.conftest import CREDS, THANX
 
 
 def test_health(client: httpx.Client) -> None:
@@ -131,3 +131,20 @@ def test_reset_tenant(client: httpx.Client) -> None:
     assert client.get("/_sandbox/faults").json() == {"faults": []}
     assert client.post("/_sandbox/juspay/mandates", json={"status": "ACTIVE"}).json()["mandate_id"] != mandate_id
     assert client.post("/_sandbox/reset").json()["seed"] == 99
+
+
+def test_a_thanx_campaign_made_through_the_control_api_can_be_issued(client: httpx.Client) -> None:
+    made = client.post("/_sandbox/thanx/campaigns", json={})
+    assert made.status_code == 201, made.text
+    ids = made.json()
+    body = {key: ids[key] for key in ("merchant_id", "campaign_id", "variant_id")}
+    issued = client.post(
+        "/partner/campaigns/issue",
+        json={**body, "identifiers": [{"type": "email", "value": "a@b.example"}]},
+        headers=THANX,
+    )
+    assert issued.status_code == 202, issued.text
+    assert issued.json()["issuance_job"]["campaign_id"] == ids["campaign_id"]
+    unknown = client.post("/_sandbox/thanx/campaigns", json={"merchant_id": "nobody"})
+    assert unknown.status_code == 422
+    assert unknown.json()["error"] == "merchant_id: unknown merchant nobody"

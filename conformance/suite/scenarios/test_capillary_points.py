@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from conformance.context import ScenarioContext, find_entry, response_field
+from conformance.checks.capillary import POINTS_CODES  # the page's table, kept once
+from conformance.context import ScenarioContext, UnreadableShape, find_entry, response_field
 from conformance.errors import PreconditionUnavailable
 from conformance.http.auth import AuthVariant
 from conformance.http.exchange import Exchange
@@ -17,7 +18,6 @@ pytestmark = pytest.mark.conformance
 API = "capillary-points"
 REVERSE = "/v2/points/reverse"
 UNKNOWN_REDEMPTION_ID = "zzzzzz0"
-DOCUMENTED_CODES = frozenset({804, 817, 818, 827, 878, 885, 886, 887, 888, 896, 898, 899, 901, 902, 903, 904})
 # identifier.type as the page names it (ID, PHONE, EMAIL), and where the provisioned customer's value is.
 IDENTIFIER_KEYS = {"PHONE": "mobile", "EMAIL": "email"}
 TOLERANCE = 0.0005  # points carry at most three decimals
@@ -65,14 +65,47 @@ def read_redemptions(ctx: ScenarioContext, redemption: Redemption) -> Exchange:
     )
 
 
+# The read-back's shape is undocumented (POINTS-GAP-READBACK-SHAPE): a redemption is found anywhere in the
+# answer by any of these id names, its reversed amount under any of these names or as the sum of its reversals.
+REDEMPTION_ID_KEYS = ("redemption_id", "redemptionId", "id")
+REVERSED_KEYS = ("points_reversed", "pointsReversed", "reversed_points", "reversedPoints", "reversed")
+REVERSAL_LIST_KEYS = ("reversals", "reversal_details", "reversalDetails")
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def reversed_amount(entry: dict[str, Any]) -> Any:
+    """The points reversed on one listed redemption, or None when no documented-compatible name holds them."""
+    for key in REVERSED_KEYS:
+        if is_number(entry.get(key)):
+            return entry[key]
+    for key in REVERSAL_LIST_KEYS:
+        reversals = entry.get(key)
+        if isinstance(reversals, list) and all(isinstance(r, dict) for r in reversals):
+            amounts = [next((r[k] for k in (*REVERSED_KEYS, "points") if is_number(r.get(k))), None) for r in reversals]
+            if all(is_number(a) for a in amounts):
+                return round(sum(a for a in amounts if a is not None), 3)
+    return None
+
+
 def reversed_so_far(ctx: ScenarioContext, redemption: Redemption) -> tuple[Any, Exchange]:
-    """Points reversed on ``redemption`` as the customer's redemptions show them, and the read-back exchange."""
+    """Points reversed on ``redemption`` as the customer's redemptions show them, and the read-back exchange.
+
+    Raises UnreadableShape when the redemption or its reversed amount cannot be found: missing is never 0.
+    """
     readback = read_redemptions(ctx, redemption)
     body = readback.json()
-    entry = find_entry(body, "redemption_id", redemption.redemption_id) or find_entry(
-        body, "id", redemption.redemption_id
+    entry = next(
+        (found for key in REDEMPTION_ID_KEYS if (found := find_entry(body, key, redemption.redemption_id))), None
     )
-    return (None if entry is None else entry.get("points_reversed")), readback
+    if entry is None:
+        raise UnreadableShape(f"the redemptions answer does not list redemption {redemption.redemption_id}")
+    amount = reversed_amount(entry)
+    if amount is None:
+        raise UnreadableShape(f"the listed redemption names no reversed amount: fields {sorted(entry)}")
+    return amount, readback
 
 
 def error_codes(exchange: Exchange) -> list[Any]:
@@ -99,20 +132,23 @@ def expect_refused(rule: str, exchange: Exchange, code: int | None = None) -> No
     )
 
 
-def expect_codes_documented(exchange: Exchange) -> None:
-    codes = error_codes(exchange)
-    verdict(
-        "POINTS-ERROR-CODES-DOCUMENTED",
-        ok=bool(codes) and set(codes) <= DOCUMENTED_CODES,
-        received=codes,
-        documented=f"codes from the page's table: {sorted(DOCUMENTED_CODES)}",
-        exchange=exchange,
-    )
+def expect_codes_documented(ctx: ScenarioContext) -> None:
+    ctx.judged("POINTS-ERROR-CODES-DOCUMENTED")  # owned by the registered check, judged on every answer
 
 
 def expect_reversed(rule: str, ctx: ScenarioContext, redemption: Redemption, points: float) -> None:
-    total, readback = reversed_so_far(ctx, redemption)
-    expect_equal(rule, total, points, readback)
+    try:
+        total, readback = reversed_so_far(ctx, redemption)
+    except UnreadableShape as exc:
+        ctx.cannot_tell(rule, "POINTS-GAP-READBACK-SHAPE", received=str(exc), note=str(exc))
+        return
+    verdict(
+        rule,
+        ok=abs(float(total) - points) <= TOLERANCE,
+        received=total,
+        documented=points,
+        exchange=readback,
+    )
 
 
 @pytest.mark.rules(
@@ -126,31 +162,9 @@ def test_a_partial_reversal_reverses_the_requested_points(ctx: ScenarioContext) 
     redemption = ctx.provisioner(API).points_redemption(points=100)
     response = reverse(ctx, redemption, 40)
     expect_equal("POINTS-PARTIAL-REVERSAL", response.status, 200, response)
-    body = response.json()
-    verdict(
-        "POINTS-ENVELOPE",
-        ok=isinstance(body, dict)
-        and "data" not in body
-        and isinstance(body.get("warnings"), list)
-        and body.get("errors", []) == [],
-        received=body,
-        documented="a flat object with warnings [] and errors [] (or absent); no data wrapper",
-        exchange=response,
-    )
+    ctx.judged("POINTS-ENVELOPE")
     expect_equal("POINTS-PARTIAL-REVERSAL", response_field(response, "pointsReversed"), 40, response)
-    reversed_points, requested = (
-        response_field(response, "pointsReversed"),
-        response_field(response, "pointsToBeReversed"),
-    )
-    verdict(
-        "POINTS-REVERSED-LE-REQUESTED",
-        ok=isinstance(reversed_points, int | float)
-        and isinstance(requested, int | float)
-        and reversed_points <= requested,
-        received={"pointsReversed": reversed_points, "pointsToBeReversed": requested},
-        documented="pointsReversed <= pointsToBeReversed",
-        exchange=response,
-    )
+    ctx.judged("POINTS-REVERSED-LE-REQUESTED")
     echo = {f: response_field(response, f) for f in ("redemptionId", "identifier")}
     expect_equal(
         "POINTS-RESPONSE-ECHO",
@@ -169,17 +183,7 @@ def test_without_points_to_reverse_everything_is_reversed(ctx: ScenarioContext) 
     expect_equal(
         "POINTS-FULL-REVERSAL-DEFAULT", response_field(response, "pointsReversed"), redemption.points, response
     )
-    details = response_field(response, "pointsReversedDetails") or {}
-    total = response_field(response, "pointsReversed")
-    parts = [details.get("available"), details.get("expired")]
-    numbers = [p for p in [*parts, total] if isinstance(p, int | float)]
-    verdict(
-        "POINTS-DETAILS-SUM",
-        ok=len(numbers) == 3 and abs(numbers[0] + numbers[1] - numbers[2]) <= TOLERANCE,
-        received={"pointsReversedDetails": details, "pointsReversed": total},
-        documented="available + expired = pointsReversed (± 0.0005: three decimals)",
-        exchange=response,
-    )
+    ctx.judged("POINTS-DETAILS-SUM")
     expect_reversed("POINTS-STATE-READBACK", ctx, redemption, redemption.points)
 
 
@@ -223,7 +227,7 @@ def test_four_decimal_places_are_refused_with_878(ctx: ScenarioContext) -> None:
     redemption = ctx.provisioner(API).points_redemption(points=50)
     response = reverse(ctx, redemption, 1.0005)
     expect_refused("POINTS-DECIMAL-4-878", response, 878)
-    expect_codes_documented(response)
+    expect_codes_documented(ctx)
     expect_reversed("POINTS-DECIMAL-4-878", ctx, redemption, 0)
 
 
@@ -244,7 +248,7 @@ def test_a_reversal_without_a_required_field_is_refused(ctx: ScenarioContext, fi
     redemption = ctx.provisioner(API).points_redemption(points=50)
     response = reverse(ctx, redemption, omit=field)
     expect_refused(rule, response)
-    expect_codes_documented(response)
+    expect_codes_documented(ctx)
     expect_reversed(rule, ctx, redemption, 0)
 
 
@@ -253,7 +257,7 @@ def test_reversing_more_than_was_redeemed_is_refused(ctx: ScenarioContext) -> No
     redemption = ctx.provisioner(API).points_redemption(points=50)
     response = reverse(ctx, redemption, 80)
     expect_refused("POINTS-OVER-REVERSAL-REFUSED", response)
-    expect_codes_documented(response)
+    expect_codes_documented(ctx)
     observe(
         "POINTS-GAP-OVER-REVERSAL-CODE",
         received=error_codes(response),
@@ -265,12 +269,24 @@ def test_reversing_more_than_was_redeemed_is_refused(ctx: ScenarioContext) -> No
 
 @pytest.mark.rules("POINTS-DUPLICATE-902")
 def test_repeating_a_reversal_is_refused_as_a_duplicate(ctx: ScenarioContext) -> None:
+    # What a duplicate is, is undocumented (POINTS-GAP-DUPLICATE-902): the same full reversal (all 100 points)
+    # sent twice is one under every reading; a repeated partial reversal may be a second, legitimate one,
+    # so it is asked.
     redemption = ctx.provisioner(API).points_redemption(points=100)
-    first = reverse(ctx, redemption, 30)
+    first = reverse(ctx, redemption, 100)
     expect_equal("POINTS-DUPLICATE-902", first.status, 200, first)
-    again = reverse(ctx, redemption, 30)
+    again = reverse(ctx, redemption, 100)
     expect_refused("POINTS-DUPLICATE-902", again, 902)
-    expect_reversed("POINTS-DUPLICATE-902", ctx, redemption, 30)
+    expect_reversed("POINTS-DUPLICATE-902", ctx, redemption, 100)
+    partial = ctx.provisioner(API).points_redemption(points=100)
+    reverse(ctx, partial, 30)
+    repeated = reverse(ctx, partial, 30)
+    observe(
+        "POINTS-GAP-DUPLICATE-902",
+        received={"status": repeated.status, "codes": error_codes(repeated)},
+        note="the answer to a second, identical partial reversal (a duplicate, or a second reversal?)",
+        exchange=repeated,
+    )
 
 
 @pytest.mark.rules("POINTS-SECOND-REVERSAL-REFUSED", "POINTS-ERROR-CODES-DOCUMENTED")
@@ -280,7 +296,7 @@ def test_a_fully_reversed_redemption_cannot_be_reversed_again(ctx: ScenarioConte
     expect_equal("POINTS-SECOND-REVERSAL-REFUSED", first.status, 200, first)
     again = reverse(ctx, redemption, 10)
     expect_refused("POINTS-SECOND-REVERSAL-REFUSED", again)
-    expect_codes_documented(again)
+    expect_codes_documented(ctx)
     observe(
         "POINTS-GAP-DUPLICATE-902",
         received=error_codes(again),
@@ -318,7 +334,7 @@ def test_a_program_or_customer_that_forbids_reversal_is_refused(
     redemption = ctx.provisioner(API).points_redemption(points=40, **setup)
     response = reverse(ctx, redemption)
     expect_refused(rule, response, code)
-    expect_codes_documented(response)
+    expect_codes_documented(ctx)
     expect_reversed(rule, ctx, redemption, 0)
 
 
@@ -336,7 +352,7 @@ def test_a_temporary_failure_reverses_nothing_and_a_retry_succeeds(ctx: Scenario
     provisioner.fault(API, "points_failure", count=1, code=code)
     failed = reverse(ctx, redemption)
     expect_refused(rule, failed, code)
-    expect_codes_documented(failed)
+    expect_codes_documented(ctx)
     expect_reversed(rule, ctx, redemption, 0)
     retried = reverse(ctx, redemption)
     expect_equal(rule, retried.status, 200, retried)
@@ -349,7 +365,7 @@ def test_an_unknown_redemption_is_refused(ctx: ScenarioContext) -> None:
     redemption = ctx.provisioner(API).points_redemption(points=30)
     response = reverse(ctx, redemption, redemptionId=UNKNOWN_REDEMPTION_ID)
     expect_refused("POINTS-UNKNOWN-REDEMPTION-REFUSED", response)
-    expect_codes_documented(response)
+    expect_codes_documented(ctx)
     observe(
         "POINTS-GAP-UNKNOWN-REDEMPTION",
         received=error_codes(response),
@@ -367,7 +383,7 @@ def test_an_identifier_of_another_customer_is_refused_and_credits_no_one(ctx: Sc
         raise PreconditionUnavailable("redemptions of two customers", "the provisioner made both for one customer")
     response = reverse(ctx, redemption, identifier=identifier(others))
     expect_refused("POINTS-IDENTIFIER-MISMATCH-REFUSED", response)
-    expect_codes_documented(response)
+    expect_codes_documented(ctx)
     observe(
         "POINTS-GAP-IDENTIFIER-MISMATCH",
         received=error_codes(response),
@@ -395,7 +411,7 @@ def test_two_concurrent_full_reversals_credit_the_points_once(ctx: ScenarioConte
     answers = ctx.concurrently(lambda: reverse(ctx, redemption), lambda: reverse(ctx, redemption))
     outcomes = [(answer.status, response_field(answer, "pointsReversed"), error_codes(answer)) for answer in answers]
     succeeded = [points for _, points, codes in outcomes if points is not None and not codes]
-    refused = [codes for *_, codes in outcomes if codes and set(codes) <= DOCUMENTED_CODES]
+    refused = [codes for *_, codes in outcomes if codes and set(codes) <= POINTS_CODES]
     verdict(
         "POINTS-RACE-ONE-SUCCESS",
         ok=len(succeeded) == 1 and len(refused) == 1,

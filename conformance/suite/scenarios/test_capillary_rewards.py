@@ -13,17 +13,17 @@ from typing import Any
 
 import pytest
 
-from conformance.context import ScenarioContext, response_field
+from conformance.context import ScenarioContext, UnreadableShape, response_field
 from conformance.http.auth import AuthVariant
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import RewardTxn
+from conformance.suite.readbacks import issual_states
 from conformance.verdicts import expect_equal, observe, verdict
 
 pytestmark = pytest.mark.conformance
 API = "capillary-rewards"
 REVOKE = "/api_gateway/rewards/core/v1/user/reward/revoke"
 UNKNOWN_TXN_ID = 1
-DOCUMENTED_CODES = frozenset({200, 400, 13005, 13003, 10007, 10008, 1018})
 Specs = list[tuple[str, float]]  # (state, points) of each user reward
 OUTCOME = ("REWARDS-HTTP-200", "REWARDS-SUCCESS-IFF-200", "REWARDS-STATUS-CODES-DOCUMENTED")
 
@@ -44,23 +44,6 @@ def read_issual(ctx: ScenarioContext, txn: RewardTxn) -> Exchange:
     )
 
 
-def find_list(value: Any, key: str) -> list[Any] | None:
-    """The first list under ``key`` anywhere in ``value`` (where the issual carries its user rewards is undocumented)."""
-    if isinstance(value, dict):
-        if isinstance(value.get(key), list):
-            return list(value[key])
-        children: list[Any] = list(value.values())
-    elif isinstance(value, list):
-        children = value
-    else:
-        return None
-    for child in children:
-        found = find_list(child, key)
-        if found is not None:
-            return found
-    return None
-
-
 def states_of(specs: Specs) -> list[str]:
     return [state for state, _ in specs]
 
@@ -68,37 +51,18 @@ def states_of(specs: Specs) -> list[str]:
 def expect_states(rule: str, ctx: ScenarioContext, txn: RewardTxn, expected: list[str]) -> None:
     """getIssual shows the transaction's user rewards in ``expected`` states (in order)."""
     readback = read_issual(ctx, txn)
-    rewards = find_list(readback.json(), "userRewards")
-    states = None if rewards is None else [r.get("state") if isinstance(r, dict) else r for r in rewards]
+    try:
+        states = issual_states(readback)
+    except UnreadableShape as exc:
+        ctx.cannot_tell(rule, "REWARDS-GAP-ISSUAL-SHAPE", received=readback.json(), note=str(exc))
+        return
     expect_equal(rule, states, expected, readback)
 
 
 def expect_outcome(rule: str, response: Exchange, code: int) -> None:
-    """status.code is ``code``, with HTTP 200, success exactly for 200, and a code from the page's table."""
-    received = response_field(response, "status", "code")
-    expect_equal(rule, received, code, response)
-    expect_equal("REWARDS-HTTP-200", response.status, 200, response)
-    success = response_field(response, "status", "success")
-    verdict(
-        "REWARDS-SUCCESS-IFF-200",
-        ok=isinstance(success, bool) and success == (received == 200),
-        received={"success": success, "code": received},
-        documented="success true exactly when code is 200",
-        exchange=response,
-    )
-    verdict(
-        "REWARDS-STATUS-CODES-DOCUMENTED",
-        ok=received in DOCUMENTED_CODES,
-        received=received,
-        documented=f"one of {sorted(DOCUMENTED_CODES)}",
-        exchange=response,
-    )
-
-
-def expect_no_result_fields(response: Exchange) -> None:
-    body = response.json() if isinstance(response.json(), dict) else {}
-    present = sorted(key for key in ("state", "userRewardCount") if key in body)
-    expect_equal("REWARDS-CANCELLED-ON-SUCCESS", present, [], response)
+    """status.code is ``code``. HTTP 200, success iff 200, documented codes, the result fields and the txnId
+    echo are judged by the registered checks on every answer (one judge per rule)."""
+    expect_equal(rule, response_field(response, "status", "code"), code, response)
 
 
 def expect_refunds(rule: str, ctx: ScenarioContext, txn: RewardTxn, count: int) -> dict[str, Any]:
@@ -127,9 +91,7 @@ def test_revoking_an_issued_transaction_cancels_all_its_user_rewards(ctx: Scenar
     txn = enabled_txn(ctx, specs)
     expect_states("REWARDS-STATE-READBACK", ctx, txn, states_of(specs))
     response = revoke(ctx, txn)
-    expect_outcome("REWARDS-CANCELLED-ON-SUCCESS", response, 200)
-    expect_equal("REWARDS-TXNID-ECHO", response_field(response, "txnId"), txn.txn_id, response)
-    expect_equal("REWARDS-CANCELLED-ON-SUCCESS", response_field(response, "state"), "CANCELLED", response)
+    expect_outcome("REWARDS-ALL-TOGETHER", response, 200)
     expect_equal("REWARDS-USERREWARDCOUNT", response_field(response, "userRewardCount"), len(specs), response)
     expect_states("REWARDS-ALL-TOGETHER", ctx, txn, ["CANCELLED"] * len(specs))
     expect_states("REWARDS-STATE-READBACK", ctx, txn, ["CANCELLED"] * len(specs))
@@ -217,7 +179,6 @@ def test_a_revoke_without_txn_id_is_refused_with_400(ctx: ScenarioContext) -> No
     expect_equal(
         "REWARDS-TXNID-REQUIRED-400", response_field(response, "status", "message"), "must not be null", response
     )
-    expect_no_result_fields(response)
     expect_states("REWARDS-STATE-READBACK", ctx, txn, states_of(specs))
     expect_refunds("REWARDS-TXNID-REQUIRED-400", ctx, txn, 0)
 
@@ -240,7 +201,6 @@ def test_with_revoke_enable_false_the_revoke_is_refused_with_13005(ctx: Scenario
     txn = provisioner.reward_txn(specs)
     response = revoke(ctx, txn)
     expect_outcome("REWARDS-FLAG-OFF-13005", response, 13005)
-    expect_no_result_fields(response)
     expect_states("REWARDS-FLAG-OFF-13005", ctx, txn, states_of(specs))
     expect_refunds("REWARDS-FLAG-OFF-13005", ctx, txn, 0)
 
@@ -318,8 +278,6 @@ def test_a_failed_points_reversal_changes_nothing_and_a_retry_revokes_once(ctx: 
     ctx.provisioner(API).fault(API, "points_failure", count=1)
     failed = revoke(ctx, txn)
     expect_outcome("REWARDS-1018-STATE-UNCHANGED", failed, 1018)
-    expect_equal("REWARDS-TXNID-ECHO", response_field(failed, "txnId"), txn.txn_id, failed)
-    expect_no_result_fields(failed)
     expect_states("REWARDS-1018-STATE-UNCHANGED", ctx, txn, states_of(specs))
     expect_states("REWARDS-STATE-READBACK", ctx, txn, states_of(specs))
     state = expect_refunds("REWARDS-1018-STATE-UNCHANGED", ctx, txn, 0)

@@ -22,7 +22,6 @@ API = "juspay"
 MANDATE_STATUSES = ("CREATED", "ACTIVE", "PAUSED", "REVOKED", "FAILURE", "EXPIRED", "PENDING")
 FORM = "application/x-www-form-urlencoded"
 GATEWAY_FIELDS = ("gateway_response_code", "gateway_response_message")
-ERROR_INFO_FIELDS = ("user_message", "developer_message", "code", "category")
 NOT_ACTIVE_MESSAGE = "Mandate Not in Active State"
 
 
@@ -69,12 +68,6 @@ def strings(body: Any, *fields: str) -> bool:
     return isinstance(body, dict) and all(isinstance(body.get(f), str) and body.get(f) for f in fields)
 
 
-def error_shape_ok(body: Any, *fields: str) -> bool:
-    """The named string fields, and error_info (optional) with its four string fields when present."""
-    info = body.get("error_info") if isinstance(body, dict) else None
-    return strings(body, *fields) and (info is None or strings(info, *ERROR_INFO_FIELDS))
-
-
 def basic_user(exchange: Exchange) -> tuple[str, str] | None:
     header = exchange.request.headers.get("authorization", "")
     if not header.startswith("Basic "):
@@ -99,20 +92,17 @@ def test_revoking_an_active_mandate_revokes_it(ctx: ScenarioContext) -> None:
 @pytest.mark.parametrize("status", MANDATE_STATUSES)
 def test_mandate_status_is_one_of_the_documented_states(ctx: ScenarioContext, status: str) -> None:
     mandate = ctx.provisioner(API).mandate(status)
-    for exchange in (check_status(ctx, mandate), revoke(ctx, mandate), check_status(ctx, mandate)):
-        if exchange.status != 200:
-            continue
-        verdict(
-            "JUSPAY-STATUS-ENUM",
-            ok=status_of(exchange) in MANDATE_STATUSES,
-            received=status_of(exchange),
-            documented=f"mandate_status one of {', '.join(MANDATE_STATUSES)}",
-            exchange=exchange,
-        )
+    check_status(ctx, mandate)
+    revoke(ctx, mandate)
+    check_status(ctx, mandate)
+    # JUSPAY-STATUS-ENUM is judged by the registered check on every 200 answer of these three calls.
+    ctx.judged("JUSPAY-STATUS-ENUM")
 
 
 NOT_ACTIVE = [
-    pytest.param(status, marks=pytest.mark.rules("JUSPAY-REVOKE-NON-ACTIVE-REFUSED", "JUSPAY-ERROR-SHAPE"), id=status)
+    pytest.param(
+        status, marks=pytest.mark.rules("JUSPAY-REVOKE-NON-ACTIVE-REFUSED", "JUSPAY-SCHEMA-REVOKE-400"), id=status
+    )
     for status in MANDATE_STATUSES
     if status != "ACTIVE"
 ]
@@ -124,13 +114,7 @@ def test_a_mandate_that_is_not_active_is_refused_with_400(ctx: ScenarioContext, 
     response = revoke(ctx, mandate)
     expect_equal("JUSPAY-REVOKE-NON-ACTIVE-REFUSED", response.status, 400, response)
     body = response.json()
-    verdict(
-        "JUSPAY-ERROR-SHAPE",
-        ok=error_shape_ok(body, "status", "error_message", "error_code"),
-        received=body,
-        documented="a 400 body with string status, error_message and error_code",
-        exchange=response,
-    )
+    ctx.judged("JUSPAY-SCHEMA-REVOKE-400")
     if status == "PAUSED":
         observe(
             "JUSPAY-GAP-REVOKE-PAUSED",
@@ -205,42 +189,28 @@ def test_an_implicit_revoke_revokes_despite_a_gateway_failure(ctx: ScenarioConte
     expect_status_after(ctx, "JUSPAY-IMPLICIT-REVOKE-READBACK", mandate, "REVOKED")
 
 
-@pytest.mark.rules("JUSPAY-UNKNOWN-400", "JUSPAY-ERROR-SHAPE")
+@pytest.mark.rules("JUSPAY-UNKNOWN-400", "JUSPAY-SCHEMA-REVOKE-400")
 def test_an_unknown_mandate_is_refused_with_400(ctx: ScenarioContext) -> None:
     known = ctx.provisioner(API).mandate("ACTIVE")
     unknown = Mandate("unknownMandate00000000", known.customer_id, "UNKNOWN")
     response = revoke(ctx, unknown)
-    body = response.json()
     expect_equal(
         "JUSPAY-UNKNOWN-400",
         [response.status, response_field(response, "error_message")],
         [400, "Mandate not found"],
         response,
     )
-    verdict(
-        "JUSPAY-ERROR-SHAPE",
-        ok=error_shape_ok(body, "status", "error_message", "error_code"),
-        received=body,
-        documented="a 400 body with string status, error_message and error_code",
-        exchange=response,
-    )
+    ctx.judged("JUSPAY-SCHEMA-REVOKE-400")
     expect_status_after(ctx, "JUSPAY-UNKNOWN-400", known, "ACTIVE")
 
 
-@pytest.mark.rules("JUSPAY-BAD-KEY-401", "JUSPAY-ERROR-SHAPE")
+@pytest.mark.rules("JUSPAY-BAD-KEY-401", "JUSPAY-SCHEMA-REVOKE-401")
 def test_a_bad_api_key_is_refused_with_401(ctx: ScenarioContext) -> None:
     mandate = ctx.provisioner(API).mandate("ACTIVE")
     response = revoke(ctx, mandate, auth="wrong")
     received = [response.status, response_field(response, "status"), response_field(response, "error_code")]
     expect_equal("JUSPAY-BAD-KEY-401", received, [401, "error", "access_denied"], response)
-    body = response.json()
-    verdict(
-        "JUSPAY-ERROR-SHAPE",
-        ok=error_shape_ok(body, "status", "error_code"),
-        received=body,
-        documented="a 401 body with string status and error_code",
-        exchange=response,
-    )
+    ctx.judged("JUSPAY-SCHEMA-REVOKE-401")
     expect_status_after(ctx, "JUSPAY-BAD-KEY-401", mandate, "ACTIVE")
 
 

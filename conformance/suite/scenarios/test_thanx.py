@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -25,9 +23,6 @@ API = "thanx"
 COUNTERS = ("total_count", "processed_count", "success_count", "failure_count", "progress_percent")
 TIMESTAMPS = ("created_at", "started_at", "completed_at")
 STATES = ("pending", "processing", "completed", "failed", "revoking", "revoked")
-# ISO 8601 date and time, as in the page's "2025-06-15T10:30:00Z"; seconds and offset may be omitted.
-ISO8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
-CONSISTENT = "processed_count ≤ total_count, success_count + failure_count = processed_count, progress_percent 0–100"
 
 
 def revoke(
@@ -53,7 +48,7 @@ def error_code(exchange: Exchange) -> Any:
     return response_field(exchange, "error", "code")
 
 
-def expect_revoking_or_revoked(ctx: ScenarioContext, job: ThanxJob, rule: str = "THANX-202-STATE-REVOKING") -> None:
+def expect_revoking_or_revoked(ctx: ScenarioContext, job: ThanxJob, rule: str) -> None:
     """Read the job back: an accepted revoke leaves it revoking, or revoked once the background work is done."""
     after = read_job(ctx, job)
     verdict(
@@ -76,26 +71,10 @@ def wait_until_not_revoking(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
         lambda ex: state_of(ex) != "revoking",
         what=f"Thanx issuance job {job.id}",
         describe=lambda ex: f"state {state_of(ex)!r}",
+        # A passed deadline is a broken documented eventual state, not a defect of the suite.
+        rule="THANX-EVENTUALLY-REVOKED",
+        documented="revoking, then eventually revoked",
     )
-
-
-def is_iso8601(value: Any) -> bool:
-    if not isinstance(value, str) or not ISO8601.match(value):
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def counters_consistent(job: Mapping[str, Any]) -> bool:
-    values = [job.get(name) for name in COUNTERS]
-    counts = [v for v in values if isinstance(v, int) and not isinstance(v, bool) and v >= 0]
-    if len(counts) != len(COUNTERS):
-        return False
-    total, processed, success, failure, progress = counts
-    return processed <= total and success + failure == processed and progress <= 100
 
 
 def noscope_token(ctx: ScenarioContext) -> str:
@@ -131,16 +110,10 @@ def test_revoking_a_completed_job_is_accepted_and_starts_revoking(ctx: ScenarioC
     job = ctx.provisioner(API).thanx_job("completed")
     response = revoke(ctx, job)
     expect_equal("THANX-REVOKE-COMPLETED-202", response.status, 202, response)
-    verdict(
-        "THANX-ENVELOPE",
-        ok=isinstance(response_field(response, "issuance_job"), dict),
-        received=response.json(),
-        documented="a body {issuance_job: {...}}",
-        exchange=response,
-    )
-    expect_equal("THANX-202-STATE-REVOKING", state_of(response), "revoking", response)
+    ctx.judged("THANX-ENVELOPE")
+    ctx.judged("THANX-202-STATE-REVOKING")
     expect_equal("THANX-ID-ECHO", response_field(response, "issuance_job", "id"), job.id, response)
-    expect_revoking_or_revoked(ctx, job)
+    expect_revoking_or_revoked(ctx, job, "THANX-REVOKE-COMPLETED-202")
 
 
 @pytest.mark.rules("THANX-REVOKE-FAILED-202", "THANX-202-STATE-REVOKING")
@@ -148,8 +121,8 @@ def test_revoking_a_failed_job_is_accepted(ctx: ScenarioContext) -> None:
     job = ctx.provisioner(API).thanx_job("failed")
     response = revoke(ctx, job)
     expect_equal("THANX-REVOKE-FAILED-202", response.status, 202, response)
-    expect_equal("THANX-202-STATE-REVOKING", state_of(response), "revoking", response)
-    expect_revoking_or_revoked(ctx, job)
+    ctx.judged("THANX-202-STATE-REVOKING")
+    expect_revoking_or_revoked(ctx, job, "THANX-REVOKE-FAILED-202")
 
 
 @pytest.mark.rules("THANX-REVOKE-ZERO-SUCCESS-202", "THANX-202-STATE-REVOKING")
@@ -157,8 +130,8 @@ def test_a_failed_job_with_no_successes_is_still_revocable(ctx: ScenarioContext)
     job = ctx.provisioner(API).thanx_job("failed", success_count=0, failure_count=2)
     response = revoke(ctx, job)
     expect_equal("THANX-REVOKE-ZERO-SUCCESS-202", response.status, 202, response)
-    expect_equal("THANX-202-STATE-REVOKING", state_of(response), "revoking", response)
-    expect_revoking_or_revoked(ctx, job)
+    ctx.judged("THANX-202-STATE-REVOKING")
+    expect_revoking_or_revoked(ctx, job, "THANX-REVOKE-ZERO-SUCCESS-202")
 
 
 NOT_REVOCABLE = [
@@ -223,60 +196,32 @@ def test_a_revoke_changes_no_counter_and_no_timestamp(ctx: ScenarioContext) -> N
 @pytest.mark.parametrize("state", STATES)
 def test_a_jobs_counters_agree_with_each_other(ctx: ScenarioContext, state: str) -> None:
     job = ctx.provisioner(API).thanx_job(state)
-    read = read_job(ctx, job)
-    body = response_field(read, "issuance_job") or {}
-    verdict(
-        "THANX-COUNTERS-CONSISTENT",
-        ok=counters_consistent(body),
-        received={c: body.get(c) for c in COUNTERS},
-        documented=CONSISTENT,
-        exchange=read,
-    )
+    read_job(ctx, job)
+    ctx.judged("THANX-COUNTERS-CONSISTENT")  # the registered check judges every job the target returns
 
 
 @pytest.mark.rules("THANX-COUNTERS-CONSISTENT")
 def test_a_revoked_jobs_counters_still_agree(ctx: ScenarioContext) -> None:
     job = ctx.provisioner(API).thanx_job("completed", success_count=2, failure_count=1)
-    for exchange in (revoke(ctx, job), wait_until_not_revoking(ctx, job)):
-        body = response_field(exchange, "issuance_job") or {}
-        verdict(
-            "THANX-COUNTERS-CONSISTENT",
-            ok=counters_consistent(body),
-            received={c: body.get(c) for c in COUNTERS},
-            documented=CONSISTENT,
-            exchange=exchange,
-        )
+    revoke(ctx, job)
+    wait_until_not_revoking(ctx, job)
+    ctx.judged("THANX-COUNTERS-CONSISTENT")
 
 
 @pytest.mark.rules("THANX-TIMESTAMPS-ISO8601")
 def test_the_jobs_timestamps_are_iso8601_before_and_after_a_revoke(ctx: ScenarioContext) -> None:
     job = ctx.provisioner(API).thanx_job("completed")
-    for exchange in (read_job(ctx, job), revoke(ctx, job), read_job(ctx, job)):
-        body = response_field(exchange, "issuance_job") or {}
-        stamps = {name: body.get(name) for name in TIMESTAMPS}
-        verdict(
-            "THANX-TIMESTAMPS-ISO8601",
-            ok=all(is_iso8601(v) for v in stamps.values()),
-            received=stamps,
-            documented="created_at, started_at and completed_at as ISO 8601 date-times",
-            exchange=exchange,
-        )
+    read_job(ctx, job)
+    revoke(ctx, job)
+    read_job(ctx, job)
+    ctx.judged("THANX-TIMESTAMPS-ISO8601")
 
 
 @pytest.mark.rules("THANX-TIMESTAMPS-ISO8601")
 def test_a_pending_jobs_unset_timestamps_are_null(ctx: ScenarioContext) -> None:
     job = ctx.provisioner(API).thanx_job("pending")
-    read = read_job(ctx, job)
-    body = response_field(read, "issuance_job") or {}
-    stamps = {name: body.get(name) for name in TIMESTAMPS}
-    ok = is_iso8601(stamps["created_at"]) and all(v is None or is_iso8601(v) for v in stamps.values())
-    verdict(
-        "THANX-TIMESTAMPS-ISO8601",
-        ok=ok,
-        received=stamps,
-        documented="created_at an ISO 8601 date-time; started_at and completed_at null until set",
-        exchange=read,
-    )
+    read_job(ctx, job)
+    ctx.judged("THANX-TIMESTAMPS-ISO8601")
 
 
 @pytest.mark.rules("THANX-MERCHANT-REQUIRED")
@@ -346,6 +291,20 @@ def test_a_revoke_without_a_valid_access_token_is_refused_with_401(ctx: Scenario
         "THANX-AUTH-REQUIRED", [response.status, error_code(response)], [401, "AUTHENTICATION_GENERIC"], response
     )
     expect_unchanged(ctx, "THANX-AUTH-REQUIRED", job)
+
+
+@pytest.mark.rules("THANX-SCHEMA-GETISSUANCEJOB-401")
+def test_a_job_read_without_a_valid_access_token_gets_the_documented_401_body(ctx: ScenarioContext) -> None:
+    job = ctx.provisioner(API).thanx_job("completed")
+    ctx.client(API).call(
+        "GET",
+        f"/partner/issuance_jobs/{job.id}",
+        operation="getIssuanceJob",
+        phase="readback",
+        params={"merchant_id": job.merchant_id},
+        auth="wrong",
+    )
+    ctx.judged("THANX-SCHEMA-GETISSUANCEJOB-401")  # the schema check judges the 401 body
 
 
 @pytest.mark.rules("THANX-SCOPE-REWARDS-ISSUE")

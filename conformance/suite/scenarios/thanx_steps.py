@@ -24,3 +24,18 @@ def read_job(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
 
 def state_of(exchange: Exchange) -> Any:
     return response_field(exchange, "issuance_job", "state")
+
+
+def control_campaign(ctx: ScenarioContext) -> tuple[str, str, str] | None:
+    """(merchant, campaign, variant) from the control API when the run provisions through it, else None.
+
+    A target tested with ``--provisioner control`` needs no vendor setup endpoint: the control API makes
+    the campaign the vendor's merchant → reward template → campaign path would.
+    """
+    if ctx.settings.provisioner_for(API) != "control":
+        return None
+    make = getattr(ctx.provisioner(API), "thanx_campaign", None)
+    if not callable(make):
+        return None
+    made = make()
+    return str(made.merchant_id), str(made.campaign_id), str(made.variant_id)
