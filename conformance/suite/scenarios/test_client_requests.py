@@ -1,0 +1,310 @@
+"""Request-side rules: the suite's own client sends each request the way the page shows, and the vendor takes it.
+
+A client-request rule is a claim about the caller. No server can break it (each is in the deviations'
+UNBREAKABLE list); the client gate judges a client library's traffic by it. Here the suite is the client:
+every story shows the suite's request in the documented form *and* the vendor answering it the documented
+way, so a request form the vendor does not accept, or a request the suite stopped sending in that form,
+is a violation. Credential values never enter a verdict: only whether the configured one was sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from urllib.parse import parse_qs
+
+import pytest
+
+from conformance.context import ScenarioContext, response_field
+from conformance.errors import PreconditionUnavailable
+from conformance.http.exchange import Exchange, Phase
+from conformance.provisioners.base import BadgeEarn, Mandate, ThanxJob
+from conformance.verdicts import verdict
+
+pytestmark = pytest.mark.conformance
+
+THANX = "thanx"
+BADGES = "capillary-badges"
+REWARDS = "capillary-rewards"
+JUSPAY = "juspay"
+SUPPORTED_IDENTIFIERS = ("email", "mobile", "externalId", "cardNumber")
+IMPLICIT_REVOKE_VALUE = "True"  # the only value the page's sample request shows
+
+
+def calls_of(ctx: ScenarioContext, api: str) -> list[Exchange]:
+    """The vendor calls of ``api`` the test made (provisioning through the control API is not a vendor call)."""
+    return [ex for ex in ctx.exchanges if ex.api == api and ex.phase not in ("setup", "control")]
+
+
+def header(exchange: Exchange, name: str) -> str | None:
+    value = exchange.request.headers.get(name)
+    return None if value is None else str(value)
+
+
+def sent_as(sent: str | None, configured: str) -> str:
+    """How a credential-bearing header compares with the configured credential, without its value."""
+    if sent is None:
+        return "absent"
+    if not sent.strip():
+        return "empty"
+    return "the configured value" if configured and sent == configured else "another value"
+
+
+# --- Thanx ------------------------------------------------------------------------------------------------
+
+
+def thanx_revoke(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
+    return ctx.client(THANX).call(
+        "POST",
+        f"/partner/issuance_jobs/{job.id}/revoke",
+        operation="revokeIssuanceJob",
+        json={"merchant_id": job.merchant_id},
+    )
+
+
+def thanx_read(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
+    return ctx.client(THANX).call(
+        "GET",
+        f"/partner/issuance_jobs/{job.id}",
+        operation="getIssuanceJob",
+        phase="readback",
+        params={"merchant_id": job.merchant_id},
+        retry=True,
+    )
+
+
+def thanx_calls_accepted(ctx: ScenarioContext) -> list[Exchange]:
+    """Read a completed job, revoke it (202) and read it again (200): three partner calls the vendor takes."""
+    job = ctx.provisioner(THANX).thanx_job("completed")
+    thanx_read(ctx, job)
+    thanx_revoke(ctx, job)
+    thanx_read(ctx, job)
+    return calls_of(ctx, THANX)
+
+
+THANX_ACCEPTED = {"revokeIssuanceJob": 202, "getIssuanceJob": 200}
+
+
+def expect_thanx_header(rule: str, exchange: Exchange, compared: str, documented: str) -> None:
+    accepted = THANX_ACCEPTED.get(exchange.operation or "")
+    verdict(
+        rule,
+        ok=compared == "the configured value" and exchange.status == accepted,
+        received={"operation": exchange.operation, "sent": compared, "status": exchange.status},
+        documented={"sent": documented, "status": accepted},
+        exchange=exchange,
+    )
+
+
+@pytest.mark.rules("THANX-CLIENTID-SENT")
+def test_every_partner_call_carries_the_client_id_and_is_accepted(ctx: ScenarioContext) -> None:
+    client_id = ctx.client(THANX).credentials.get("client_id", "")
+    for exchange in thanx_calls_accepted(ctx):
+        compared = sent_as(header(exchange, "x-clientid"), client_id)
+        expect_thanx_header("THANX-CLIENTID-SENT", exchange, compared, "X-ClientId: the configured client_id")
+
+
+@pytest.mark.rules("THANX-BEARER-AUTH")
+def test_every_partner_call_authenticates_with_the_bearer_token_and_is_accepted(ctx: ScenarioContext) -> None:
+    token = ctx.client(THANX).credentials.get("access_token", "")
+    for exchange in thanx_calls_accepted(ctx):
+        scheme, _, credential = (header(exchange, "authorization") or "").partition(" ")
+        compared = sent_as(credential if scheme == "Bearer" else None, token)
+        expect_thanx_header(
+            "THANX-BEARER-AUTH", exchange, compared, "Authorization: Bearer the configured access_token"
+        )
+
+
+# --- Capillary badges --------------------------------------------------------------------------------------
+
+
+def badge_revoke_by(ctx: ScenarioContext, earn: BadgeEarn, identifier: str) -> Exchange:
+    body = {
+        "badgeMetaId": earn.badge_meta_id,
+        "customerId": earn.identifiers[identifier],
+        "earnedBadgeId": earn.earned_badge_id,
+    }
+    return ctx.client(BADGES).call(
+        "POST",
+        "/api_gateway/v1/badges/customer/revokeEarn",
+        operation="revokeEarn",
+        json=body,
+        headers={"X-CAP-CUSTOMER-IDENTIFIER": identifier},
+    )
+
+
+@pytest.mark.rules("BADGE-IDENTIFIER-SUPPORTED-VALUES")
+def test_each_identifier_value_the_suite_sends_is_a_supported_one_the_vendor_resolves(ctx: ScenarioContext) -> None:
+    revoked = 0
+    for identifier in SUPPORTED_IDENTIFIERS:
+        earn = ctx.provisioner(BADGES).badge_earn()
+        if identifier not in earn.identifiers:
+            continue  # the provisioner did not report this identifier of the customer
+        response = badge_revoke_by(ctx, earn, identifier)
+        sent = header(response, "x-cap-customer-identifier")
+        verdict(
+            "BADGE-IDENTIFIER-SUPPORTED-VALUES",
+            ok=sent in SUPPORTED_IDENTIFIERS
+            and response.status == 200
+            and response_field(response, "data", "isActive") is False,
+            received={
+                "X-CAP-CUSTOMER-IDENTIFIER": sent,
+                "status": response.status,
+                "isActive": response_field(response, "data", "isActive"),
+            },
+            documented={
+                "X-CAP-CUSTOMER-IDENTIFIER": f"one of {', '.join(SUPPORTED_IDENTIFIERS)}",
+                "status": 200,
+                "isActive": False,
+            },
+            exchange=response,
+        )
+        revoked += 1
+    if not revoked:
+        raise PreconditionUnavailable("a customer's email, mobile, externalId or cardNumber", "none was reported")
+
+
+# --- Capillary rewards -------------------------------------------------------------------------------------
+
+
+@pytest.mark.rules("REWARDS-TXNID-INTEGER")
+def test_the_revoke_names_the_transaction_by_an_integer_txn_id_and_is_accepted(ctx: ScenarioContext) -> None:
+    provisioner = ctx.provisioner(REWARDS)
+    provisioner.set_revoke_enabled(True)
+    txn = provisioner.reward_txn([("ISSUED", 100)])
+    response = ctx.client(REWARDS).call(
+        "POST",
+        "/api_gateway/rewards/core/v1/user/reward/revoke",
+        operation="revokeUserReward",
+        json={"txnId": txn.txn_id},
+    )
+    try:
+        sent = json.loads(response.request_body_text()).get("txnId")
+    except (ValueError, AttributeError):
+        sent = None
+    integer = isinstance(sent, int) and not isinstance(sent, bool)
+    code = response_field(response, "status", "code")
+    verdict(
+        "REWARDS-TXNID-INTEGER",
+        ok=integer and sent == txn.txn_id and response.status == 200 and code == 200,
+        received={"txnId": sent, "type": type(sent).__name__, "status": response.status, "status.code": code},
+        documented={"txnId": txn.txn_id, "type": "int", "status": 200, "status.code": 200},
+        exchange=response,
+    )
+
+
+# --- Juspay ------------------------------------------------------------------------------------------------
+
+
+def mandate_command(
+    ctx: ScenarioContext, mandate: Mandate, fields: Mapping[str, str], *, phase: Phase = "test"
+) -> Exchange:
+    return ctx.client(JUSPAY).call(
+        "POST",
+        f"/mandates/{mandate.mandate_id}",
+        operation="mandateCommand",
+        phase=phase,
+        data=fields,
+        headers={"x-routing-id": mandate.customer_id},
+        retry=phase == "readback",
+    )
+
+
+def revoke(ctx: ScenarioContext, mandate: Mandate) -> Exchange:
+    return mandate_command(ctx, mandate, {"command": "revoke"})
+
+
+def check_status(ctx: ScenarioContext, mandate: Mandate) -> Exchange:
+    return mandate_command(ctx, mandate, {"command": "check_status"}, phase="readback")
+
+
+def form_field(exchange: Exchange, name: str) -> str | None:
+    values = parse_qs(exchange.request_body_text()).get(name)
+    return values[0] if values else None
+
+
+@pytest.mark.rules("JUSPAY-IMPLICIT-REVOKE-VALUE")
+def test_an_implicit_revoke_is_asked_with_true_and_revokes(ctx: ScenarioContext) -> None:
+    mandate = ctx.provisioner(JUSPAY).mandate("ACTIVE")
+    fields = {"command": "revoke", "should_do_implicit_revoke": IMPLICIT_REVOKE_VALUE}
+    response = mandate_command(ctx, mandate, fields)
+    sent = form_field(response, "should_do_implicit_revoke")
+    status = response_field(response, "mandate_status")
+    verdict(
+        "JUSPAY-IMPLICIT-REVOKE-VALUE",
+        ok=sent == IMPLICIT_REVOKE_VALUE and response.status == 200 and status == "REVOKED",
+        received={"should_do_implicit_revoke": sent, "status": response.status, "mandate_status": status},
+        documented={"should_do_implicit_revoke": IMPLICIT_REVOKE_VALUE, "status": 200, "mandate_status": "REVOKED"},
+        exchange=response,
+    )
+
+
+def revoke_after_a_lost_answer(ctx: ScenarioContext, mandate: Mandate) -> None:
+    """The suite's client when a revoke's answer never reaches it: ask check_status, send again only if ACTIVE.
+
+    The answer is lost on purpose, by this client not reading it: a transport timeout would leave
+    nothing in a cassette to replay, and no fault of the control API withholds an answer.
+    """
+    revoke(ctx, mandate)  # its answer is lost: nothing below reads it
+    if response_field(check_status(ctx, mandate), "mandate_status") == "ACTIVE":
+        revoke(ctx, mandate)
+
+
+def commands_for(ctx: ScenarioContext, mandate: Mandate) -> list[tuple[str | None, Exchange]]:
+    path = f"/mandates/{mandate.mandate_id}"
+    calls = [ex for ex in calls_of(ctx, JUSPAY) if ex.request.url.path.endswith(path)]
+    return [(form_field(ex, "command"), ex) for ex in calls]
+
+
+def story(commands: list[tuple[str | None, Exchange]]) -> list[str]:
+    """Each call as `command -> status`, the first revoke's answer shown as lost (the client never read it)."""
+    told = []
+    for index, (command, exchange) in enumerate(commands):
+        if index == 0:
+            told.append(f"{command} -> (answer lost)")
+        else:
+            told.append(f"{command} -> {exchange.status} {response_field(exchange, 'mandate_status') or ''}".strip())
+    return told
+
+
+def no_blind_resend(commands: list[tuple[str | None, Exchange]]) -> bool:
+    """After the lost revoke, every revoke sent again follows a check_status the vendor answered."""
+    asked = False
+    for command, exchange in commands[1:]:
+        if command == "check_status":
+            asked = asked or (exchange.status == 200 and response_field(exchange, "mandate_status") is not None)
+        elif command == "revoke":
+            if not asked:
+                return False
+            asked = False
+    return True
+
+
+LOST_ANSWERS = {
+    # The revoke went through: check_status reads REVOKED and nothing is sent again.
+    "the-revoke-went-through": None,
+    # The revoke failed at the gateway (the mandate stays ACTIVE): check_status reads ACTIVE and it is sent again.
+    "the-revoke-timed-out-at-the-gateway": "gateway_timeout",
+}
+
+
+@pytest.mark.rules("JUSPAY-STATUS-BEFORE-RESEND")
+@pytest.mark.parametrize("fault", list(LOST_ANSWERS.values()), ids=list(LOST_ANSWERS))
+def test_after_a_lost_revoke_answer_the_client_reads_check_status_before_sending_again(
+    ctx: ScenarioContext, fault: str | None
+) -> None:
+    mandate = ctx.provisioner(JUSPAY).mandate("ACTIVE")
+    if fault is not None:
+        ctx.provisioner(JUSPAY).fault(JUSPAY, fault, delay_ms=0)
+    revoke_after_a_lost_answer(ctx, mandate)
+    final = check_status(ctx, mandate)
+    commands = commands_for(ctx, mandate)
+    # The documented consequence: whichever revoke took effect, the mandate ends REVOKED.
+    verdict(
+        "JUSPAY-STATUS-BEFORE-RESEND",
+        ok=no_blind_resend(commands) and final.status == 200 and response_field(final, "mandate_status") == "REVOKED",
+        received=story(commands),
+        documented="revoke (answer lost), then command=check_status before any revoke sent again; "
+        "the mandate read back REVOKED at the end",
+        exchange=final,
+    )
