@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from conformance import waits
 from conformance.checks.registry import rule_owners, run_checks
 from conformance.errors import InternalError, PreconditionUnavailable, UsageError
+from conformance.findings import Finding
 from conformance.http.client import ApiClient
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import Provisioner
@@ -54,6 +55,10 @@ class ScenarioContext:
         self.exchanges: list[Exchange] = []
         self.observers: list[Callable[[Exchange], None]] = [self._remember, self._check]
         self._clients: dict[str, ApiClient] = {}
+        # Scenarios judge their own rules after the observer judged the answer: a check's finding waits until
+        # the scenario is done, so every judge of the answer records its verdict (raise_pending).
+        self.defer_check_findings = False
+        self.pending: list[Finding] = []
         self._keys = 0
         self._provisioners: dict[str, Provisioner] = {}
 
@@ -66,7 +71,22 @@ class ScenarioContext:
         return f"{purpose}-{hashlib.sha256(f'{salt}:{purpose}:{self._keys}'.encode()).hexdigest()[:16]}"
 
     def _check(self, exchange: Exchange) -> None:
-        run_checks(exchange, self.recorder)
+        try:
+            run_checks(exchange, self.recorder)
+        except Finding as finding:
+            if not self.defer_check_findings:
+                raise
+            self.pending.append(finding)
+
+    def first_pending(self) -> Finding | None:
+        """The first deferred finding of the observer's checks, naming the others."""
+        if not self.pending:
+            return None
+        first = self.pending[0]
+        for other in self.pending[1:]:
+            first.add_note(f"Also violated: {other.rule_id}")
+        self.pending = []
+        return first
 
     def _remember(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)

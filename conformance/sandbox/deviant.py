@@ -229,7 +229,9 @@ OVERRIDES: dict[str, Choice] = {
     "badges-identifier-externalid-unresolved": _unresolved("externalId"),
     "badges-identifier-cardnumber-unresolved": _unresolved("cardNumber"),
     "badges-default-identifier-mobile": instead(B.default_identifier, lambda: "mobile"),
-    "badges-customerid-echoed-as-sent": instead(B.echoed_customer, lambda earn, sent: sent),
+    "badges-customerid-echoed-as-sent": instead(
+        B.echoed_customer, lambda earn, sent: int(sent) if str(sent).isdigit() else earn.customer_id
+    ),
     "badges-second-revoke-other-code": _badges_not_present(
         400, 815, "Earn instance is already revoked.", lambda earn: earn is not None and not earn.is_active
     ),

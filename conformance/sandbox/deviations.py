@@ -56,7 +56,7 @@ badges-identifier-mobile-unresolved      | BADGE-IDENTIFIER-MOBILE              
 badges-identifier-externalid-unresolved  | BADGE-IDENTIFIER-EXTERNALID           | identifier      | badges.resolve-customer      | X-CAP-CUSTOMER-IDENTIFIER: externalId does not resolve the customer (814)
 badges-identifier-cardnumber-unresolved  | BADGE-IDENTIFIER-CARDNUMBER           | identifier      | badges.resolve-customer      | X-CAP-CUSTOMER-IDENTIFIER: cardNumber does not resolve the customer (814)
 badges-default-identifier-mobile         | BADGE-IDENTIFIER-DEFAULT-ID           | identifier      | badges.default-identifier    | without the identifier header customerId is read as a mobile number, not the Capillary ID
-badges-customerid-echoed-as-sent         | BADGE-RESPONSE-CUSTOMERID-NUMERIC     | field-type      | badges.echoed-customer       | data.customerId echoes the identifier as sent (an email, a mobile) instead of the numeric ID
+badges-customerid-echoed-as-sent         | BADGE-RESPONSE-CUSTOMERID-NUMERIC     | field-type      | badges.echoed-customer       | data.customerId echoes a numeric identifier as sent (a mobile, a card number) instead of the Capillary ID
 badges-revoke-answers-active             | BADGE-REVOKE-INACTIVE                 | status-envelope | web.answer                   | a successful revokeEarn answers data.isActive true (rendered before the write)
 badges-echo-ids-swapped                  | BADGE-REVOKE-ECHO                     | status-envelope | web.answer                   | the success answer swaps data.badgeMetaId and data.earnedBadgeId
 badges-error-object-not-list             | BADGE-ENVELOPE                        | envelope        | web.answer                   | refusals carry a single `error` object instead of the `errors` list
@@ -156,7 +156,7 @@ thanx-issue-201                          | THANX-ISSUE-202-PENDING              
 thanx-idempotent-replay-reissues         | THANX-IDEMPOTENCY-REPLAY              | idempotency     | thanx.replays                | a repeated issue with the same key and body creates a second job
 thanx-idempotency-ignores-body           | THANX-IDEMPOTENCY-CONFLICT-422        | idempotency     | thanx.same-request           | a key reused with another body replays the first answer instead of 422
 thanx-identifier-limit-unenforced        | THANX-ISSUE-MAX-IDENTIFIERS           | validation      | thanx.identifier-limit       | more than 10,000 identifiers are accepted
-thanx-summary-without-type               | THANX-SUMMARY-ON-COMPLETED            | status-envelope | web.answer                   | summary.failures items lack identifier_type
+thanx-summary-missing-on-completed       | THANX-SUMMARY-ON-COMPLETED            | status-envelope | web.answer                   | getIssuanceJob of a completed job carries no summary (the schema allows leaving it out; the page adds it on completed)
 thanx-job-requeued                       | THANX-JOB-LIFECYCLE                   | async           | thanx.requeues               | an issued job goes back from processing to pending once before it finishes
 thanx-rate-limit-503                     | THANX-RATE-LIMIT-429                  | status-code     | web.answer                   | rate limiting is answered 503 instead of 429
 thanx-revoke-without-variant-id          | THANX-SCHEMA-REVOKE-202               | status-envelope | web.answer                   | the revoke's 202 issuance_job lacks the documented variant_id

@@ -125,9 +125,9 @@ def _failures_with_unprocessed(job: dict[str, Any]) -> None:
     job["failure_count"] = job["total_count"] - job["success_count"]
 
 
-def _summary_without_type(job: dict[str, Any]) -> None:
-    for failure in (job.get("summary") or {}).get("failures", []):
-        failure.pop("identifier_type", None)
+def _summary_missing_on_completed(job: dict[str, Any]) -> None:
+    if job.get("state") == "completed":
+        job.pop("summary", None)
 
 
 def _unwrap(status: int, body: Any) -> tuple[int, Any]:
@@ -252,7 +252,7 @@ REWRITES: dict[str, tuple[tuple[str, ...], Transform]] = {
     "rewards-unknown-txn-10008": ((REWARDS_REVOKE,), _refusal(_code_10008)),
     "thanx-epoch-timestamps": ((THANX_REVOKE, THANX_JOB), _jobs(_epoch)),
     "thanx-failure-count-includes-unprocessed": ((THANX_REVOKE, THANX_JOB), _jobs(_failures_with_unprocessed)),
-    "thanx-summary-without-type": ((THANX_JOB,), _jobs(_summary_without_type)),
+    "thanx-summary-missing-on-completed": ((THANX_JOB,), _jobs(_summary_missing_on_completed)),
     "thanx-revoke-unwrapped": ((THANX_REVOKE,), _unwrap),
     "thanx-id-without-prefix": ((THANX_REVOKE,), _jobs(_strip_prefix)),
     "thanx-issue-201": (("/partner/campaigns/issue",), _status(202, 201)),

@@ -168,3 +168,24 @@ def test_asking_for_a_check_owned_rule_no_answer_gave_skips_it_with_the_reason()
         ctx.judged("THANX-SCHEMA-GETISSUANCEJOB-401")
     assert [(r.rule_id, r.status) for r in rec.records] == [("THANX-SCHEMA-GETISSUANCEJOB-401", "skipped")]
     assert "schema_thanx_schema_getissuancejob_401" in (rec.records[0].detail or "")
+
+
+def test_a_scenario_defers_the_observers_findings_so_its_own_judges_record_too() -> None:
+    bad = make_exchange("capillary-badges", "revokeEarn", status=400, body={"data": None, "errors": []})
+    with recorder() as rec:
+        ctx = context(rec)
+        ctx.defer_check_findings = True
+        ctx._check(bad)  # no raise: the scenario goes on to judge its own rules
+        with pytest.raises(Finding, match="BADGE-REVOKE-INACTIVE"):
+            expect_equal("BADGE-REVOKE-INACTIVE", 400, 200)
+        deferred = ctx.first_pending()
+    assert deferred is not None
+    assert deferred.rule_id == "BADGE-ENVELOPE"
+    assert ctx.first_pending() is None
+    assert [r.rule_id for r in rec.records if r.status == "violated"] == ["BADGE-ENVELOPE", "BADGE-REVOKE-INACTIVE"]
+
+
+def test_without_deferral_the_observers_finding_is_raised_at_once() -> None:
+    bad = make_exchange("capillary-badges", "revokeEarn", status=400, body={"data": None, "errors": []})
+    with recorder() as rec, pytest.raises(Finding, match="BADGE-ENVELOPE"):
+        context(rec)._check(bad)
