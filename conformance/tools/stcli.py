@@ -7,7 +7,7 @@ their ids are the ones the committed ``schemathesis.toml`` lists as dictionaries
     st --config-file schemathesis.toml run specs/<api>.yaml --url <base> -H <vendor auth> \\
        -H x-sandbox-tenant:st-<api> --report ndjson --report-dir <dir>
 
-and reads the NDJSON events back into a status mix per operation. ``python -m conformance.stcli``
+and reads the NDJSON events back into a status mix per operation. ``python -m conformance.tools.stcli``
 (or ``nox -s stcli``) prints, per spec, the exact command, the st exit code, the failures and the
 mix; ``--print-dictionaries`` prints the ``[dictionaries]`` block for the current sandbox.
 """
@@ -38,7 +38,7 @@ import yaml
 
 from conformance.settings import child_environment
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "schemathesis.toml"
 API_KEYS = ("capillary-badges", "capillary-points", "capillary-rewards", "thanx", "juspay")
 SEED = 0
@@ -209,7 +209,7 @@ def check_dictionaries(found: dict[str, list[Any]], config: Path = CONFIG) -> No
     if stale:
         raise RuntimeError(
             f"{config.name} dictionaries differ from what seed {SEED} provisions (did the sandbox's id "
-            "derivation change?). Replace them with the output of `python -m conformance.stcli "
+            "derivation change?). Replace them with the output of `python -m conformance.tools.stcli "
             "--print-dictionaries`:\n" + dictionaries_toml(stale)
         )
 
@@ -374,7 +374,7 @@ def run_all(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m conformance.stcli", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m conformance.tools.stcli", description=__doc__.split("\n\n")[0])
     parser.add_argument("--api", help="comma-separated APIs (default: all five)")
     parser.add_argument("--report-dir", default=str(ROOT / "reports" / "st"))
     parser.add_argument("--config-file", default=str(CONFIG))
