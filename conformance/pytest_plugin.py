@@ -30,12 +30,12 @@ from conformance.recording import cassette_for, cassette_path, describe_miss
 from conformance.reporting.outcome import RunState
 from conformance.rules import Rule, active_rules
 from conformance.settings import OPTIONS, Settings, build_settings, from_cli, report_dir_hint
+from conformance.stash import SETTINGS_KEY, worker_name
 from conformance.targets import Target, open_target
 from conformance.verdicts import Recorder, VerdictRecord, recording
 
 # Progress lines (an API completed, a long wait) and their --no-progress option.
 pytest_plugins = ["conformance.reporting.progress"]
-SETTINGS_KEY = pytest.StashKey[Settings]()
 SECRETS_KEY = pytest.StashKey[Path | None]()
 CALL_FAILED_KEY = pytest.StashKey[bool]()
 RECORDER_KEY = pytest.StashKey[Recorder]()
@@ -299,11 +299,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # the controller of an xdist run collects nothing itself: tell it the bindings
         workeroutput["conformance_bindings"] = {i.nodeid: bound_rules(i) for i in session.items if is_suite_item(i)}
-
-
-def worker_name(config: pytest.Config) -> str:
-    workerinput = getattr(config, "workerinput", None)
-    return str(workerinput["workerid"]) if workerinput else "main"
 
 
 @pytest.fixture(scope="session")
