@@ -20,6 +20,7 @@ SPECS_DIR = (
 
 # Capillary accepts a static OAuth token, a client key and secret (exchanged for a token), or a till user.
 CAPILLARY_CREDENTIALS = (("oauth_token",), ("client_key", "client_secret"), ("username", "password"))
+CAPILLARY_CHECKS = "conformance.checks.capillary"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Api:
     rate_limit: float
     # Key of conformance.suite.properties.outcomes.REJECTIONS: what a documented rejection looks like.
     rejection: str
+    # The module whose @check functions judge the API's rules (the registry imports it).
+    checks: str
     # Operations besides the revoke whose answers the suite judges against their schema (read-backs).
     judged_operations: frozenset[str] = field(default_factory=frozenset)
 
@@ -63,7 +66,18 @@ class Api:
 
 def _capillary(key: str, title: str, operation: str, prefix: str) -> Api:
     # Capillary demo clusters allow 100 requests a minute per key.
-    return Api(key, title, "capillary", operation, prefix, "capillary", CAPILLARY_CREDENTIALS, 1.5, "capillary-errors")
+    return Api(
+        key,
+        title,
+        "capillary",
+        operation,
+        prefix,
+        "capillary",
+        CAPILLARY_CREDENTIALS,
+        1.5,
+        "capillary-errors",
+        CAPILLARY_CHECKS,
+    )
 
 
 APIS: dict[str, Api] = {
@@ -81,6 +95,7 @@ APIS: dict[str, Api] = {
             CAPILLARY_CREDENTIALS,
             1.5,
             "status-code",
+            CAPILLARY_CHECKS,
         ),
         # Thanx documents 5 requests a second per credential.
         Api(
@@ -93,6 +108,7 @@ APIS: dict[str, Api] = {
             (("access_token", "client_id"),),
             4.0,
             "http-4xx",
+            "conformance.checks.thanx",
             frozenset({"getIssuanceJob"}),
         ),
         # Juspay publishes no limit.
@@ -106,6 +122,7 @@ APIS: dict[str, Api] = {
             (("api_key", "merchant_id"),),
             4.0,
             "http-400",
+            "conformance.checks.juspay",
         ),
     )
 }
