@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Literal
 
-from conformance.apis import get_api
+from conformance.apis import APIS
 from conformance.http.redact import secret_variants
 
 AuthVariant = Literal["valid", "missing", "wrong"]
@@ -20,11 +20,10 @@ def _basic(user: str, password: str) -> str:
 
 def auth_headers(api: str, creds: Mapping[str, str], variant: AuthVariant = "valid") -> dict[str, str]:
     """Headers that authenticate (or, for negative tests, fail to authenticate) a call to ``api``."""
-    scheme = get_api(api).auth_scheme
-    try:
-        return SCHEMES[scheme](creds, variant)
-    except KeyError:
-        raise ValueError(f"no auth scheme {scheme!r} for {api}") from None
+    descriptor = APIS.get(api)
+    if descriptor is None or descriptor.auth_scheme not in SCHEMES:
+        raise ValueError(f"no auth scheme for {api}")
+    return SCHEMES[descriptor.auth_scheme](creds, variant)
 
 
 def uses_oauth(creds: Mapping[str, str]) -> bool:
