@@ -135,21 +135,21 @@ def serve(session: nox.Session) -> None:
 def stcli(session: nox.Session) -> None:
     """Run Schemathesis' own CLI (st run) on every spec against conformance serve (st options after --)."""
     ensure_venv()
-    session.run(tool("python"), "-m", "conformance.stcli", *session.posargs)
+    session.run(tool("python"), "-m", "conformance.tools.stcli", *session.posargs)
 
 
 @nox.session(python=False)
 def mutants(session: nox.Session) -> None:
     """Run the suite against every sandbox deviation and the faithful sandbox; write reports/mutants.json."""
     ensure_venv()
-    session.run(tool("python"), "-m", "conformance.mutants", *session.posargs)
+    session.run(tool("python"), "-m", "conformance.tools.mutants", *session.posargs)
 
 
 @nox.session(python=False)
 def bench(session: nox.Session) -> None:
     """Benchmark wall time and throughput per target and of the property layer vs st; writes reports/bench.json."""
     ensure_venv()
-    session.run(tool("python"), "-m", "conformance.bench", *session.posargs)
+    session.run(tool("python"), "-m", "conformance.tools.bench", *session.posargs)
 
 
 if __name__ == "__main__":

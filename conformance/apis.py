@@ -1,8 +1,13 @@
-"""The five APIs under test: their keys, spec and rule files, and the operations the suite drives."""
+"""One descriptor per API under test: everything the layers need to know about a vendor API.
+
+Layers look values up here (``get_api(key).rule_prefix``, ``.auth_scheme``, ``.rejection`` ...)
+instead of branching on API names; ARCHITECTURE.md, "Adding an API", lists what a new API touches.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.errors import UsageError
@@ -13,13 +18,33 @@ SPECS_DIR = (
     REPO_ROOT / "specs" if (REPO_ROOT / "specs" / "rules").is_dir() else Path(__file__).resolve().parent / "_specs"
 )
 
+# Capillary accepts a static OAuth token, a client key and secret (exchanged for a token), or a till user.
+CAPILLARY_CREDENTIALS = (("oauth_token",), ("client_key", "client_secret"), ("username", "password"))
+CAPILLARY_CHECKS = "conformance.checks.capillary"
+
 
 @dataclass(frozen=True)
 class Api:
+    """What is specific to one vendor API; the layers read these fields, never the API's name."""
+
     key: str
     title: str
     vendor: str
     revoke_operation: str
+    # First segment of every rule ID of the API (THANX-...); also how a rule ID names its API.
+    rule_prefix: str
+    # Key of conformance.http.auth.SCHEMES: how a request is authenticated.
+    auth_scheme: str
+    # Alternative credential sets, most specific first; the last is the one asked for when none is given.
+    credentials: tuple[tuple[str, ...], ...]
+    # Default requests per second against the vendor's host (vendor-wide; the documented limit, with margin).
+    rate_limit: float
+    # Key of conformance.suite.properties.outcomes.REJECTIONS: what a documented rejection looks like.
+    rejection: str
+    # The module whose @check functions judge the API's rules (the registry imports it).
+    checks: str
+    # Operations besides the revoke whose answers the suite judges against their schema (read-backs).
+    judged_operations: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def spec_path(self) -> Path:
@@ -29,17 +54,86 @@ class Api:
     def rules_path(self) -> Path:
         return SPECS_DIR / "rules" / f"{self.key}.yaml"
 
+    @property
+    def schema_operations(self) -> frozenset[str]:
+        return frozenset({self.revoke_operation}) | self.judged_operations
+
+    def missing_credentials(self, creds: Mapping[str, str]) -> list[str]:
+        """The credentials still needed: of the first set any of whose names is given, else of the last set."""
+        chosen = next((names for names in self.credentials if any(creds.get(n) for n in names)), self.credentials[-1])
+        return [name for name in chosen if not creds.get(name)]
+
+
+def _capillary(key: str, title: str, operation: str, prefix: str) -> Api:
+    # Capillary demo clusters allow 100 requests a minute per key.
+    return Api(
+        key,
+        title,
+        "capillary",
+        operation,
+        prefix,
+        "capillary",
+        CAPILLARY_CREDENTIALS,
+        1.5,
+        "capillary-errors",
+        CAPILLARY_CHECKS,
+    )
+
 
 APIS: dict[str, Api] = {
     api.key: api
     for api in (
-        Api("capillary-badges", "Capillary badges: revoke earn", "capillary", "revokeEarn"),
-        Api("capillary-points", "Capillary points v2: reverse", "capillary", "reversePoints"),
-        Api("capillary-rewards", "Capillary rewards: revoke user reward", "capillary", "revokeUserReward"),
-        Api("thanx", "Thanx: revoke issuance job", "thanx", "revokeIssuanceJob"),
-        Api("juspay", "Juspay: revoke mandate", "juspay", "mandateCommand"),
+        _capillary("capillary-badges", "Capillary badges: revoke earn", "revokeEarn", "BADGE"),
+        _capillary("capillary-points", "Capillary points v2: reverse", "reversePoints", "POINTS"),
+        Api(
+            "capillary-rewards",
+            "Capillary rewards: revoke user reward",
+            "capillary",
+            "revokeUserReward",
+            "REWARDS",
+            "capillary",
+            CAPILLARY_CREDENTIALS,
+            1.5,
+            "status-code",
+            CAPILLARY_CHECKS,
+        ),
+        # Thanx documents 5 requests a second per credential.
+        Api(
+            "thanx",
+            "Thanx: revoke issuance job",
+            "thanx",
+            "revokeIssuanceJob",
+            "THANX",
+            "bearer-client-id",
+            (("access_token", "client_id"),),
+            4.0,
+            "http-4xx",
+            "conformance.checks.thanx",
+            frozenset({"getIssuanceJob"}),
+        ),
+        # Juspay publishes no limit.
+        Api(
+            "juspay",
+            "Juspay: revoke mandate",
+            "juspay",
+            "mandateCommand",
+            "JUSPAY",
+            "basic-api-key",
+            (("api_key", "merchant_id"),),
+            4.0,
+            "http-400",
+            "conformance.checks.juspay",
+        ),
     )
 }
+
+
+def register_api(api: Api) -> Api:
+    """Add an API to the catalogue; a key or rule prefix already taken is a defect of the descriptor."""
+    if api.key in APIS or any(other.rule_prefix == api.rule_prefix for other in APIS.values()):
+        raise ValueError(f"API {api.key!r} or its rule prefix {api.rule_prefix!r} is already registered.")
+    APIS[api.key] = api
+    return api
 
 
 def get_api(key: str) -> Api:
@@ -49,6 +143,27 @@ def get_api(key: str) -> Api:
     except KeyError:
         known = ", ".join(sorted(APIS))
         raise UsageError(f"Unknown API {key!r}: the suite knows {known}.") from None
+
+
+def api_of_rule(rule_id: str) -> str | None:
+    """The API a rule ID belongs to, by its prefix (THANX-... -> thanx)."""
+    prefix = rule_id.split("-", 1)[0]
+    return next((api.key for api in APIS.values() if api.rule_prefix == prefix), None)
+
+
+def api_named_in(text: str) -> str | None:
+    """The API whose key a test id spells (underscores as dashes), the longest key first."""
+    name = text.replace("_", "-")
+    return next((key for key in sorted(APIS, key=len, reverse=True) if key in name), None)
+
+
+def vendor_of(key: str) -> str:
+    return get_api(key).vendor
+
+
+def default_rate_limits() -> dict[str, float]:
+    """Vendor -> default requests per second."""
+    return {api.vendor: api.rate_limit for api in APIS.values()}
 
 
 def parse_api_list(value: str | None) -> list[str]:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from vcr.errors import CannotOverwriteExistingCassetteException
 
+from conformance.apis import APIS, api_named_in, api_of_rule
 from conformance.context import ScenarioContext
 from conformance.errors import ConformanceError, ExitCode, PreconditionUnavailable
 from conformance.findings import Finding
@@ -29,12 +30,12 @@ from conformance.recording import cassette_for, cassette_path, describe_miss
 from conformance.reporting.outcome import RunState
 from conformance.rules import Rule, active_rules
 from conformance.settings import OPTIONS, Settings, build_settings, from_cli, report_dir_hint
+from conformance.stash import SETTINGS_KEY, worker_name
 from conformance.targets import Target, open_target
 from conformance.verdicts import Recorder, VerdictRecord, recording
 
 # Progress lines (an API completed, a long wait) and their --no-progress option.
 pytest_plugins = ["conformance.reporting.progress"]
-SETTINGS_KEY = pytest.StashKey[Settings]()
 SECRETS_KEY = pytest.StashKey[Path | None]()
 CALL_FAILED_KEY = pytest.StashKey[bool]()
 RECORDER_KEY = pytest.StashKey[Recorder]()
@@ -46,13 +47,6 @@ PREVIOUS_HANDLERS_KEY = pytest.StashKey[dict[int, Any]]()
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 # Where `conformance run` learns the outcome (an object with ``code`` and ``reason``), if it asked.
 OUTCOME_SINK = "conformance-outcome-sink"
-RULE_PREFIX_API = {
-    "BADGE": "capillary-badges",
-    "POINTS": "capillary-points",
-    "REWARDS": "capillary-rewards",
-    "THANX": "thanx",
-    "JUSPAY": "juspay",
-}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -278,10 +272,9 @@ def shard_of(nodeid: str, total: int) -> int:
 def item_api(item: pytest.Item) -> str | None:
     """The API a suite test exercises: from its bound rules, else from its name."""
     for rid in bound_rules(item):
-        if api := RULE_PREFIX_API.get(rid.split("-", 1)[0]):
+        if api := api_of_rule(rid):
             return api
-    name = item.nodeid.replace("_", "-")
-    return next((api for api in sorted(RULE_PREFIX_API.values(), key=len, reverse=True) if api in name), None)
+    return api_named_in(item.nodeid)
 
 
 def deselect(config: pytest.Config, items: list[pytest.Item], keep: list[pytest.Item]) -> None:
@@ -293,7 +286,7 @@ def deselect(config: pytest.Config, items: list[pytest.Item], keep: list[pytest.
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     settings = config.stash[SETTINGS_KEY]
     apis = set(settings.apis)
-    if apis != set(RULE_PREFIX_API.values()):
+    if apis != set(APIS):
         deselect(
             config, items, [i for i in items if not is_suite_item(i) or item_api(i) in apis or item_api(i) is None]
         )
@@ -306,11 +299,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # the controller of an xdist run collects nothing itself: tell it the bindings
         workeroutput["conformance_bindings"] = {i.nodeid: bound_rules(i) for i in session.items if is_suite_item(i)}
-
-
-def worker_name(config: pytest.Config) -> str:
-    workerinput = getattr(config, "workerinput", None)
-    return str(workerinput["workerid"]) if workerinput else "main"
 
 
 @pytest.fixture(scope="session")

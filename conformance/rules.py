@@ -101,14 +101,6 @@ def active_rules(specs_dir: Path = SPECS_DIR) -> dict[str, Rule]:
 # ---------------------------------------------------------------------------------------------
 # Schema rules: one per documented response (operation, status) of a spec, generated, never written by hand.
 
-RULE_PREFIX = {
-    "capillary-badges": "BADGE",
-    "capillary-points": "POINTS",
-    "capillary-rewards": "REWARDS",
-    "thanx": "THANX",
-    "juspay": "JUSPAY",
-}
-
 
 @cache
 def load_spec(path: Path) -> dict[str, Any]:
@@ -174,14 +166,12 @@ def is_permissive(doc: dict[str, Any], schema: Any) -> bool:
 
 def schema_rule_id(api: str, operation: str, status: str) -> str:
     short = "REVOKE" if operation == APIS[api].revoke_operation else operation.upper()
-    return f"{RULE_PREFIX[api]}-SCHEMA-{short}-{status}"
+    return f"{APIS[api].rule_prefix}-SCHEMA-{short}-{status}"
 
 
-# The operations whose answers the scenarios judge: the revoke itself, and Thanx's job read-back (the job
-# object is documented on the revoke page). Setup operations are preconditions, not claims under test.
-SCHEMA_OPERATIONS = {key: {api.revoke_operation} for key, api in APIS.items()} | {
-    "thanx": {"revokeIssuanceJob", "getIssuanceJob"}
-}
+# The operations whose answers the scenarios judge: the revoke itself, and the read-backs its descriptor
+# names (Thanx's job object is documented on the revoke page). Setup operations are preconditions.
+SCHEMA_OPERATIONS = {key: set(api.schema_operations) for key, api in APIS.items()}
 
 
 def schema_rules(api: str, specs_dir: Path = SPECS_DIR) -> list[Rule]:
@@ -190,7 +180,7 @@ def schema_rules(api: str, specs_dir: Path = SPECS_DIR) -> list[Rule]:
     rules: list[Rule] = []
     for item in (doc.get("paths") or {}).values():
         for operation in (item or {}).values():
-            if not isinstance(operation, dict) or operation.get("operationId") not in SCHEMA_OPERATIONS.get(api, ()):
+            if not isinstance(operation, dict) or operation.get("operationId") not in APIS[api].schema_operations:
                 continue
             for status, raw in (operation.get("responses") or {}).items():
                 response = resolve(doc, raw)

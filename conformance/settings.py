@@ -36,16 +36,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from conformance.apis import APIS
+from conformance.apis import APIS, default_rate_limits, get_api
 from conformance.errors import UsageError
-from conformance.http.auth import REQUIRED_CREDENTIALS, capillary_credentials_missing
 
 TargetMode = Literal["reference", "live", "record", "replay"]
 ProvisionerName = Literal["control", "vendor", "manifest"]
 VENDOR_OF = {key: api.vendor for key, api in APIS.items()}
 SECRET_FIELDS = frozenset({"password", "oauth_token", "access_token", "api_key", "client_key", "client_secret"})
-# Documented limits: Capillary demo clusters 100/min per key; Thanx 5/s per credential; Juspay publishes none.
-DEFAULT_RATE_LIMITS = {"capillary": 1.5, "thanx": 4.0, "juspay": 4.0}
+DEFAULT_RATE_LIMITS = default_rate_limits()
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 ENV_PREFIX = "CONFORMANCE_"
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -450,9 +448,7 @@ def missing_settings(settings: Settings) -> list[str]:
             missing.append(
                 f"{vendor} base URL — --base-url, CONFORMANCE_{vendor.upper()}_BASE_URL or vendors.{vendor}.base_url"
             )
-        needed = REQUIRED_CREDENTIALS[api]
-        if vendor == "capillary":
-            needed = tuple(capillary_credentials_missing(fields.credentials()))
+        needed = get_api(api).missing_credentials(fields.credentials())
         for name in needed:
             if not getattr(fields, name):
                 missing.append(f"{vendor} {name} — CONFORMANCE_{vendor.upper()}_{name.upper()}")

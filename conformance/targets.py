@@ -104,7 +104,8 @@ class Target:
     def token_source(self, api: str) -> OAuthTokens | None:
         """The OAuth token cache of a Capillary API given a client key and secret (no static token)."""
         creds = self.credentials.get(api, {})
-        if not (api.startswith("capillary") and uses_oauth(creds) and creds.get("client_key")):
+        descriptor = APIS.get(api)  # the sandbox's control API has no descriptor
+        if not (descriptor and descriptor.auth_scheme == "capillary" and uses_oauth(creds) and creds.get("client_key")):
             return None
         if self.settings.target == "replay":
             return None

@@ -10,6 +10,7 @@ import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from conformance.apis import APIS
 from conformance.checks.judge import Judge
 from conformance.errors import InternalError
 from conformance.findings import Finding
@@ -17,12 +18,12 @@ from conformance.http.exchange import Exchange
 from conformance.verdicts import Recorder
 
 CheckFn = Callable[[Exchange, Judge], None]
-CHECK_MODULES = (
-    "conformance.checks.capillary",
-    "conformance.checks.thanx",
-    "conformance.checks.juspay",
-    "conformance.checks.schema",
-)
+# Checks every API shares; each API's own check module is named by its descriptor.
+SHARED_CHECK_MODULES = ("conformance.checks.schema",)
+
+
+def check_modules() -> tuple[str, ...]:
+    return (*dict.fromkeys(api.checks for api in APIS.values()), *SHARED_CHECK_MODULES)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def check(
 
 def load_all() -> dict[str, Check]:
     """Import every check module so the registry is complete."""
-    for module in CHECK_MODULES:
+    for module in check_modules():
         importlib.import_module(module)
     return REGISTRY
 

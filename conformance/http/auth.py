@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal
 
+from conformance.apis import APIS
 from conformance.http.redact import secret_variants
 
 AuthVariant = Literal["valid", "missing", "wrong"]
 WRONG = "conformance-wrong-credential"
-
-# The credential names each vendor needs, and how to set them; used for the "missing settings" message.
-REQUIRED_CREDENTIALS: dict[str, tuple[str, ...]] = {
-    "capillary-badges": ("username", "password"),
-    "capillary-points": ("username", "password"),
-    "capillary-rewards": ("username", "password"),
-    "thanx": ("access_token", "client_id"),
-    "juspay": ("api_key", "merchant_id"),
-}
 
 
 def _basic(user: str, password: str) -> str:
@@ -28,13 +20,10 @@ def _basic(user: str, password: str) -> str:
 
 def auth_headers(api: str, creds: Mapping[str, str], variant: AuthVariant = "valid") -> dict[str, str]:
     """Headers that authenticate (or, for negative tests, fail to authenticate) a call to ``api``."""
-    if api.startswith("capillary"):
-        return _capillary(creds, variant)
-    if api == "thanx":
-        return _thanx(creds, variant)
-    if api == "juspay":
-        return _juspay(creds, variant)
-    raise ValueError(f"no auth scheme for {api}")
+    descriptor = APIS.get(api)
+    if descriptor is None or descriptor.auth_scheme not in SCHEMES:
+        raise ValueError(f"no auth scheme for {api}")
+    return SCHEMES[descriptor.auth_scheme](creds, variant)
 
 
 def uses_oauth(creds: Mapping[str, str]) -> bool:
@@ -62,15 +51,6 @@ def _thanx(creds: Mapping[str, str], variant: AuthVariant) -> dict[str, str]:
     return headers
 
 
-def capillary_credentials_missing(creds: Mapping[str, str]) -> list[str]:
-    """What Capillary lacks: a till user and password, a client key and secret, or a static OAuth token."""
-    if creds.get("oauth_token"):
-        return []
-    if creds.get("client_key") or creds.get("client_secret"):
-        return [name for name in ("client_key", "client_secret") if not creds.get(name)]
-    return [name for name in ("username", "password") if not creds.get(name)]
-
-
 def _juspay(creds: Mapping[str, str], variant: AuthVariant) -> dict[str, str]:
     headers = {"x-merchantid": creds.get("merchant_id", "")}
     if variant == "valid":
@@ -78,6 +58,14 @@ def _juspay(creds: Mapping[str, str], variant: AuthVariant) -> dict[str, str]:
     elif variant == "wrong":
         headers["Authorization"] = _basic(WRONG, "")
     return headers
+
+
+# An API descriptor's ``auth_scheme`` names one of these.
+SCHEMES: dict[str, Callable[[Mapping[str, str], AuthVariant], dict[str, str]]] = {
+    "capillary": _capillary,
+    "bearer-client-id": _thanx,
+    "basic-api-key": _juspay,
+}
 
 
 def secrets_of(api: str, creds: Mapping[str, str]) -> set[str]:

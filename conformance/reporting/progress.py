@@ -22,15 +22,9 @@ from typing import Any
 import pytest
 
 from conformance import verdicts, waits
+from conformance.apis import api_named_in, api_of_rule
 from conformance.errors import InternalError
 
-RULE_PREFIX_API = {
-    "BADGE": "capillary-badges",
-    "POINTS": "capillary-points",
-    "REWARDS": "capillary-rewards",
-    "THANX": "thanx",
-    "JUSPAY": "juspay",
-}
 # A rule's standing so far: its worst recorded status (as in the matrix).
 PRECEDENCE = ("violated", "violated-inferred", "verified", "skipped", "untested")
 SHOWN = ("verified", "violated", "violated-inferred", "skipped")
@@ -53,10 +47,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(Progress(config), "conformance-progress")
 
 
-def api_of_rule(rule_id: str) -> str | None:
-    return RULE_PREFIX_API.get(rule_id.split("-", 1)[0])
-
-
 def api_of(item: pytest.Item) -> str | None:
     """The API a suite test exercises: from its first bound rule, else from its name."""
     if item.get_closest_marker("conformance") is None:
@@ -65,8 +55,7 @@ def api_of(item: pytest.Item) -> str | None:
         for rule_id in marker.args:
             if api := api_of_rule(str(rule_id)):
                 return api
-    name = item.nodeid.replace("_", "-")
-    return next((api for api in sorted(RULE_PREFIX_API.values(), key=len, reverse=True) if api in name), None)
+    return api_named_in(item.nodeid)
 
 
 def standing(statuses: list[str]) -> str:

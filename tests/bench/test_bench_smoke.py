@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import bench
+from conformance.tools import bench
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_SCENARIO = "test_revoking_an_active_mandate_revokes_it"
@@ -71,7 +71,7 @@ def test_a_tiny_bench_writes_a_valid_report(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "conformance.bench",
+            "conformance.tools.bench",
             "--runs",
             "1",
             "--configs",

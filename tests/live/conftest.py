@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.stcli import ServeProcess, serving
+from conformance.tools.stcli import ServeProcess, serving
 
 
 def request_log(server: ServeProcess, *, clear: bool = False) -> dict[str, Any]:

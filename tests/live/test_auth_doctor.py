@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.stcli import ServeProcess
+from conformance.tools.stcli import ServeProcess
 from tests.live.conftest import request_log, vendor_requests
 from tests.recording.conftest import REPO, run_conformance
 

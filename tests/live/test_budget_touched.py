@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.stcli import ServeProcess
+from conformance.tools.stcli import ServeProcess
 from tests.live.conftest import request_log
 from tests.recording.conftest import run_conformance
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import yaml
 
-from conformance.stcli import ServeProcess
+from conformance.tools.stcli import ServeProcess
 from tests.recording.conftest import run_conformance
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.stcli import serving
+from conformance.tools.stcli import serving
 from tests.recording.conftest import run_conformance
 
 pytestmark = pytest.mark.slow

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance import mutants
-from conformance.mutants import Plan, RunResult, deviation_plan, judge, pytest_command, selectable
 from conformance.sandbox.deviations import DEVIATIONS
+from conformance.tools import mutants
+from conformance.tools.mutants import Plan, RunResult, deviation_plan, judge, pytest_command, selectable
 
 SCENARIO = "conformance/suite/scenarios/test_capillary_points.py::test_each_reversal_gets_its_own_reversal_id"
 PROPERTY = "conformance/suite/properties/test_capillary_points.py::test_capillary_points[POST /v2/points/reverse]"

@@ -18,7 +18,7 @@ import pytest
 
 from conformance.sandbox import create_app
 from conformance.sandbox.server import run_in_thread
-from conformance.stcli import auth_headers, serving
+from conformance.tools.stcli import auth_headers, serving
 
 SEED = 4242
 VOLATILE = frozenset({"date", "server"})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.stcli import ServeProcess, serving
+from conformance.tools.stcli import ServeProcess, serving
 
 
 @pytest.fixture(scope="module")

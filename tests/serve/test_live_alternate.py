@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance.stcli import ServeProcess, serving
+from conformance.tools.stcli import ServeProcess, serving
 from tests.recording.conftest import run_conformance
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conformance.clientgate.rules import JUDGED_RULES
-from conformance.stcli import ServeProcess
+from conformance.tools.stcli import ServeProcess
 from tests.recording.conftest import run_conformance
 
 pytestmark = pytest.mark.slow

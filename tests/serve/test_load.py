@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.stcli import ServeProcess, auth_headers
+from conformance.tools.stcli import ServeProcess, auth_headers
 
 PAIRS = 50
 DELAY_MS = 15

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance.stcli import ROOT, free_port, serve_command, wait_healthy
+from conformance.tools.stcli import ROOT, free_port, serve_command, wait_healthy
 
 
 def start(tmp_path: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:

@@ -1,6 +1,6 @@
 """Schemathesis' own CLI against ``conformance serve``: every spec, no failures, success paths reached.
 
-Runs ``python -m conformance.stcli``'s driver: one ``conformance serve --seed 0`` subprocess, the
+Runs ``python -m conformance.tools.stcli``'s driver: one ``conformance serve --seed 0`` subprocess, the
 resources of the committed ``schemathesis.toml`` dictionaries provisioned per API, then
 ``st --config-file schemathesis.toml run specs/<api>.yaml --url ... -H ...`` per spec.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.stcli import API_KEYS, SpecResult, run_all
+from conformance.tools.stcli import API_KEYS, SpecResult, run_all
 
 EXAMPLES = "8"
 REVOKES = {

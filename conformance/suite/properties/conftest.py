@@ -8,7 +8,7 @@ import hypothesis.internal.conjecture.providers as _providers
 import pytest
 from hypothesis.internal.constants_ast import Constants
 
-from conformance.pytest_plugin import SETTINGS_KEY, worker_name
+from conformance.stash import SETTINGS_KEY, worker_name
 from conformance.suite.properties import outcomes, support
 
 # Hypothesis draws ~5% of literals from the constants of every local module in sys.modules, so

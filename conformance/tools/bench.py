@@ -1,6 +1,6 @@
 """Benchmark: wall time and throughput of the suite per target, and of the property layer against st.
 
-``python -m conformance.bench [--runs N] [--quick]`` (or ``nox -s bench -- --quick``) writes
+``python -m conformance.tools.bench [--runs N] [--quick]`` (or ``nox -s bench -- --quick``) writes
 ``reports/bench.json`` and prints Markdown tables. Every figure is measured in a fresh subprocess
 and repeated ``--runs`` times, interleaved (run 1 of every configuration, then run 2, ...), and
 reported as min / median / max with the 1-minute load average at the start and end of each run.
@@ -15,7 +15,7 @@ reported as min / median / max with the 1-minute load average at the start and e
    phase read from the attached JSON. Nothing is added to the suite.
 2. The property layer (conformance/suite/properties, without the scripted sequences) on the live
    target against ``conformance serve``, against Schemathesis' own CLI (``st run`` through
-   ``conformance.stcli``: same specs, same kind of server, ``-n`` = the project's max examples,
+   ``conformance.tools.stcli``: same specs, same kind of server, ``-n`` = the project's max examples,
    phases examples+fuzzing, modes positive+negative, the project's seed) and against generation
    alone (the same Hypothesis tests Schemathesis builds for ``@schema.parametrize()``, with the
    same config, seed and example count, calling a no-op instead of sending: the ceiling).
@@ -47,10 +47,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from conformance import stcli
 from conformance.apis import APIS, REPO_ROOT
 from conformance.errors import UsageError
 from conformance.settings import child_environment
+from conformance.tools import stcli
 
 DEFAULT_OUTPUT = REPO_ROOT / "reports" / "bench.json"
 DEFAULT_SEED = 20261122  # conformance.settings.Settings().seed, the seed of a plain `conformance run`
@@ -507,7 +507,7 @@ class Bench:
         command = [
             sys.executable,
             "-m",
-            "conformance.bench",
+            "conformance.tools.bench",
             "--generation-only",
             "--target",
             "live",
@@ -828,7 +828,7 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m conformance.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m conformance.tools.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, help="repetitions per figure (default 3; 1 with --quick)")
     parser.add_argument("--quick", action="store_true", help="serial configurations only, 1 run (about 3 minutes)")
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="JSON report (default reports/bench.json)")

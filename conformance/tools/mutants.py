@@ -12,7 +12,7 @@ Writes ``reports/mutants.json`` and exits non-zero on any survivor or false alar
 
 Each run is a subprocess (nested pytest in one process is fragile) with its own report directory
 under ``reports/mutants/``; plugin autoloading is off and only the plugins the suite needs are
-loaded. ``python -m conformance.mutants --help``.
+loaded. ``python -m conformance.tools.mutants --help``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from conformance.rules import active_rules
 from conformance.sandbox.deviations import DEVIATIONS, UNBREAKABLE, Deviation
 from conformance.settings import child_environment
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "conformance" / "suite"
 SEEDS = (20261122,)
 PROFILES = ("faithful", "alternate")
@@ -196,7 +196,7 @@ def judge(deviation: Deviation, plan: Plan, result: RunResult) -> Outcome:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m conformance.mutants", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m conformance.tools.mutants", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="comma-separated deviation names (default: all)")
     parser.add_argument("--profiles", default=",".join(PROFILES), help="comma-separated gap profiles (default: both)")
     parser.add_argument("--workers", type=int, default=2, help="runs in parallel (default 2)")

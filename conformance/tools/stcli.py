@@ -7,7 +7,7 @@ their ids are the ones the committed ``schemathesis.toml`` lists as dictionaries
     st --config-file schemathesis.toml run specs/<api>.yaml --url <base> -H <vendor auth> \\
        -H x-sandbox-tenant:st-<api> --report ndjson --report-dir <dir>
 
-and reads the NDJSON events back into a status mix per operation. ``python -m conformance.stcli``
+and reads the NDJSON events back into a status mix per operation. ``python -m conformance.tools.stcli``
 (or ``nox -s stcli``) prints, per spec, the exact command, the st exit code, the failures and the
 mix; ``--print-dictionaries`` prints the ``[dictionaries]`` block for the current sandbox.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import json
 import re
 import shlex
@@ -27,7 +26,7 @@ import sys
 import time
 import tomllib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,11 +35,14 @@ from typing import Any
 import httpx
 import yaml
 
+from conformance.apis import APIS, get_api
+from conformance.http import auth
+from conformance.sandbox.auth import SandboxCredentials
 from conformance.settings import child_environment
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "schemathesis.toml"
-API_KEYS = ("capillary-badges", "capillary-points", "capillary-rewards", "thanx", "juspay")
+API_KEYS = tuple(APIS)
 SEED = 0
 TENANT_HEADER = "x-sandbox-tenant"
 RESOURCES_PER_API = 8
@@ -56,20 +58,13 @@ def tenant(api: str) -> str:
 
 def auth_headers(api: str) -> dict[str, str]:
     """The sandbox's documented test credentials, as the vendor expects them."""
-    if api.startswith("capillary-"):
-        digest = hashlib.md5(b"conformance-pass").hexdigest()
-        token = base64.b64encode(f"conformance_till:{digest}".encode()).decode()
-        return {"Authorization": f"Basic {token}"}
-    if api == "thanx":
-        return {
-            "Authorization": "Bearer conformance-thanx-token",
-            "X-ClientId": "conformance-client-id",
-            "Accept-Version": "v4.0",
-        }
-    if api == "juspay":
-        token = base64.b64encode(b"conformance_juspay_key:").decode()
-        return {"Authorization": f"Basic {token}", "x-merchantid": "conformance_merchant"}
-    raise ValueError(f"unknown api {api}; choose from {', '.join(API_KEYS)}")
+    vendor = f"{get_api(api).vendor}_"
+    creds = {
+        name.removeprefix(vendor): value
+        for name, value in SandboxCredentials().model_dump().items()
+        if name.startswith(vendor) and isinstance(value, str)
+    }
+    return auth.auth_headers(api, creds)
 
 
 def free_port() -> int:
@@ -148,44 +143,65 @@ def _control(client: httpx.Client, method: str, path: str, api: str, body: dict[
     return response.json()
 
 
+def _thanx(client: httpx.Client, api: str, count: int) -> dict[str, list[Any]]:
+    jobs = [_control(client, "POST", "/thanx/issuance_jobs", api, {"state": "completed"}) for _ in range(count)]
+    return {
+        "thanx-job-ids": [job["issuance_job"]["id"] for job in jobs],
+        "thanx-merchant-ids": sorted({job["merchant_id"] for job in jobs}),
+    }
+
+
+def _juspay(client: httpx.Client, api: str, count: int) -> dict[str, list[Any]]:
+    mandates = [_control(client, "POST", "/juspay/mandates", api, {"status": "ACTIVE"}) for _ in range(count)]
+    return {"juspay-mandate-ids": [mandate["mandate_id"] for mandate in mandates]}
+
+
+def _customer(client: httpx.Client, api: str) -> Any:
+    return _control(client, "POST", "/capillary/customers", api, {})["customerId"]
+
+
+def _badges(client: httpx.Client, api: str, count: int) -> dict[str, list[Any]]:
+    customer_id = _customer(client, api)
+    body = {"customerId": customer_id, "badgeMetaId": BADGE_META_ID}
+    earns = [_control(client, "POST", "/capillary/badges/earns", api, body) for _ in range(count)]
+    return {"badges-earned-badge-ids": [earn["earnedBadgeId"] for earn in earns], "badges-customer-ids": [customer_id]}
+
+
+def _points(client: httpx.Client, api: str, count: int) -> dict[str, list[Any]]:
+    customer_id = _customer(client, api)
+    body = {"customerId": customer_id, "points": 1000}
+    redemptions = [_control(client, "POST", "/capillary/points/redemptions", api, body) for _ in range(count)]
+    return {
+        "points-redemption-ids": [item["redemptionId"] for item in redemptions],
+        "points-customer-ids": [str(customer_id)],
+    }
+
+
+def _rewards(client: httpx.Client, api: str, count: int) -> dict[str, list[Any]]:
+    customer_id = _customer(client, api)
+    _control(client, "PUT", "/capillary/rewards/flags", api, {"REVOKE_ENABLE": True})
+    body = {"customerId": customer_id}
+    txns = [_control(client, "POST", "/capillary/rewards/transactions", api, body) for _ in range(count)]
+    return {"rewards-txn-ids": [txn["txnId"] for txn in txns], "rewards-customer-ids": [str(customer_id)]}
+
+
+# How each API's revocable resources are made on a fresh sandbox tenant (the sandbox's control API).
+PROVISION: dict[str, Callable[[httpx.Client, str, int], dict[str, list[Any]]]] = {
+    "capillary-badges": _badges,
+    "capillary-points": _points,
+    "capillary-rewards": _rewards,
+    "thanx": _thanx,
+    "juspay": _juspay,
+}
+
+
 def provision(base_url: str, api: str, count: int = RESOURCES_PER_API) -> dict[str, list[Any]]:
     """Create ``count`` revocable resources of ``api`` in its st tenant; return the dictionaries naming them."""
+    if api not in PROVISION:
+        raise ValueError(f"unknown api {api}; choose from {', '.join(API_KEYS)}")
     with httpx.Client(base_url=base_url, timeout=10.0) as client:
         _control(client, "POST", "/reset", api, {})
-        if api == "thanx":
-            jobs = [_control(client, "POST", "/thanx/issuance_jobs", api, {"state": "completed"}) for _ in range(count)]
-            return {
-                "thanx-job-ids": [job["issuance_job"]["id"] for job in jobs],
-                "thanx-merchant-ids": sorted({job["merchant_id"] for job in jobs}),
-            }
-        if api == "juspay":
-            mandates = [_control(client, "POST", "/juspay/mandates", api, {"status": "ACTIVE"}) for _ in range(count)]
-            return {"juspay-mandate-ids": [mandate["mandate_id"] for mandate in mandates]}
-        customer = _control(client, "POST", "/capillary/customers", api, {})
-        customer_id = customer["customerId"]
-        if api == "capillary-badges":
-            body = {"customerId": customer_id, "badgeMetaId": BADGE_META_ID}
-            earns = [_control(client, "POST", "/capillary/badges/earns", api, body) for _ in range(count)]
-            return {
-                "badges-earned-badge-ids": [earn["earnedBadgeId"] for earn in earns],
-                "badges-customer-ids": [customer_id],
-            }
-        if api == "capillary-points":
-            body = {"customerId": customer_id, "points": 1000}
-            redemptions = [_control(client, "POST", "/capillary/points/redemptions", api, body) for _ in range(count)]
-            return {
-                "points-redemption-ids": [item["redemptionId"] for item in redemptions],
-                "points-customer-ids": [str(customer_id)],
-            }
-        if api == "capillary-rewards":
-            _control(client, "PUT", "/capillary/rewards/flags", api, {"REVOKE_ENABLE": True})
-            body = {"customerId": customer_id}
-            txns = [_control(client, "POST", "/capillary/rewards/transactions", api, body) for _ in range(count)]
-            return {
-                "rewards-txn-ids": [txn["txnId"] for txn in txns],
-                "rewards-customer-ids": [str(customer_id)],
-            }
-    raise ValueError(f"unknown api {api}; choose from {', '.join(API_KEYS)}")
+        return PROVISION[api](client, api, count)
 
 
 def configured_dictionaries(config: Path = CONFIG) -> dict[str, list[Any]]:
@@ -209,7 +225,7 @@ def check_dictionaries(found: dict[str, list[Any]], config: Path = CONFIG) -> No
     if stale:
         raise RuntimeError(
             f"{config.name} dictionaries differ from what seed {SEED} provisions (did the sandbox's id "
-            "derivation change?). Replace them with the output of `python -m conformance.stcli "
+            "derivation change?). Replace them with the output of `python -m conformance.tools.stcli "
             "--print-dictionaries`:\n" + dictionaries_toml(stale)
         )
 
@@ -320,7 +336,12 @@ def parse_ndjson(path: Path, api: str) -> tuple[dict[str, OperationMix], list[st
             label = operation_label(table, request["method"].upper(), httpx.URL(request["uri"]).path)
             mix = operations.setdefault(label, OperationMix())
             mix.statuses[int(response["status_code"])] += 1
-            if api == "capillary-rewards" and label.startswith("POST ") and label.endswith("/user/reward/revoke"):
+            # An API that answers 200 with its outcome in status.code: count the codes of its revokes.
+            if (
+                get_api(api).rejection == "status-code"
+                and label.startswith("POST ")
+                and label.endswith("/user/reward/revoke")
+            ):
                 code = _body_code(response.get("content"))
                 if code is not None:
                     mix.outcomes[code] += 1
@@ -374,7 +395,7 @@ def run_all(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m conformance.stcli", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m conformance.tools.stcli", description=__doc__.split("\n\n")[0])
     parser.add_argument("--api", help="comma-separated APIs (default: all five)")
     parser.add_argument("--report-dir", default=str(ROOT / "reports" / "st"))
     parser.add_argument("--config-file", default=str(CONFIG))

@@ -1,0 +1,1 @@
+"""Tools around the suite (benchmark, Schemathesis CLI driver, mutation run); the suite never imports them."""
