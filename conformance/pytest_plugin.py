@@ -37,6 +37,7 @@ from conformance.verdicts import Recorder, VerdictRecord, recording
 # Progress lines (an API completed, a long wait) and their --no-progress option.
 pytest_plugins = ["conformance.reporting.progress"]
 SECRETS_KEY = pytest.StashKey[Path | None]()
+RUN_ID_INPUT = "conformance_run_id"
 CALL_FAILED_KEY = pytest.StashKey[bool]()
 RECORDER_KEY = pytest.StashKey[Recorder]()
 SENT_KEY = pytest.StashKey[int]()
@@ -141,6 +142,9 @@ def pytest_configure(config: pytest.Config) -> None:
     _install_signal_handlers(config, signals)
     config.pluginmanager.register(LivePlan(config), "conformance-live-plan")
     if is_worker(config):
+        run_id = config.workerinput.get(RUN_ID_INPUT)  # type: ignore[attr-defined]
+        if run_id and settings.run_id is None:
+            config.stash[SETTINGS_KEY] = settings.model_copy(update={"run_id": run_id})
         return
     _share_run_identity(config, settings)
     from conformance.reporting.junit import redirect_junit
@@ -154,17 +158,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _share_run_identity(config: pytest.Config, settings: Settings) -> None:
-    """One run id for every process (xdist copies the controller's options to its workers), and on
+    """One run id for every process (handed to each xdist worker in pytest_configure_node), and on
     networked runs the directory of shared OAuth tokens, made here so that every worker inherits it."""
     if settings.run_id is None:
         import uuid
 
-        config.option.run_id = uuid.uuid4().hex
-        config.stash[SETTINGS_KEY] = settings.model_copy(update={"run_id": config.option.run_id})
+        config.stash[SETTINGS_KEY] = settings.model_copy(update={"run_id": uuid.uuid4().hex})
     if settings.is_networked:
         from conformance.http.oauth import export_run_secrets
 
         config.stash[SECRETS_KEY] = export_run_secrets()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, on the controller: each worker learns the run's id."""
+    node.workerinput[RUN_ID_INPUT] = settings_of(node.config).run_id
 
 
 class LivePlan:

@@ -50,9 +50,12 @@ TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 SHARD_RE = re.compile(r"^(\d+)/(\d+)$")
 
 
-def setting(default: Any, help: str, *, flag: str, factory: Any = None, metavar: str | None = None) -> Any:
-    """One row of the options table: a pydantic field that also knows its flag and help."""
-    extra: dict[str, Any] = {"flag": flag, "metavar": metavar}
+def setting(
+    default: Any, help: str, *, flag: str, factory: Any = None, metavar: str | None = None, env: str | None = None
+) -> Any:
+    """One row of the options table: a pydantic field that also knows its flag and help (and, where the
+    variable's name cannot follow the flag's, its environment variable)."""
+    extra: dict[str, Any] = {"flag": flag, "metavar": metavar, "env": env}
     if factory is not None:
         return Field(default_factory=factory, description=help, json_schema_extra=extra)
     return Field(default=default, description=help, json_schema_extra=extra)
@@ -116,7 +119,7 @@ class Settings(BaseModel):
     poll_deadline_s: float | None = setting(None, "how long to wait for async work, in seconds (default: per target)", flag="--poll-deadline")
     poll_interval_s: float = setting(0.05, "pause between polls of async work, in seconds", flag="--poll-interval")
     allow_production: bool = setting(False, "allow hosts the specs mark as production (revokes are real)", flag="--allow-production")
-    strict: bool = setting(False, "violations of inferred and assumed rules (violated-inferred) gate the run too", flag="--strict-inferred")
+    strict: bool = setting(False, "violations of inferred and assumed rules (violated-inferred) gate the run too", flag="--strict-inferred", env="CONFORMANCE_STRICT")
     baseline: Path | None = setting(None, "YAML of accepted deviations (rule, reason, expires)", flag="--baseline")
     shard: str | None = setting(None, "K/N: run the K-th of N deterministic slices of the suite", flag="--shard")
     min_index: float | None = setting(None, "fail (exit 5) unless every selected API's index reaches PCT percent", flag="--min-index", metavar="PCT")
@@ -176,10 +179,11 @@ class Option:
     default: Any
     help: str
     metavar: str | None = None
+    env_name: str | None = None
 
     @property
     def env(self) -> str:
-        return ENV_PREFIX + self.dest.upper()
+        return self.env_name or ENV_PREFIX + self.dest.upper()
 
     @property
     def dest(self) -> str:
@@ -228,7 +232,16 @@ def _options() -> tuple[Option, ...]:
         kind, choices = _kind(info.annotation)
         default = info.get_default(call_default_factory=True)
         rows.append(
-            Option(name, str(extra["flag"]), kind, choices, default, str(info.description), extra.get("metavar"))  # type: ignore[arg-type]
+            Option(
+                name,
+                str(extra["flag"]),
+                kind,  # type: ignore[arg-type]
+                choices,
+                default,
+                str(info.description),
+                extra.get("metavar"),  # type: ignore[arg-type]
+                extra.get("env"),  # type: ignore[arg-type]
+            )
         )
     return tuple(rows)
 
@@ -403,9 +416,13 @@ def _check_values(settings: Settings) -> None:
         if match is None or not 1 <= int(match.group(1)) <= int(match.group(2)):
             raise UsageError(f"--shard {settings.shard!r} must be K/N with 1 <= K <= N, e.g. --shard 2/4.")
     if settings.max_destructive is not None and settings.max_destructive < 0:
-        raise UsageError(f"--max-destructive {settings.max_destructive} must be 0 or more revokes and reversals.")
+        raise UsageError(
+            f"max_destructive (--max-destructive) is {settings.max_destructive}; give 0 or more revokes and reversals."
+        )
     if settings.max_examples is not None and not 1 <= settings.max_examples <= 10_000:
-        raise UsageError(f"--max-examples {settings.max_examples} must be from 1 to 10000 generated cases.")
+        raise UsageError(
+            f"max_examples (--max-examples) is {settings.max_examples}; give 1 to 10000 generated cases per operation."
+        )
     if settings.min_index is not None and not 0 <= settings.min_index <= 100:
         raise UsageError(f"--min-index {settings.min_index:g} is not a percentage; give a number from 0 to 100.")
     for name in ("timeout_s", "poll_interval_s", "poll_deadline_s"):

@@ -14,7 +14,7 @@ import pytest
 from conformance import waits
 from conformance.cli import main
 from conformance.http.client import ApiClient, RetryPolicy
-from conformance.http.ratelimit import RateLimiter
+from conformance.http.ratelimit import SAFETY, RateLimiter
 from conformance.http.redact import Redactor
 from tests.reporting.conftest import run_fake
 
@@ -169,19 +169,22 @@ def test_a_retry_after_announces_the_wait_of_the_http_client(announced: tuple[li
 def test_the_client_side_rate_limit_announces_a_long_wait(
     tmp_path: Path, announced: tuple[list[waits.Wait], list[float]]
 ) -> None:
-    limiter = RateLimiter("thanx", 0.1, tmp_path)  # one call every 10 s
+    limiter = RateLimiter("thanx", 0.1, tmp_path)  # one call every 10 s, spaced by the limiter's safety margin
     limiter.acquire()
     limiter.acquire()
     seen, slept = announced
     assert len(slept) == 1
     assert slept[0] > 9
     [wait] = seen
-    assert wait.line().startswith("waiting 10 s for the client-side rate limit of thanx (until ")
+    expected = round(10 * SAFETY)
+    assert wait.line().startswith(f"waiting {expected} s for the client-side rate limit of thanx (until ")
 
 
 def test_run_q_passes_no_progress_to_the_suite(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
-    monkeypatch.setattr("conformance.runner.run", lambda options: seen.append(options.pytest_args()) or 0)
+    monkeypatch.setattr(
+        "conformance.runner.run", lambda options: seen.append(options.pytest_args(Path("reports"))) or 0
+    )
     assert main(["run", "-q", "--", "-x"]) == 0
     assert main(["run"]) == 0
     quiet, loud = seen

@@ -239,6 +239,7 @@ def test_a_violation_shows_finding_rule_and_curl_not_suite_frames(report_dir: Pa
         "thanx",
         "--deviation",
         "thanx-id-without-prefix",
+        "--strict",  # THANX-ID-ECHO is inferred: its violation gates only a strict run
         "-k",
         "test_revoking_a_completed_job_is_accepted_and_starts_revoking",
     )
@@ -253,4 +254,4 @@ def test_a_violation_shows_finding_rule_and_curl_not_suite_frames(report_dir: Pa
     assert "conformance/checks/" not in failures
     assert "def verdict(" not in failures
     rows = {r["rule_id"]: r["verdict"] for r in json.loads((report_dir / "conformance.json").read_text())["rows"]}
-    assert rows["THANX-ID-ECHO"] == "violated"
+    assert rows["THANX-ID-ECHO"] == "violated-inferred"
