@@ -155,6 +155,45 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(collector, "conformance-collector")
     config.stash[STATE_KEY] = state
     redirect_junit(config)
+    config.pluginmanager.register(ReachCollector(settings), "conformance-success-reach")
+
+
+class ReachCollector:
+    """On the controller: adds up the success reach each property test's report carries, writes
+    ``success-reach.json`` once and prints it (the figures, never a verdict)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from conformance.suite.properties.outcomes import Reach
+
+        self.report_dir = settings.report_dir
+        self.totals: dict[str, Reach] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        payload = getattr(report, "conformance", None)
+        if isinstance(payload, dict) and (reach := payload.get("reach")):
+            from conformance.suite.properties.outcomes import add_up
+
+            add_up(self.totals, reach)
+
+    def pytest_sessionfinish(self) -> None:
+        path = self.report_dir / "success-reach.json"
+        path.unlink(missing_ok=True)  # never a previous run's figures beside this run's matrix
+        if self.totals:
+            import json
+
+            from conformance.files import write_text_atomic
+            from conformance.suite.properties.outcomes import summary
+
+            write_text_atomic(path, json.dumps(summary(self.totals), indent=1, sort_keys=True))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.totals:
+            return
+        from conformance.suite.properties.outcomes import render, summary
+
+        terminalreporter.write_sep("=", "property success reach (positive revoke cases reaching the vendor's success)")
+        for line in render(summary(self.totals)):
+            terminalreporter.write_line(line)
 
 
 def _share_run_identity(config: pytest.Config, settings: Settings) -> None:
@@ -462,6 +501,11 @@ def pytest_runtest_makereport(
         sent = item.stash.get(SENT_KEY, 0)
         payload["records"] = [r.model_dump(mode="json") for r in recorder.records[sent:]]
         item.stash[SENT_KEY] = len(recorder.records)
+    if call.when == "teardown" and "/properties/" in item.nodeid:
+        from conformance.suite.properties.outcomes import LEDGER
+
+        if reach := LEDGER.drain():  # this test's generated cases, for the controller's success-reach figures
+            payload["reach"] = reach
     if signals := item.config.stash.get(SIGNAL_KEY, []):
         payload["interrupted"] = signals[0]  # Hypothesis may have swallowed the interrupt: stop anyway
         item.session.shouldstop = "interrupted"

@@ -8,17 +8,14 @@ errors item; Thanx a 4xx; Juspay a 400.
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
-from filelock import FileLock
 
 from conformance.apis import APIS, get_api
 from conformance.http.exchange import Exchange
@@ -117,7 +114,8 @@ class Reach:
 
 
 class ReachLedger:
-    """Per-operation counts of one process; merged across xdist workers through per-worker files."""
+    """Per-operation counts of one process, drained onto each test's report so the controller adds them up
+    (under xdist too): no file is written or read back."""
 
     def __init__(self) -> None:
         self.counts: dict[str, Reach] = {}
@@ -133,40 +131,31 @@ class ReachLedger:
                 reach.positive += 1
                 reach.success += int(reached)
 
-    def write(self, report_dir: Path, worker: str, run_id: str) -> Path | None:
-        """Write this worker's counts and re-merge every worker file of this run (under a lock)."""
-        if not self.counts:
-            return None
-        directory = report_dir / ".success-reach"
-        directory.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(directory / "merge.lock")):
-            payload = {"run": run_id, "counts": {op: asdict(r) for op, r in self.counts.items()}}
-            (directory / f"{worker}.json").write_text(json.dumps(payload, sort_keys=True), encoding="utf-8")
-            return merge(report_dir, run_id)
+    def drain(self) -> dict[str, dict[str, int]]:
+        """The counts since the last drain, as plain data for a test report."""
+        with self.lock:
+            counts, self.counts = self.counts, {}
+        return {operation: asdict(reach) for operation, reach in counts.items()}
 
 
-def merge(report_dir: Path, run_id: str) -> Path:
-    totals: dict[str, Reach] = {}
-    for path in sorted((report_dir / ".success-reach").glob("*.json")):
-        payload = json.loads(path.read_text(encoding="utf-8"))
-        if payload.get("run") != run_id:
-            continue
-        for operation, counts in payload["counts"].items():
-            reach = totals.setdefault(operation, Reach())
-            for name, value in counts.items():
-                setattr(reach, name, getattr(reach, name) + value)
-    summary = {
+def add_up(totals: dict[str, Reach], counts: dict[str, dict[str, int]]) -> None:
+    for operation, values in counts.items():
+        reach = totals.setdefault(operation, Reach())
+        for name, value in values.items():
+            setattr(reach, name, getattr(reach, name) + int(value))
+
+
+def summary(totals: dict[str, Reach]) -> dict[str, Any]:
+    """``success-reach.json``: per operation, the counts and the share of positive cases that succeeded."""
+    operations = {
         operation: {**asdict(reach), "success_share": round(reach.share, 3), "revoke": operation in REVOKE_OPERATIONS}
         for operation, reach in sorted(totals.items())
     }
-    out = report_dir / "success-reach.json"
-    out.write_text(json.dumps({"target_share": TARGET_SHARE, "operations": summary}, indent=1, sort_keys=True), "utf-8")
-    return out
+    return {"target_share": TARGET_SHARE, "operations": operations}
 
 
-def render(path: Path) -> list[str]:
+def render(data: dict[str, Any]) -> list[str]:
     """Terminal lines for the revoke operations' success reach."""
-    data = json.loads(path.read_text(encoding="utf-8"))
     lines = []
     for operation, row in data["operations"].items():
         if not row["revoke"]:
@@ -177,14 +166,6 @@ def render(path: Path) -> list[str]:
             f"· negative rejected {row['rejected']}/{row['negative']}{flag}"
         )
     return lines
-
-
-def clear(report_dir: Path) -> None:
-    (report_dir / "success-reach.json").unlink(missing_ok=True)
-    directory = report_dir / ".success-reach"
-    if directory.is_dir():
-        for stale in directory.glob("*.json"):
-            stale.unlink()
 
 
 def new_run_id(given: str | None = None) -> str:
