@@ -73,7 +73,15 @@ def conformance(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def tests(session: nox.Session) -> None:
-    """Run the project's own tests (pass pytest options after --)."""
+    """Run the project's own tests except the slow end-to-end ones (pass pytest options after --)."""
+    ensure_venv()
+    node_available()
+    session.run(tool("python"), "-m", "pytest", "-n", "2", "-m", "not slow", *session.posargs)
+
+
+@nox.session(python=False, name="tests-all")
+def tests_all(session: nox.Session) -> None:
+    """Run every test of the project, the slow end-to-end ones included: what CI runs (options after --)."""
     ensure_venv()
     node_available()
     session.run(tool("python"), "-m", "pytest", "-n", "2", *session.posargs)

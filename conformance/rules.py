@@ -9,6 +9,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from conformance import yamlcache
 from conformance.apis import APIS, SPECS_DIR
 from conformance.errors import UsageError
 
@@ -63,7 +64,7 @@ class RuleFile(BaseModel):
 def load_rule_file(path: Path) -> RuleFile:
     """Parse one rule file, turning YAML and schema errors into one-paragraph usage errors."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlcache.load_path(path)
         parsed = RuleFile.model_validate(raw)
     except FileNotFoundError:
         raise UsageError(
@@ -105,7 +106,7 @@ def active_rules(specs_dir: Path = SPECS_DIR) -> dict[str, Rule]:
 @cache
 def load_spec(path: Path) -> dict[str, Any]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlcache.load_path(path)
     except (OSError, yaml.YAMLError) as exc:
         raise UsageError(f"The spec {path} cannot be read as YAML: {exc}".replace("\n", " ")) from None
     return raw if isinstance(raw, dict) else {}

@@ -69,6 +69,7 @@ class RunOptions:
             "junit_family=xunit2",
             "--report-dir",
             str(report_dir),
+            *PRELOADED_WARNINGS,
         ]
         for option in OPTIONS:
             value = self.values.get(option.dest)
@@ -97,6 +98,7 @@ def run(options: RunOptions) -> int:
                 (stale / name).unlink(missing_ok=True)
         return exc.exit_code
     sink = OutcomeSink()
+    _preload_plugin_packages()
     code = int(pytest.main(options.pytest_args(settings.report_dir), plugins=[sink]))
     if sink.code is not None:
         if sink.reason and not sink.printed:
@@ -107,6 +109,33 @@ def run(options: RunOptions) -> int:
     final = mapped.get(code, INTERNAL if code != OK else OK)
     print(f"conformance: exit {final}: pytest ended with exit code {code}", file=sys.stderr)  # noqa: T201
     return final
+
+
+# pytest's warning for the packages preloaded below (and only them): they are imported on purpose. A -W
+# message is matched literally, as a prefix ("_hypothesis" covers _hypothesis_globals and its siblings).
+PRELOADED_WARNINGS = [
+    arg
+    for package in ("_hypothesis", "hypothesis", "schemathesis", "anyio")
+    for arg in (
+        "-W",
+        f"ignore:Module already imported so cannot be rewritten; {package}:pytest.PytestAssertRewriteWarning",
+    )
+]
+
+
+def _preload_plugin_packages() -> None:
+    """Import the packages that register pytest plugins before pytest starts.
+
+    pytest marks every package of a distribution with a ``pytest11`` entry point for assertion rewriting,
+    so Hypothesis and Schemathesis (about 400 modules) are re-parsed and re-compiled on import whenever no
+    rewritten bytecode can be cached (``PYTHONDONTWRITEBYTECODE``, a read-only install): seconds of every
+    run. Imported here, they load as plain modules; only the libraries' own internal ``assert`` statements
+    lose pytest's detailed messages. The suite's modules are rewritten as before.
+    """
+    import importlib
+
+    for name in ("_hypothesis_pytestplugin", "anyio.pytest_plugin", "schemathesis.pytest.plugin"):
+        importlib.import_module(name)
 
 
 def exit_code_for(pytest_code: int, report_dir: Path, baseline: Path | None) -> tuple[int, str]:

@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import yaml
 
+from conformance import yamlcache
 from conformance.apis import APIS
 from conformance.errors import TargetUnreachable, UsageError
 from conformance.http.auth import secrets_of, uses_oauth
@@ -179,7 +179,7 @@ def production_hosts() -> dict[str, str]:
     """Hosts the specs mark ``x-environment: production``, mapped to the spec that says so."""
     hosts: dict[str, str] = {}
     for api in APIS.values():
-        spec = yaml.safe_load(api.spec_path.read_text(encoding="utf-8"))
+        spec = yamlcache.load_path(api.spec_path)
         for server in spec.get("servers") or []:
             if server.get("x-environment") == "production" and (host := urlsplit(server["url"]).hostname):
                 hosts[host] = api.spec_path.name

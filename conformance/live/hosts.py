@@ -11,8 +11,7 @@ import ipaddress
 from functools import cache
 from urllib.parse import urlsplit
 
-import yaml
-
+from conformance import yamlcache
 from conformance.apis import APIS
 from conformance.errors import UsageError
 from conformance.settings import Settings
@@ -23,7 +22,7 @@ def known_hosts() -> dict[str, tuple[str, str]]:
     """host → (environment, the spec that names it), from every spec's ``servers``."""
     hosts: dict[str, tuple[str, str]] = {}
     for api in APIS.values():
-        spec = yaml.safe_load(api.spec_path.read_text(encoding="utf-8"))
+        spec = yamlcache.load_path(api.spec_path)
         for server in spec.get("servers") or []:
             host = urlsplit(str(server.get("url", ""))).hostname
             environment = server.get("x-environment")

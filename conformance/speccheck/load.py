@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import yaml
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
+from conformance import yamlcache
 from conformance.errors import UsageError
 from conformance.speccheck.walk import escape, iter_schemas, join, resolve_pointer, unescape
 
+# What a remembered "this spec passed" depends on besides the spec: the validator and these checks' code.
+_VALIDATOR_VERSION = (
+    metadata.version("openapi-spec-validator")
+    + ":"
+    + hashlib.sha256(
+        b"".join(Path(__file__).with_name(name).read_bytes() for name in ("load.py", "walk.py"))
+    ).hexdigest()[:16]
+)
 JSON_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
 
 
@@ -55,12 +66,23 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = Fal
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+class _FastLoader(yamlcache.SAFE_LOADER):  # type: ignore[misc]
+    """The same duplicate-key refusal over libyaml's parser (when present): a spec loads ten times faster."""
+
+
+_FastLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file; a syntax error names the line and column."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(path, "", f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        return yamlcache.load_text(text, _FastLoader)
+    except yaml.YAMLError:
+        pass  # the message below comes from the pure-Python parser, the same with or without libyaml
     try:
         return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
@@ -119,6 +141,7 @@ class Spec:
 
 def load_spec(path: Path) -> Spec:
     """Load and validate one spec; any defect raises :class:`SpecError`."""
+    before = _bytes(path)
     doc = load_yaml(path)
     if not isinstance(doc, dict):
         raise SpecError(
@@ -127,10 +150,25 @@ def load_spec(path: Path) -> Spec:
             f"the document is a {type(doc).__name__}, not a mapping",
             "An OpenAPI document is a mapping with openapi, info and paths.",
         )
+    # A document that passed these checks before, byte for byte and with only local references, passes again:
+    # the OpenAPI validation is most of a spec's load time, paid by every run and every xdist worker.
+    local = all(ref.startswith("#") for _pointer, ref in _iter_refs(doc))
+    tag = f"spec-valid:{_VALIDATOR_VERSION}:{path.resolve()}"
+    if local and before is not None and yamlcache.seen(tag, before):
+        return Spec(path, doc)
     check_refs(path, doc)
     check_types(path, doc)
     validate_openapi(path, doc)
+    if local and before is not None and _bytes(path) == before:  # what was checked is what the file holds
+        yamlcache.remember(tag, before)
     return Spec(path, doc)
+
+
+def _bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None  # load_yaml reports it
 
 
 def _iter_refs(value: Any, pointer: str = "") -> list[tuple[str, str]]:

@@ -50,7 +50,8 @@ from typing import Any
 from conformance.apis import APIS, REPO_ROOT
 from conformance.errors import UsageError
 from conformance.settings import child_environment
-from conformance.tools import stcli
+from conformance.tools import bench_goals, stcli
+from conformance.tools.bench_serve import serve_throughput
 
 DEFAULT_OUTPUT = REPO_ROOT / "reports" / "bench.json"
 DEFAULT_SEED = 20261122  # conformance.settings.Settings().seed, the seed of a plain `conformance run`
@@ -305,6 +306,7 @@ class SuiteRun:
     load_start: float
     load_end: float
     red: list[str] = field(default_factory=list)
+    verified_rules: int = 0
 
 
 @dataclass
@@ -432,6 +434,7 @@ class Bench:
             load_start=done.load_start,
             load_end=done.load_end,
             red=junit.red[:20],
+            verified_rules=bench_goals.verified_rules(report),
         )
 
     # --------------------------------------------------------------------------- property layer
@@ -723,6 +726,7 @@ def markdown(report: dict[str, Any]) -> str:
     if report.get("profile"):
         top = ", ".join(f"{k} {v:.0%}" for k, v in list(report["profile"]["own_time_by_package"].items())[:6])
         lines.append(f"Profile of a serial reference run (own time by package): {top}.")
+    lines += bench_goals.markdown(report)
     lines += [f"Warning: {warning}" for warning in report["warnings"]]
     return "\n".join(lines)
 
@@ -772,6 +776,22 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
                 st_run = bench.run_st(int(generation_run["max_examples"]))
                 for name, measured_run in ((project, project_run), (st_name, st_run), (gen_name, generation_run)):
                     contenders.setdefault(name, []).append(measured_run)
+        serve: list[dict[str, Any]] = []
+        for index in range(runs):
+            for judge in (True, False):
+                sys.stderr.write(f"bench: run {index + 1}/{runs} serve throughput, judge {judge} (load {load1()})\n")
+                load_start = load1()
+                throughput = serve_throughput(judge=judge)
+                serve.append({**throughput, "load_1min": [load_start, load1()]})
+        sessions: dict[str, Any] = {}
+        if args.sessions:
+            env = clean_env()
+            sys.stderr.write(f"bench: the mutation run (load {load1()})\n")
+            command = [sys.executable, "-m", "conformance.mutants", "--report-dir", str(work / "mutants")]
+            sessions["mutants"] = bench_goals.timed_session(command, REPO_ROOT, work / "mutants.log", env)
+            sys.stderr.write(f"bench: the quick test session (load {load1()})\n")
+            command = [sys.executable, "-m", "pytest", "-n", "2", "-m", "not slow", "-q", "-p", "no:cacheprovider"]
+            sessions["tests_session"] = bench_goals.timed_session(command, REPO_ROOT, work / "tests.log", env)
         profile = None
         reference = next((runs_ for c, runs_ in suite_runs.items() if c.name == "reference" and runs_), None)
         if args.profile or (reference and statistics.median(r.wall_s for r in reference) > PROFILE_THRESHOLD_S):
@@ -823,6 +843,8 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
             "contenders": contender_rows,
         },
         "profile": profile,
+        "serve": serve,
+        "sessions": sessions,
         "warnings": bench.warnings,
     }
 
@@ -836,6 +858,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--apis", help="restrict every run to these APIs (comma-separated)")
     parser.add_argument("-k", "--select", help="pytest -k expression for the whole-suite runs")
     parser.add_argument("--no-properties", action="store_true", help="skip the property-layer comparison")
+    parser.add_argument(
+        "--sessions", action="store_true", help="also time the mutation run and the quick test session (long)"
+    )
     parser.add_argument("--profile", action="store_true", help="profile a serial reference run whatever its time")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--work-dir", help="where scratch report dirs go (default: the system temp dir)")

@@ -114,6 +114,9 @@ def test_a_tiny_bench_writes_a_valid_report(tmp_path: Path) -> None:
         assert row["cases"]["median"] > 0
         assert set(row["cases_per_s_wall"]) == {"min", "median", "max"}
     assert report["profile"] is None
+    assert [serve["judge_client"] for serve in report["serve"]] == [True, False]
+    assert all(serve["requests"] == 2000 for serve in report["serve"])
+    assert "Goals of the performance issue" in done.stdout
     assert "| target | workers |" in done.stdout
     assert "Machine:" in done.stdout
     assert not list(tmp_path.glob("conformance-bench-*")), "the scratch report dirs are removed unless --keep"

@@ -15,8 +15,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
-import yaml
-
+from conformance import yamlcache
 from conformance.apis import APIS, get_api
 from conformance.http.exchange import Exchange
 
@@ -63,7 +62,7 @@ def is_revoke_attempt(operation: str, exchange: Exchange) -> bool:
 @cache
 def documented_codes(api: str, operation: str) -> frozenset[Any]:
     """The operation's x-error-codes in the spec (empty when the spec lists none)."""
-    spec = yaml.safe_load(APIS[api].spec_path.read_text(encoding="utf-8"))
+    spec = yamlcache.load_path(APIS[api].spec_path)
     for item in spec.get("paths", {}).values():
         for definition in item.values():
             if isinstance(definition, dict) and definition.get("operationId") == operation:
