@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from conformance.checks.hygiene import hygiene_reason
 from conformance.checks.registry import Check, checks_for
@@ -24,7 +24,7 @@ from conformance.findings import Finding as RuleFinding
 from conformance.findings import show
 from conformance.http.exchange import Exchange
 from conformance.rules import Rule
-from conformance.suite.properties.outcomes import SUCCESS, documented_rejection
+from conformance.suite.properties.outcomes import SUCCESS, documented_rejection, request_command
 from conformance.verdicts import Recorder, VerdictRecord, recording
 
 
@@ -54,15 +54,6 @@ class Judged:
     operation: Operation | None
     observations: list[Observation] = field(default_factory=list)
     skipped: str = ""
-
-
-def request_command(exchange: Exchange) -> str | None:
-    try:
-        fields = parse_qs(exchange.request.content.decode("utf-8"))
-    except UnicodeDecodeError:
-        return None
-    values = fields.get("command")
-    return values[0] if values else None
 
 
 def error_codes(api: str, body: Any) -> list[Any]:

@@ -32,7 +32,8 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _request_command(exchange: Exchange) -> str | None:
+def request_command(exchange: Exchange) -> str | None:
+    """The ``command`` form field of a Juspay mandate call (revoke, check_status), if the body has one."""
     from urllib.parse import parse_qs
 
     try:
@@ -56,7 +57,7 @@ SUCCESS: dict[str, Callable[[Exchange], bool]] = {
 
 def is_revoke_attempt(operation: str, exchange: Exchange) -> bool:
     """A positive case that asks for the revoke (Juspay's check_status command shares the operation)."""
-    return operation != "mandateCommand" or _request_command(exchange) == "revoke"
+    return operation != "mandateCommand" or request_command(exchange) == "revoke"
 
 
 @cache
