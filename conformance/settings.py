@@ -125,7 +125,7 @@ class Settings(BaseModel):
     min_index: float | None = setting(None, "fail (exit 5) unless every selected API's index reaches PCT percent", flag="--min-index", metavar="PCT")
     property_coverage: bool = setting(False, "add Schemathesis' coverage phase on the reference target", flag="--property-coverage")
     run_id: str | None = setting(None, "identifier shared by every process of one run (default: a fresh one)", flag="--run-id")
-    allow_hosts: list[str] = setting(None, "live hosts to allow besides loopback and the vendors' sandbox hosts", flag="--allow-host", factory=list)
+    allow_hosts: list[str] = setting(None, "live hosts to allow besides loopback and the vendors' sandbox hosts", flag="--allow-host", factory=list, env="CONFORMANCE_ALLOW_HOSTS")
     max_destructive: int | None = setting(None, "cap on revokes and reversals per run (default: 25 when a host is not loopback)", flag="--max-destructive", metavar="N")
     plan: bool = setting(False, "print per API what the run would create, revoke and use; send nothing", flag="--plan")
     doctor: bool = setting(True, "run the read-only pre-flight first on a live target", flag="--doctor")
@@ -478,7 +478,7 @@ def _shown_default(option: Option) -> str:
     if option.kind == "list":
         return "all"
     if option.kind == "bool":
-        return "off"
+        return "on" if option.default else "off"
     return f"`{option.default}`"
 
 

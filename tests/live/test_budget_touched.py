@@ -44,7 +44,7 @@ def test_rate_limit_holds_across_workers_and_touched_matches_the_sandbox(tmp_pat
         "-k",
         "scenarios",
         # Rate-limited polls on a loaded machine need more than the 10 s loopback deadline.
-        env={"CONFORMANCE_THANX_RATE_LIMIT": "5", "CONFORMANCE_POLL_DEADLINE_S": "60"},
+        env={"CONFORMANCE_THANX_RATE_LIMIT": "5", "CONFORMANCE_POLL_DEADLINE": "60"},
     )
     assert result.returncode == 0, result.stdout[-4000:]
     log = request_log(served)["requests"]
