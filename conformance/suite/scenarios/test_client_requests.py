@@ -19,6 +19,8 @@ from conformance.context import ScenarioContext, response_field
 from conformance.errors import PreconditionUnavailable
 from conformance.http.exchange import Exchange, Phase
 from conformance.provisioners.base import BadgeEarn, Mandate, ThanxJob
+from conformance.suite.scenarios import juspay_steps
+from conformance.suite.scenarios.thanx_steps import read_job
 from conformance.verdicts import verdict
 
 pytestmark = pytest.mark.conformance
@@ -62,23 +64,12 @@ def thanx_revoke(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
     )
 
 
-def thanx_read(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
-    return ctx.client(THANX).call(
-        "GET",
-        f"/partner/issuance_jobs/{job.id}",
-        operation="getIssuanceJob",
-        phase="readback",
-        params={"merchant_id": job.merchant_id},
-        retry=True,
-    )
-
-
 def thanx_calls_accepted(ctx: ScenarioContext) -> list[Exchange]:
     """Read a completed job, revoke it (202) and read it again (200): three partner calls the vendor takes."""
     job = ctx.provisioner(THANX).thanx_job("completed")
-    thanx_read(ctx, job)
+    read_job(ctx, job)
     thanx_revoke(ctx, job)
-    thanx_read(ctx, job)
+    read_job(ctx, job)
     return calls_of(ctx, THANX)
 
 
@@ -190,14 +181,8 @@ def test_the_revoke_names_the_transaction_by_an_integer_txn_id_and_is_accepted(c
 def mandate_command(
     ctx: ScenarioContext, mandate: Mandate, fields: Mapping[str, str], *, phase: Phase = "test"
 ) -> Exchange:
-    return ctx.client(JUSPAY).call(
-        "POST",
-        f"/mandates/{mandate.mandate_id}",
-        operation="mandateCommand",
-        phase=phase,
-        data=fields,
-        headers={"x-routing-id": mandate.customer_id},
-        retry=phase == "readback",
+    return juspay_steps.command(
+        ctx, mandate.mandate_id, mandate.customer_id, fields, phase=phase, retry=phase == "readback"
     )
 
 

@@ -14,6 +14,7 @@ from conformance.context import ScenarioContext, response_field
 from conformance.http.auth import AuthVariant
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import Mandate
+from conformance.suite.scenarios import juspay_steps as steps
 from conformance.verdicts import expect_equal, observe, verdict
 
 pytestmark = pytest.mark.conformance
@@ -34,16 +35,7 @@ def command(
     auth: AuthVariant = "valid",
     retry: bool = False,
 ) -> Exchange:
-    return ctx.client(API).call(
-        "POST",
-        f"/mandates/{mandate.mandate_id}",
-        operation="mandateCommand",
-        phase=phase,
-        data=fields,
-        headers={"x-routing-id": mandate.customer_id},
-        auth=auth,
-        retry=retry,
-    )
+    return steps.command(ctx, mandate.mandate_id, mandate.customer_id, fields, phase=phase, auth=auth, retry=retry)
 
 
 def revoke(ctx: ScenarioContext, mandate: Mandate, *, auth: AuthVariant = "valid", **fields: str) -> Exchange:
