@@ -393,6 +393,7 @@ def ctx(
 
     recorder = Recorder(item.nodeid, rule_catalogue, evidence, conformance_target.redactor.text)
     item.stash[RECORDER_KEY] = recorder
+    item.stash[SENT_KEY] = 0  # a test run again (a rerun plugin, the mutation loop) starts a new recorder
     context = ScenarioContext(conformance_target, _tenant(settings, item.nodeid), recorder)
     from conformance.reporting.allure_bridge import attach_exchange, label_test
 

@@ -47,6 +47,7 @@ class Target:
     tokens: dict[str, OAuthTokens] = field(default_factory=dict)
     budget: Any = None  # the run's DestructiveBudget, made on first use
     touched: Any = None  # the run's TouchedLog on a live target
+    sandbox: Any = None  # the reference sandbox's state, when this run started one
 
     @property
     def name(self) -> str:
@@ -206,6 +207,7 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
     """Resolve ``settings`` into a usable Target, starting the reference sandbox when asked to."""
     http = httpx.Client(timeout=settings.timeout_s, follow_redirects=False)
     with http, contextlib.ExitStack() as stack:
+        sandbox: Any = None
         if settings.uses_reference_sandbox:
             from conformance.sandbox import create_app
             from conformance.sandbox.server import run_in_thread
@@ -215,6 +217,7 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
             except ValueError as exc:  # an unknown --deviation: the message lists the known names
                 raise UsageError(str(exc)) from None
             base = stack.enter_context(run_in_thread(app))
+            sandbox = app.state.sandbox
             urls = dict.fromkeys([*APIS, CONTROL], base)
             creds = _fetch_sandbox_credentials(http, base)
         elif settings.target == "replay":
@@ -237,6 +240,7 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
             secrets |= secrets_of(api, values)
         run_id = settings.run_id or uuid.uuid4().hex
         target = Target(settings, urls, creds, http, Redactor(secrets), state_dir=state_dir, run_id=run_id)
+        target.sandbox = sandbox
         if settings.is_networked and not settings.uses_reference_sandbox:
             from conformance.live.touched import TouchedLog
 

@@ -31,7 +31,7 @@ from conformance.sandbox.control import fallback_route, general_routes
 from conformance.sandbox.control_vendors import capillary_routes, thanx_juspay_routes
 from conformance.sandbox.core import API_KEYS, SandboxState
 
-__all__ = ["API_KEYS", "SandboxCredentials", "create_app"]
+__all__ = ["API_KEYS", "SandboxCredentials", "create_app", "redeviate"]
 
 # The vendors' own setup endpoints (what the vendor provisioner uses); --no-vendor-setup leaves them out.
 SETUP_PATHS = frozenset(
@@ -111,3 +111,19 @@ def create_app(
     app.state.request_log = RequestLog(creds)
     app.add_middleware(RequestLogMiddleware, log=app.state.request_log)
     return app
+
+
+def redeviate(state: SandboxState, deviation: str | None) -> None:
+    """Give a running sandbox another deviation (or none) under its gap profile, every tenant forgotten.
+
+    What a fresh sandbox with the same seed, profile and ``deviation`` would answer: the decision points
+    are resolved again and no tenant of an earlier deviation survives. The mutation run uses it to try
+    many deviations against one collected suite.
+    """
+    deviations.check_name(deviation)
+    override = deviant.OVERRIDES[deviation] if deviation is not None else None
+    choices = decide.resolve(gaps.PROFILES[state.gap_profile], override)
+    with state.lock:
+        state.deviation = deviation
+        state.choices = choices
+    state.reset_all(None)

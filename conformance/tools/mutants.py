@@ -1,18 +1,24 @@
 """The mutation run: does the suite notice when the reference sandbox breaks one documented rule?
 
 For each gap profile of the sandbox (``faithful``, ``alternate``: the sandbox's own choices where the
-pages are silent, and other choices the pages equally allow) it runs the whole suite once against the
-sandbox without a deviation (it must report no violation, inferred ones included: a failure there
-is a false alarm), then once per deviation of :data:`conformance.sandbox.deviations.DEVIATIONS` with
-only the tests that judged the deviation's rule in that profile's faithful run (all tests of the
-deviation's API when none did). A deviation is *killed* under a profile when the run's
-``conformance.json`` says its rule is ``violated`` or ``violated-inferred``; other rules violated in
-that run are reported as collateral. Runs use ``--strict-inferred``, so every kill exits 1.
-Writes ``reports/mutants.json`` and exits non-zero on any survivor or false alarm.
+pages are silent, and other choices the pages equally allow) one pytest process collects the suite
+once and runs all of it against the sandbox without a deviation: it must report no violation, inferred
+ones included (a failure there is a false alarm). The same process then gives its running sandbox each
+deviation of :data:`conformance.sandbox.deviations.DEVIATIONS` in turn, every tenant forgotten, and
+runs only the tests that judged the deviation's rule in the faithful part (all the tests of the
+deviation's API when none did): :mod:`conformance.tools.mutants_loop`. A deviation that survives there,
+or whose pass went wrong, is tried again the slow way, in a fresh process of its own with
+``--deviation`` (``--isolated`` runs every deviation so). The faithful suite also runs once more per
+extra seed and profile, so "no false violation" holds over three seeds.
 
-Each run is a subprocess (nested pytest in one process is fragile) with its own report directory
-under ``reports/mutants/``; plugin autoloading is off and only the plugins the suite needs are
-loaded. ``python -m conformance.tools.mutants --help``.
+A deviation is *killed* under a profile when its rule is ``violated`` or ``violated-inferred`` and the
+run would exit 1; other rules violated with it are reported as collateral. Runs use
+``--strict-inferred`` and a poll deadline of :data:`POLL_DEADLINE_S` (the sandbox finishes its
+asynchronous work within a few reads, so the deadline only bounds a job that never finishes). Writes
+``reports/mutants.json`` and exits non-zero on any survivor or false alarm.
+
+Each process has its own report directory under ``reports/mutants/``; plugin autoloading is off and
+only the plugins the suite needs are loaded. ``python -m conformance.tools.mutants --help``.
 """
 
 from __future__ import annotations
@@ -36,11 +42,14 @@ from conformance.settings import child_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "conformance" / "suite"
-SEEDS = (20261122,)
+SEEDS = (20261122, 20261123, 20261124)
 PROFILES = ("faithful", "alternate")
 PLUGINS = ("conformance.pytest_plugin", "_hypothesis_pytestplugin", "schemathesis.pytest.plugin")
 CAUGHT = ("violated", "violated-inferred")
+LOOP_OUT = "deviations.json"
 RUN_TIMEOUT_S = 900
+POLL_DEADLINE_S = 3.0
+LOOP_PLUGIN = "conformance.tools.mutants_loop"
 
 
 @dataclass
@@ -52,6 +61,12 @@ class RunResult:
     tests: dict[str, list[str]] = field(default_factory=dict)  # rule -> the tests that judged it
     error: str = ""
     defects: list[str] = field(default_factory=list)  # tests that failed without a Finding
+    # What the same process found for each deviation it tried after the faithful run (Plan.loop).
+    loop: dict[str, RunResult] = field(default_factory=dict)
+    ran: tuple[str, ...] = ()  # the tests a loop pass ran
+
+    def caught(self, rule: str) -> bool:
+        return not self.error and self.verdicts.get(rule) in CAUGHT and self.exit_code == 1
 
     @property
     def violated(self) -> list[str]:
@@ -69,6 +84,8 @@ class Plan:
     apis: str | None = None
     tests: tuple[str, ...] = ()
     select: str | None = None
+    # Deviations to try after the faithful run, in the same process (conformance.tools.mutants_loop).
+    loop: tuple[str, ...] = ()
 
 
 def pytest_command(report_dir: Path, plan: Plan) -> list[str]:
@@ -78,7 +95,10 @@ def pytest_command(report_dir: Path, plan: Plan) -> list[str]:
     for plugin in PLUGINS:
         command += ["-p", plugin]
     command += ["--report-dir", str(report_dir), "--target", "reference", "--strict-inferred"]
-    command += ["--gap-profile", plan.profile]
+    command += ["--gap-profile", plan.profile, "--poll-deadline", str(POLL_DEADLINE_S)]
+    if plan.loop:
+        command += ["-p", LOOP_PLUGIN, "--mutants-deviations", ",".join(plan.loop)]
+        command += ["--mutants-out", str(report_dir / LOOP_OUT), "--tb=no"]
     options = (("--seed", plan.seed), ("--apis", plan.apis), ("--deviation", plan.deviation), ("-k", plan.select))
     for option, value in options:
         if value is not None:
@@ -114,7 +134,27 @@ def run_suite(plan: Plan, report_dir: Path) -> RunResult:
     verdicts = {row["rule_id"]: row["verdict"] for row in matrix["rows"]}
     tests = {row["rule_id"]: list(row.get("tests") or []) for row in matrix["rows"]}
     defects = matrix.get("tests", {}).get("defects") or []
-    return RunResult(plan.label, done.returncode, seconds, verdicts, tests, defects=list(defects))
+    loop = loop_results(report_dir / LOOP_OUT) if plan.loop else {}
+    return RunResult(plan.label, done.returncode, seconds, verdicts, tests, defects=list(defects), loop=loop)
+
+
+def loop_results(path: Path) -> dict[str, RunResult]:
+    """The deviations a process tried after its faithful run; none when it did not get that far."""
+    if not path.is_file():
+        return {}
+    tried = json.loads(path.read_text(encoding="utf-8"))["deviations"]
+    return {
+        name: RunResult(
+            name,
+            int(row.get("exit_code", -1)),
+            float(row.get("seconds", 0.0)),
+            dict(row.get("verdicts") or {}),
+            error=str(row.get("error") or ""),
+            defects=list(row.get("defects") or []),
+            ran=tuple(row.get("tests") or ()),
+        )
+        for name, row in tried.items()
+    }
 
 
 def selectable(test_id: str) -> str:
@@ -160,6 +200,8 @@ class Outcome:
     tests: int
     why: str = ""
     defects: list[str] = field(default_factory=list)
+    # "shared process" (after the faithful run, conformance.tools.mutants_loop) or "own process".
+    process: str = "own process"
 
 
 def judge(deviation: Deviation, plan: Plan, result: RunResult) -> Outcome:
@@ -192,6 +234,7 @@ def judge(deviation: Deviation, plan: Plan, result: RunResult) -> Outcome:
         len(plan.tests),
         why,
         result.defects,
+        "shared process" if plan.loop else "own process",
     )
 
 
@@ -203,6 +246,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--report-dir", default="reports", help="mutants.json goes here, each run under <dir>/mutants/")
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), help="seeds of the faithful runs, per profile")
     parser.add_argument("-k", "--select", help="pytest -k expression for the runs that have no bound tests")
+    parser.add_argument(
+        "--isolated", action="store_true", help="every deviation in a fresh process of its own (slow; for diagnosis)"
+    )
     return parser.parse_args(argv)
 
 
@@ -245,26 +291,41 @@ def faithful_row(profile: str, seed: int, run: RunResult) -> dict[str, Any]:
 def run_all(
     deviations: list[Deviation], profiles: list[str], seeds: list[int], args: argparse.Namespace, runs: Path
 ) -> tuple[list[dict[str, Any]], list[Outcome]]:
-    """Faithful runs first (they choose each deviation's tests), then every deviation under every profile."""
+    """Per profile one process runs the faithful suite and then every deviation; the other seeds' faithful
+    runs follow, and a deviation that process did not catch is tried again in a process of its own."""
     # Longest first (Thanx polls its asynchronous jobs), so the workers finish together.
     order = sorted(deviations, key=lambda d: (d.api != "thanx", d.api, d.name))
+    names = () if args.isolated else tuple(d.name for d in order)
+    first, others = seeds[0], seeds[1:]
     with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
-        faithful_jobs = {
-            (profile, seed): pool.submit(
-                run_suite,
-                Plan(f"faithful {profile} seed {seed}", profile, seed=seed, select=args.select),
-                runs / profile / f"no-deviation-{seed}",
+        shared = {
+            profile: pool.submit(
+                run_suite, faithful_plan(profile, first, args.select, names), faithful_dir(runs, profile, first)
             )
             for profile in profiles
-            for seed in seeds
         }
-        faithful = {key: job.result() for key, job in faithful_jobs.items()}
+        extra = {
+            (profile, seed): pool.submit(
+                run_suite, faithful_plan(profile, seed, args.select), faithful_dir(runs, profile, seed)
+            )
+            for profile in profiles
+            for seed in others
+        }
+        faithful = {(profile, first): job.result() for profile, job in shared.items()}
         jobs: dict[tuple[str, str], tuple[Plan, Future[RunResult]]] = {}
         for profile in profiles:
-            reference = faithful[(profile, seeds[0])] if seeds else RunResult("none", 0, 0.0)
+            reference = faithful[(profile, first)]
             for deviation in order:
+                tried = reference.loop.get(deviation.name)
+                if tried is not None and tried.caught(deviation.rule_id):
+                    plan = Plan(
+                        f"{deviation.name} ({profile})", profile, deviation=deviation.name, tests=tried.ran, loop=names
+                    )
+                    jobs[(profile, deviation.name)] = (plan, finished(tried))
+                    continue
                 plan = deviation_plan(deviation, profile, reference, args.select)
                 jobs[(profile, deviation.name)] = (plan, pool.submit(run_deviation, plan, deviation.rule_id, runs))
+        faithful |= {key: job.result() for key, job in extra.items()}
         outcomes = [
             judge(deviation, jobs[(profile, deviation.name)][0], jobs[(profile, deviation.name)][1].result())
             for profile in profiles
@@ -274,6 +335,20 @@ def run_all(
     return rows, outcomes
 
 
+def faithful_plan(profile: str, seed: int, select: str | None, loop: tuple[str, ...] = ()) -> Plan:
+    return Plan(f"faithful {profile} seed {seed}", profile, seed=seed, select=select, loop=loop)
+
+
+def faithful_dir(runs: Path, profile: str, seed: int) -> Path:
+    return runs / profile / f"no-deviation-{seed}"
+
+
+def finished(result: RunResult) -> Future[RunResult]:
+    done: Future[RunResult] = Future()
+    done.set_result(result)
+    return done
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     deviations = chosen(args.only)
@@ -281,6 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.report_dir)
     runs = out / "mutants"
     seeds = [int(seed) for seed in args.seeds.split(",") if seed.strip()]
+    if not seeds:
+        raise SystemExit("mutants: --seeds names no seed; give at least one (the faithful runs need it)")
     started = time.monotonic()
     write = sys.stdout.write
     write(
@@ -327,6 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "runs": [asdict(o) for o in outcomes],
         "select": args.select,
         "workers": args.workers,
+        "processes": dict(Counter(o.process for o in outcomes)),
         "seconds": round(elapsed, 1),
     }
     out.mkdir(parents=True, exist_ok=True)
@@ -341,6 +419,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     write(
         f"kill rate {kill_rate:.1%}: {len(killed)}/{len(outcomes)} killed, {len(survivors)} survived; "
         f"{len(UNBREAKABLE)} rule(s) unbreakable from outside\n"
+    )
+    shared = sum(o.process == "shared process" for o in outcomes)
+    write(
+        f"{shared} deviation run(s) judged in the shared processes, {len(outcomes) - shared} in processes of their own\n"
     )
     for o in survivors:
         write(f"survivor {o.deviation} under {o.profile} ({o.rule}): {o.why}\n")

@@ -94,3 +94,23 @@ def test_vendor_setup_endpoints_can_be_switched_off_while_the_control_api_stays(
         made = http.post("/_sandbox/thanx/campaigns", json={})
         assert made.status_code == 201
         assert {"merchant_id", "campaign_id", "variant_id"} <= set(made.json())
+
+
+def test_a_running_sandbox_takes_another_deviation_and_forgets_its_tenants() -> None:
+    from conformance.sandbox import redeviate
+    from conformance.sandbox.gaps import PROFILES
+
+    state = create_app(seed=3, gap_profile="alternate").state.sandbox
+    faithful = dict(state.choices)
+    state.tenant("t1")
+    redeviate(state, "juspay-revoke-202")
+    point_name = DEVIATIONS["juspay-revoke-202"].point
+    assert state.deviation == "juspay-revoke-202"
+    assert state.choices[point_name] is not faithful.get(point_name)
+    assert state.tenants == {}
+    assert state.seed == 3
+    redeviate(state, None)
+    assert state.deviation is None
+    assert set(state.choices) == set(resolve(PROFILES["alternate"], None)) == set(faithful)
+    with pytest.raises(ValueError, match="juspay-revoke-202"):
+        redeviate(state, "no-such-deviation")
