@@ -301,3 +301,10 @@ def write_dashboard(matrix: Matrix, report_dir: Path) -> list[Path]:
     write_atomic(png_path, png)
     write_atomic(html_path, render_html(dashboard, svg).encode("utf-8"))
     return [svg_path, png_path, html_path]
+
+
+def warm_up() -> None:
+    """Import what drawing needs, ahead of time (about a second of matplotlib imports)."""
+    import matplotlib.backends.backend_agg
+    import matplotlib.figure
+    import matplotlib.patches  # noqa: F401

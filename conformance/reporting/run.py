@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import shutil
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,6 +126,14 @@ class RunCollector:
                 self.data.bindings[item.nodeid] = [r for m in item.iter_markers("rules") for r in m.args]
 
     @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_setupnodes(self, config: pytest.Config, specs: Any) -> None:
+        # The controller idles while its workers run the suite: it loads the dashboard's library meanwhile.
+        if self.suite_seen:
+            from conformance.reporting.dashboard import warm_up
+
+            threading.Thread(target=warm_up, name="dashboard-warm-up", daemon=True).start()
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         bindings = getattr(node, "workeroutput", {}).get("conformance_bindings") or {}
         if bindings:
@@ -220,7 +229,9 @@ class RunCollector:
         if junit:
             mark_junit(self.config, None if outcome == "complete" else outcome)
         if outcome.startswith("aborted") or self.matrix is None:
-            for name in OUTPUTS:
+            from conformance.reporting.dashboard import OUTPUTS as PICTURES
+
+            for name in (*OUTPUTS, *PICTURES):  # a previous run's dashboard would pose as this run's
                 (report_dir / name).unlink(missing_ok=True)
             return None
         paths = write_reports(self.matrix, report_dir)

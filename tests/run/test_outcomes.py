@@ -39,6 +39,8 @@ def closed_port() -> int:
 def test_an_unreachable_target_aborts_with_3_and_leaves_nothing_green(report_dir: Path) -> None:
     report_dir.mkdir()
     (report_dir / "history.jsonl").write_text('{"a previous": "run"}\n')
+    for name in ("dashboard.svg", "dashboard.png", "dashboard.html", "success-reach.json"):
+        (report_dir / name).write_text("a previous run's")
     url = f"http://127.0.0.1:{closed_port()}"
     ran = run_cli("run", "--report-dir", str(report_dir), "--target", "live", "--base-url", url, "--apis", "juspay")
     assert ran.code == 3, ran.text[-3000:]
@@ -53,6 +55,8 @@ def test_an_unreachable_target_aborts_with_3_and_leaves_nothing_green(report_dir
         "verdicts": False,
     }
     assert (report_dir / "history.jsonl").read_text() == '{"a previous": "run"}\n', "history untouched"
+    assert not [p.name for p in report_dir.glob("dashboard.*")], "no earlier dashboard beside an aborted run"
+    assert not (report_dir / "success-reach.json").exists()
     assert (junit_outcome(report_dir / "junit.xml") or "").startswith("aborted: The sandbox at")
 
 
