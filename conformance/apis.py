@@ -43,6 +43,19 @@ class Api:
     rejection: str
     # The module whose @check functions judge the API's rules (the registry imports it).
     checks: str
+    # The module of its provisioner protocol and kinds, registered there as PROVISIONING.
+    provisioning: str
+    # A read-only request any valid credentials answer: the doctor's probe of host and credentials.
+    probe: tuple[str, str] = ("GET", "/")
+    probe_form: tuple[tuple[str, str], ...] = ()
+    # Where an answer carries the vendor's error codes: a JSON pointer, ``*`` for every item of a list.
+    error_codes: str = "/error/code"
+    # A code in that field meaning success (an API reporting its outcome in a 200's body), if any.
+    success_code: int | None = None
+    # The form field choosing which command one operation runs (revoke, check_status), if the API has one.
+    command_field: str | None = None
+    # Whether the revoked resource's id is in the revoke's path (else it is named in the request body).
+    resource_in_path: bool = False
     # Operations besides the revoke whose answers the suite judges against their schema (read-backs).
     judged_operations: frozenset[str] = field(default_factory=frozenset)
 
@@ -64,8 +77,9 @@ class Api:
         return [name for name in chosen if not creds.get(name)]
 
 
-def _capillary(key: str, title: str, operation: str, prefix: str) -> Api:
-    # Capillary demo clusters allow 100 requests a minute per key.
+def _capillary(key: str, title: str, operation: str, prefix: str, probe: str, *, rewards: bool = False) -> Api:
+    # Capillary demo clusters allow 100 requests a minute per key. Rewards always answers HTTP 200, with the
+    # outcome (200 for success, else its error code) in status.code; the others list errors with their codes.
     return Api(
         key,
         title,
@@ -75,27 +89,35 @@ def _capillary(key: str, title: str, operation: str, prefix: str) -> Api:
         "capillary",
         CAPILLARY_CREDENTIALS,
         1.5,
-        "capillary-errors",
+        "status-code" if rewards else "capillary-errors",
         CAPILLARY_CHECKS,
+        "conformance.provisioners." + key.replace("-", "_"),
+        probe=("GET", probe),
+        error_codes="/status/code" if rewards else "/errors/*/code",
+        success_code=200 if rewards else None,
     )
 
 
 APIS: dict[str, Api] = {
     api.key: api
     for api in (
-        _capillary("capillary-badges", "Capillary badges: revoke earn", "revokeEarn", "BADGE"),
-        _capillary("capillary-points", "Capillary points v2: reverse", "reversePoints", "POINTS"),
-        Api(
+        _capillary(
+            "capillary-badges",
+            "Capillary badges: revoke earn",
+            "revokeEarn",
+            "BADGE",
+            "/api_gateway/v1/badges/customer/0",
+        ),
+        _capillary(
+            "capillary-points", "Capillary points v2: reverse", "reversePoints", "POINTS", "/v1.1/customer/redemptions"
+        ),
+        _capillary(
             "capillary-rewards",
             "Capillary rewards: revoke user reward",
-            "capillary",
             "revokeUserReward",
             "REWARDS",
-            "capillary",
-            CAPILLARY_CREDENTIALS,
-            1.5,
-            "status-code",
-            CAPILLARY_CHECKS,
+            "/api_gateway/rewards/core/v1/management/customer/0/issuals/0",
+            rewards=True,
         ),
         # Thanx documents 5 requests a second per credential.
         Api(
@@ -109,7 +131,10 @@ APIS: dict[str, Api] = {
             4.0,
             "http-4xx",
             "conformance.checks.thanx",
-            frozenset({"getIssuanceJob"}),
+            "conformance.provisioners.thanx",
+            probe=("GET", "/partner/merchants"),
+            resource_in_path=True,
+            judged_operations=frozenset({"getIssuanceJob"}),
         ),
         # Juspay publishes no limit.
         Api(
@@ -123,6 +148,12 @@ APIS: dict[str, Api] = {
             4.0,
             "http-400",
             "conformance.checks.juspay",
+            "conformance.provisioners.juspay",
+            probe=("POST", "/mandates/conformance-doctor-probe"),
+            probe_form=(("command", "check_status"),),
+            error_codes="/error_code",
+            command_field="command",
+            resource_in_path=True,
         ),
     )
 }

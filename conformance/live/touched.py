@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.apis import APIS
 from conformance.http.exchange import Exchange
-from conformance.live.plan import CREATES, VENDOR_CREATES, is_destructive, succeeded
+from conformance.live.plan import control_creates, is_destructive, succeeded, vendor_creates
 
 ID_KEYS = ("mandate_id", "earnedBadgeId", "transactionId", "txnId", "redemptionId", "redemption_id", "id")
 
@@ -50,14 +51,14 @@ def touched_entry(exchange: Exchange, run_id: str) -> dict[str, Any] | None:
             "action": "revoked",
             "api": exchange.api,
             "operation": exchange.operation,
-            "resource": target if exchange.api in ("juspay", "thanx") else resource_id(_json(body)),
+            "resource": target if _in_path(exchange.api) else resource_id(_json(body)),
             "method": exchange.request.method,
             "path": path,
             "status": status,
             "outcome": "succeeded" if succeeded(exchange.api, status, answer) else "refused",
         }
-    made = CREATES.get(path) if exchange.request.method == "POST" else None
-    made = made or VENDOR_CREATES.get(str(exchange.operation))
+    made = control_creates().get(path) if exchange.request.method == "POST" else None
+    made = made or vendor_creates().get(str(exchange.operation))
     if made is None or not 200 <= status < 300:
         return None
     return {
@@ -71,6 +72,12 @@ def touched_entry(exchange: Exchange, run_id: str) -> dict[str, Any] | None:
         "status": status,
         "outcome": "created",
     }
+
+
+def _in_path(api: str) -> bool:
+    """Whether the API names the revoked resource in the revoke's path (else in its body)."""
+    descriptor = APIS.get(api)  # the sandbox's control API has no descriptor
+    return descriptor is not None and descriptor.resource_in_path
 
 
 def _json(body: bytes) -> Any:
