@@ -52,10 +52,14 @@ class Api:
     error_codes: str = "/error/code"
     # A code in that field meaning success (an API reporting its outcome in a 200's body), if any.
     success_code: int | None = None
-    # The form field choosing which command one operation runs (revoke, check_status), if the API has one.
+    # The form field choosing which command the revoke operation runs, and the command that revokes, if the
+    # API's one operation runs several (Juspay: command=revoke, command=check_status).
     command_field: str | None = None
-    # Whether the revoked resource's id is in the revoke's path (else it is named in the request body).
-    resource_in_path: bool = False
+    revoke_command: str | None = None
+    # The revoke's path template when it names the revoked resource (its one {placeholder}); else the body does.
+    resource_path: str | None = None
+    # Whether a revoke finishes in the background, so its scenarios poll for the end state (they run longest).
+    asynchronous: bool = False
     # Operations besides the revoke whose answers the suite judges against their schema (read-backs).
     judged_operations: frozenset[str] = field(default_factory=frozenset)
 
@@ -133,7 +137,8 @@ APIS: dict[str, Api] = {
             "conformance.checks.thanx",
             "conformance.provisioners.thanx",
             probe=("GET", "/partner/merchants"),
-            resource_in_path=True,
+            resource_path="/partner/issuance_jobs/{id}/revoke",
+            asynchronous=True,
             judged_operations=frozenset({"getIssuanceJob"}),
         ),
         # Juspay publishes no limit.
@@ -153,7 +158,8 @@ APIS: dict[str, Api] = {
             probe_form=(("command", "check_status"),),
             error_codes="/error_code",
             command_field="command",
-            resource_in_path=True,
+            revoke_command="revoke",
+            resource_path="/mandates/{mandate_id}",
         ),
     )
 }
@@ -186,6 +192,25 @@ def api_named_in(text: str) -> str | None:
     """The API whose key a test id spells (underscores as dashes), the longest key first."""
     name = text.replace("_", "-")
     return next((key for key in sorted(APIS, key=len, reverse=True) if key in name), None)
+
+
+def revoking(operation: str | None, form: Mapping[str, str]) -> bool:
+    """Whether a call of ``operation`` (with the form fields it sent) is some API's revoke."""
+    api = next((a for a in APIS.values() if a.revoke_operation == operation), None)
+    if api is None:
+        return False
+    return api.command_field is None or form.get(api.command_field) == api.revoke_command
+
+
+def resource_in_path(key: str, path: str) -> str | None:
+    """The id of the resource a revoke's ``path`` names, where the API's template puts one."""
+    api = APIS.get(key)
+    template = api.resource_path.strip("/").split("/") if api is not None and api.resource_path else None
+    parts = path.rstrip("/").split("/")
+    if template is None or len(parts) < len(template):
+        return None
+    slot = next(i for i, part in enumerate(template) if part.startswith("{"))
+    return parts[len(parts) - len(template) + slot]
 
 
 def vendor_of(key: str) -> str:

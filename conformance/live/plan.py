@@ -26,7 +26,7 @@ from filelock import FileLock
 from vcr.serialize import deserialize
 from vcr.serializers import yamlserializer
 
-from conformance.apis import APIS, REPO_ROOT
+from conformance.apis import APIS, REPO_ROOT, revoking
 from conformance.errors import PreconditionUnavailable, UsageError
 from conformance.live.hosts import is_loopback, live_urls
 from conformance.provisioners.base import Creation
@@ -36,7 +36,6 @@ from conformance.provisioners.registry import creations
 from conformance.recording import cassette_path
 from conformance.settings import Settings
 
-DESTRUCTIVE_OPERATIONS = frozenset({"revokeEarn", "reversePoints", "revokeUserReward", "revokeIssuanceJob"})
 DEFAULT_VENDOR_BUDGET = 25
 
 
@@ -60,13 +59,10 @@ def manifest_kinds() -> dict[str, Creation]:
 
 
 def is_destructive(operation: str | None, body: bytes | str | None) -> bool:
-    """A revoke or reversal: the calls a vendor sandbox cannot take back."""
-    if operation in DESTRUCTIVE_OPERATIONS:
-        return True
-    if operation != "mandateCommand" or not body:
-        return False
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    return dict(parse_qsl(text)).get("command") == "revoke"
+    """A revoke or reversal: the calls a vendor sandbox cannot take back (every API's revoke operation, and of
+    an operation running several commands, only the revoking one)."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body or ""
+    return revoking(operation, dict(parse_qsl(text)))
 
 
 def succeeded(api: str, status: int, body: str) -> bool:

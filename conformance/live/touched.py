@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.apis import APIS
+from conformance.apis import resource_in_path
 from conformance.http.exchange import Exchange
 from conformance.live.plan import control_creates, is_destructive, succeeded, vendor_creates
 
@@ -45,13 +45,12 @@ def touched_entry(exchange: Exchange, run_id: str) -> dict[str, Any] | None:
     body = exchange.request.content
     if is_destructive(exchange.operation, body):
         answer = exchange.response.text
-        target = path.rstrip("/").split("/")[-2 if path.endswith("/revoke") else -1]
         return {
             "run_id": run_id,
             "action": "revoked",
             "api": exchange.api,
             "operation": exchange.operation,
-            "resource": target if _in_path(exchange.api) else resource_id(_json(body)),
+            "resource": resource_in_path(exchange.api, path) or resource_id(_json(body)),
             "method": exchange.request.method,
             "path": path,
             "status": status,
@@ -72,12 +71,6 @@ def touched_entry(exchange: Exchange, run_id: str) -> dict[str, Any] | None:
         "status": status,
         "outcome": "created",
     }
-
-
-def _in_path(api: str) -> bool:
-    """Whether the API names the revoked resource in the revoke's path (else in its body)."""
-    descriptor = APIS.get(api)  # the sandbox's control API has no descriptor
-    return descriptor is not None and descriptor.resource_in_path
 
 
 def _json(body: bytes) -> Any:

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.apis import APIS
 from conformance.rules import active_rules
 from conformance.sandbox.deviations import DEVIATIONS, UNBREAKABLE, Deviation
 from conformance.settings import child_environment
@@ -242,12 +243,17 @@ def faithful_row(profile: str, seed: int, run: RunResult) -> dict[str, Any]:
     }
 
 
+def _asynchronous(api: str) -> bool:
+    descriptor = APIS.get(api)
+    return descriptor is not None and descriptor.asynchronous
+
+
 def run_all(
     deviations: list[Deviation], profiles: list[str], seeds: list[int], args: argparse.Namespace, runs: Path
 ) -> tuple[list[dict[str, Any]], list[Outcome]]:
     """Faithful runs first (they choose each deviation's tests), then every deviation under every profile."""
-    # Longest first (Thanx polls its asynchronous jobs), so the workers finish together.
-    order = sorted(deviations, key=lambda d: (d.api != "thanx", d.api, d.name))
+    # Longest first (an asynchronous API's scenarios poll for the end state), so the workers finish together.
+    order = sorted(deviations, key=lambda d: (not _asynchronous(d.api), d.api, d.name))
     with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
         faithful_jobs = {
             (profile, seed): pool.submit(
