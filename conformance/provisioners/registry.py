@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from conformance.apis import APIS, get_api
 from conformance.errors import InternalError
-from conformance.provisioners.base import ApiProvisioner, Creation, Provisioning
+from conformance.provisioners.base import Creation, Provisioning
 
 if TYPE_CHECKING:
     from conformance.http.client import ApiClient
-
-P = TypeVar("P", bound=ApiProvisioner)
-
 
 def provisioning_of(api: str) -> Provisioning:
     """The provisioning ``api``'s descriptor names; a module that does not register one for it is a defect."""
@@ -35,10 +32,6 @@ def provisioning_of(api: str) -> Provisioning:
 def registered() -> Iterator[tuple[str, Provisioning]]:
     for key in list(APIS):
         yield key, provisioning_of(key)
-
-
-def protocol_of(api: str) -> type[ApiProvisioner]:
-    return provisioning_of(api).protocol
 
 
 def creations() -> Iterator[tuple[str, Creation]]:
