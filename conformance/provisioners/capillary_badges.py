@@ -71,7 +71,7 @@ class EarnEntry(BaseModel):
     customer_id: int
 
 
-EARNS = Section("capillary_badge_earns", EarnEntry, "capillary badge earn", "earned_badge_id")
+EARNS = Section("capillary_badge_earns", EarnEntry, "capillary badge earn", id_field="earned_badge_id")
 
 
 class ManifestBadges(Listed, BadgesProvisioner):

@@ -117,7 +117,9 @@ class RedemptionEntry(BaseModel):
     identifiers: dict[str, str] = Field(default_factory=dict)
 
 
-REDEMPTIONS = Section("capillary_points_redemptions", RedemptionEntry, "capillary points redemption", "redemption_id")
+REDEMPTIONS = Section(
+    "capillary_points_redemptions", RedemptionEntry, "capillary points redemption", id_field="redemption_id"
+)
 
 
 class ManifestPoints(Listed, PointsProvisioner):

@@ -98,7 +98,7 @@ class RewardEntry(BaseModel):
     customer_id: int
 
 
-TRANSACTIONS = Section("capillary_reward_transactions", RewardEntry, "capillary reward transaction", "txn_id")
+TRANSACTIONS = Section("capillary_reward_transactions", RewardEntry, "capillary reward transaction", id_field="txn_id")
 
 
 class ManifestRewards(Listed, RewardsProvisioner):

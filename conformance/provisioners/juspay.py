@@ -51,7 +51,14 @@ class MandateEntry(BaseModel):
 
 
 MANDATES = Section(
-    "juspay_mandates", MandateEntry, "juspay mandate", "mandate_id", "customer_id", MANDATE_STATES, "status", "mandates"
+    "juspay_mandates",
+    MandateEntry,
+    "juspay mandate",
+    id_field="mandate_id",
+    owner_field="customer_id",
+    states=MANDATE_STATES,
+    state_word="status",
+    noun="mandates",
 )
 
 

@@ -18,6 +18,7 @@ from conformance.provisioners.base import Creation, Provisioning
 if TYPE_CHECKING:
     from conformance.http.client import ApiClient
 
+
 def provisioning_of(api: str) -> Provisioning:
     """The provisioning ``api``'s descriptor names; a module that does not register one for it is a defect."""
     module_name = get_api(api).provisioning

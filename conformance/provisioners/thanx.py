@@ -122,7 +122,15 @@ class JobEntry(BaseModel):
     merchant_id: str
 
 
-JOBS = Section("thanx_jobs", JobEntry, "thanx job", "id", "merchant_id", THANX_STATES, "state", "Thanx jobs")
+JOBS = Section(
+    "thanx_jobs",
+    JobEntry,
+    "thanx job",
+    id_field="id",
+    owner_field="merchant_id",
+    states=THANX_STATES,
+    noun="Thanx jobs",
+)
 
 
 class ManifestThanx(Listed, ThanxProvisioner):
