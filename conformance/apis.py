@@ -43,6 +43,23 @@ class Api:
     rejection: str
     # The module whose @check functions judge the API's rules (the registry imports it).
     checks: str
+    # The module of its provisioner protocol and kinds, registered there as PROVISIONING.
+    provisioning: str
+    # A read-only request any valid credentials answer: the doctor's probe of host and credentials.
+    probe: tuple[str, str] = ("GET", "/")
+    probe_form: tuple[tuple[str, str], ...] = ()
+    # Where an answer carries the vendor's error codes: a JSON pointer, ``*`` for every item of a list.
+    error_codes: str = "/error/code"
+    # A code in that field meaning success (an API reporting its outcome in a 200's body), if any.
+    success_code: int | None = None
+    # The form field choosing which command the revoke operation runs, and the command that revokes, if the
+    # API's one operation runs several (Juspay: command=revoke, command=check_status).
+    command_field: str | None = None
+    revoke_command: str | None = None
+    # The revoke's path template when it names the revoked resource (its one {placeholder}); else the body does.
+    resource_path: str | None = None
+    # Whether a revoke finishes in the background, so its scenarios poll for the end state (they run longest).
+    asynchronous: bool = False
     # Operations besides the revoke whose answers the suite judges against their schema (read-backs).
     judged_operations: frozenset[str] = field(default_factory=frozenset)
 
@@ -64,8 +81,9 @@ class Api:
         return [name for name in chosen if not creds.get(name)]
 
 
-def _capillary(key: str, title: str, operation: str, prefix: str) -> Api:
-    # Capillary demo clusters allow 100 requests a minute per key.
+def _capillary(key: str, title: str, operation: str, prefix: str, probe: str, *, rewards: bool = False) -> Api:
+    # Capillary demo clusters allow 100 requests a minute per key. Rewards always answers HTTP 200, with the
+    # outcome (200 for success, else its error code) in status.code; the others list errors with their codes.
     return Api(
         key,
         title,
@@ -75,27 +93,35 @@ def _capillary(key: str, title: str, operation: str, prefix: str) -> Api:
         "capillary",
         CAPILLARY_CREDENTIALS,
         1.5,
-        "capillary-errors",
+        "status-code" if rewards else "capillary-errors",
         CAPILLARY_CHECKS,
+        "conformance.provisioners." + key.replace("-", "_"),
+        probe=("GET", probe),
+        error_codes="/status/code" if rewards else "/errors/*/code",
+        success_code=200 if rewards else None,
     )
 
 
 APIS: dict[str, Api] = {
     api.key: api
     for api in (
-        _capillary("capillary-badges", "Capillary badges: revoke earn", "revokeEarn", "BADGE"),
-        _capillary("capillary-points", "Capillary points v2: reverse", "reversePoints", "POINTS"),
-        Api(
+        _capillary(
+            "capillary-badges",
+            "Capillary badges: revoke earn",
+            "revokeEarn",
+            "BADGE",
+            "/api_gateway/v1/badges/customer/0",
+        ),
+        _capillary(
+            "capillary-points", "Capillary points v2: reverse", "reversePoints", "POINTS", "/v1.1/customer/redemptions"
+        ),
+        _capillary(
             "capillary-rewards",
             "Capillary rewards: revoke user reward",
-            "capillary",
             "revokeUserReward",
             "REWARDS",
-            "capillary",
-            CAPILLARY_CREDENTIALS,
-            1.5,
-            "status-code",
-            CAPILLARY_CHECKS,
+            "/api_gateway/rewards/core/v1/management/customer/0/issuals/0",
+            rewards=True,
         ),
         # Thanx documents 5 requests a second per credential.
         Api(
@@ -109,7 +135,11 @@ APIS: dict[str, Api] = {
             4.0,
             "http-4xx",
             "conformance.checks.thanx",
-            frozenset({"getIssuanceJob"}),
+            "conformance.provisioners.thanx",
+            probe=("GET", "/partner/merchants"),
+            resource_path="/partner/issuance_jobs/{id}/revoke",
+            asynchronous=True,
+            judged_operations=frozenset({"getIssuanceJob"}),
         ),
         # Juspay publishes no limit.
         Api(
@@ -123,6 +153,13 @@ APIS: dict[str, Api] = {
             4.0,
             "http-400",
             "conformance.checks.juspay",
+            "conformance.provisioners.juspay",
+            probe=("POST", "/mandates/conformance-doctor-probe"),
+            probe_form=(("command", "check_status"),),
+            error_codes="/error_code",
+            command_field="command",
+            revoke_command="revoke",
+            resource_path="/mandates/{mandate_id}",
         ),
     )
 }
@@ -155,6 +192,25 @@ def api_named_in(text: str) -> str | None:
     """The API whose key a test id spells (underscores as dashes), the longest key first."""
     name = text.replace("_", "-")
     return next((key for key in sorted(APIS, key=len, reverse=True) if key in name), None)
+
+
+def revoking(operation: str | None, form: Mapping[str, str]) -> bool:
+    """Whether a call of ``operation`` (with the form fields it sent) is some API's revoke."""
+    api = next((a for a in APIS.values() if a.revoke_operation == operation), None)
+    if api is None:
+        return False
+    return api.command_field is None or form.get(api.command_field) == api.revoke_command
+
+
+def resource_in_path(key: str, path: str) -> str | None:
+    """The id of the resource a revoke's ``path`` names, where the API's template puts one."""
+    api = APIS.get(key)
+    template = api.resource_path.strip("/").split("/") if api is not None and api.resource_path else None
+    parts = path.rstrip("/").split("/")
+    if template is None or len(parts) < len(template):
+        return None
+    slot = next(i for i, part in enumerate(template) if part.startswith("{"))
+    return parts[len(parts) - len(template) + slot]
 
 
 def vendor_of(key: str) -> str:

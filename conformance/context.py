@@ -13,15 +13,17 @@ from conformance.errors import InternalError, PreconditionUnavailable, UsageErro
 from conformance.findings import Finding
 from conformance.http.client import ApiClient
 from conformance.http.exchange import Exchange
-from conformance.provisioners.base import Provisioner
-from conformance.provisioners.control import ControlProvisioner
-from conformance.provisioners.manifest import Ledger, ManifestProvisioner, load_manifest
-from conformance.provisioners.reads import state_reader
-from conformance.provisioners.vendor import VendorProvisioner
+from conformance.provisioners.base import ApiProvisioner
+from conformance.provisioners.control import ControlChannel
+from conformance.provisioners.manifest import Ledger, ManifestStock, load_manifest
+from conformance.provisioners.means import Means
+from conformance.provisioners.registry import provisioning_of, state_reader
+from conformance.provisioners.vendor import VendorSetup
 from conformance.targets import CONTROL, Target
 from conformance.verdicts import Recorder, VerdictRecord, note_exchange, observe, verdict
 
 T = TypeVar("T")
+P = TypeVar("P", bound=ApiProvisioner)
 
 
 class DeadlineExceeded(PreconditionUnavailable):
@@ -60,7 +62,8 @@ class ScenarioContext:
         self.defer_check_findings = False
         self.pending: list[Finding] = []
         self._keys = 0
-        self._provisioners: dict[str, Provisioner] = {}
+        self._provisioners: dict[str, ApiProvisioner] = {}
+        self._stock: ManifestStock | None = None
 
     def unique_key(self, purpose: str) -> str:
         """An idempotency key never used before: per run on a networked target (vendors remember keys), per
@@ -101,33 +104,45 @@ class ScenarioContext:
             self._clients[api] = self.target.client(api, tenant=tenant, observers=self.observers)
         return self._clients[api]
 
-    def provisioner(self, api: str) -> Provisioner:
-        """The provisioner chosen for ``api`` on this target (control, vendor or manifest)."""
+    def provisioner(self, protocol: type[P]) -> P:
+        """``protocol``'s API's provisioner of the kind chosen for it on this target (control, vendor or manifest).
+
+        The API's descriptor names its provisioning; ``protocol`` is that API's protocol, so a scenario
+        reads as its rule's story: ``ctx.provisioner(ThanxProvisioner).thanx_job("completed")``.
+        """
+        api = protocol.api
         if api not in self._provisioners:
-            name = self.settings.provisioner_for(api)
-            if name == "control":
-                self._provisioners[api] = ControlProvisioner(self.client(CONTROL))
-            elif name == "vendor":
-                self._provisioners[api] = VendorProvisioner(
-                    self.client(api),
-                    self.settings.vendor(api).setup,
-                    self._poll_exchange,
-                    self.recorder.test_id,
-                    self.target.run_id,
-                )
-            else:
-                self._provisioners[api] = self._manifest_provisioner()
-        return self._provisioners[api]
+            kind = self.settings.provisioner_for(api)
+            self._provisioners[api] = provisioning_of(api).build(kind, self._means(api))
+        provisioner = self._provisioners[api]
+        if not isinstance(provisioner, protocol):
+            raise InternalError(f"The provisioning of {api} does not implement {protocol.__name__}.")
+        return provisioner
+
+    def _means(self, api: str) -> Means:
+        return Means(
+            control=lambda: ControlChannel(self.client(CONTROL)),
+            vendor=lambda: VendorSetup(
+                self.client(api),
+                self.settings.vendor(api).setup,
+                self._poll_exchange,
+                self.recorder.test_id,
+                self.target.run_id,
+            ),
+            manifest=self._manifest_stock,
+        )
 
     def _poll_exchange(self, read: Callable[[], Exchange], done: Callable[[Exchange], bool], what: str) -> Exchange:
         return self.poll(read, done, what=what, describe=lambda ex: f"HTTP {ex.status} {ex.json()!r}")
 
-    def _manifest_provisioner(self) -> Provisioner:
-        path = self.settings.manifest
-        if path is None:
-            raise UsageError("The manifest provisioner needs --manifest FILE (or CONFORMANCE_MANIFEST).")
-        ledger = Ledger(path.with_name(path.name + ".ledger.jsonl"))
-        return ManifestProvisioner(load_manifest(path), ledger, self.recorder.test_id, state_reader(self.client))
+    def _manifest_stock(self) -> ManifestStock:
+        if self._stock is None:
+            path = self.settings.manifest
+            if path is None:
+                raise UsageError("The manifest provisioner needs --manifest FILE (or CONFORMANCE_MANIFEST).")
+            ledger = Ledger(path.with_name(path.name + ".ledger.jsonl"))
+            self._stock = ManifestStock(load_manifest(path), ledger, self.recorder.test_id, state_reader(self.client))
+        return self._stock
 
     def poll(
         self,

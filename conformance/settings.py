@@ -36,7 +36,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from conformance.apis import APIS, default_rate_limits, get_api
+from conformance.apis import APIS, default_rate_limits, get_api, vendor_of
 from conformance.errors import UsageError
 
 TargetMode = Literal["reference", "live", "record", "replay"]
@@ -144,7 +144,8 @@ class Settings(BaseModel):
         return self.target == "reference" or (self.target == "record" and not configured)
 
     def vendor(self, api: str) -> VendorSettings:
-        return self.vendors.get(VENDOR_OF[api], VendorSettings())
+        # By the descriptor, so an API registered after this module was imported has its vendor's settings.
+        return self.vendors.get(vendor_of(api), VendorSettings())
 
     def provisioner_for(self, api: str) -> ProvisionerName:
         chosen = self.vendor(api).provisioner or self.provisioner

@@ -7,7 +7,11 @@ from typing import Any
 
 import httpx
 
-from conformance.provisioners.base import BadgeEarn, Mandate, Redemption, RewardTxn, ThanxJob
+from conformance.provisioners.capillary_badges import BadgeEarn
+from conformance.provisioners.capillary_points import Redemption
+from conformance.provisioners.capillary_rewards import RewardTxn
+from conformance.provisioners.juspay import Mandate
+from conformance.provisioners.thanx import ThanxJob
 
 __all__ = [
     "BadgeEarn",

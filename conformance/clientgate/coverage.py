@@ -7,6 +7,7 @@ waited, read the status) and the times it did not; elsewhere handling is not obs
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     Behaviour("any:429-waited", "any", "429 with Retry-After, then a retry after the wait", True),
 )
 BY_KEY = {behaviour.key: behaviour for behaviour in BEHAVIOURS}
+Classifier = Callable[[Seen, Operation], "str | None"]
 
 
 def _error_code(body: Any) -> int | None:
@@ -104,19 +106,27 @@ def _juspay(seen: Seen) -> str | None:
     return None
 
 
+def _revoke_only(operation: str, classify: Classifier) -> Classifier:
+    def read(seen: Seen, op: Operation) -> str | None:
+        return classify(seen, op) if op.name == operation else None
+
+    return read
+
+
+# Per API, which of its behaviour rows an answer is; an API without an entry has no rows to tally.
+CLASSIFIERS: dict[str, Classifier] = {
+    "capillary-badges": _revoke_only("revokeEarn", lambda seen, _op: _capillary("badges", seen, "badges:revoked")),
+    "capillary-points": _revoke_only("reversePoints", lambda seen, _op: _capillary("points", seen, "points:reversed")),
+    "capillary-rewards": _revoke_only("revokeUserReward", lambda seen, _op: _rewards(seen)),
+    "thanx": lambda seen, op: _thanx(seen, op),
+    "juspay": lambda seen, _op: _juspay(seen),
+}
+
+
 def classify(seen: Seen, op: Operation) -> str | None:
     """The behaviour row a single delivered answer belongs to, or None when it is none of the documented ones."""
-    if op.api == "capillary-badges" and op.name == "revokeEarn":
-        return _capillary("badges", seen, "badges:revoked")
-    if op.api == "capillary-points" and op.name == "reversePoints":
-        return _capillary("points", seen, "points:reversed")
-    if op.api == "capillary-rewards" and op.name == "revokeUserReward":
-        return _rewards(seen)
-    if op.api == "thanx":
-        return _thanx(seen, op)
-    if op.api == "juspay":
-        return _juspay(seen)
-    return None
+    classifier = CLASSIFIERS.get(op.api)
+    return classifier(seen, op) if classifier is not None else None
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from conformance.clientgate.coverage import Tally, classify
@@ -104,8 +104,9 @@ class Judge:
                 tally.mishandled += 1
 
     def _cover(self, seen: Seen, operation: Operation, history: TenantHistory) -> None:
-        if operation.api == "juspay":
-            self._juspay_sequence(seen, operation, history)
+        follow = SEQUENCES.get(operation.api)
+        if follow is not None:
+            follow(self, seen, operation, history)
         if not seen.delivered:
             return
         key = classify(seen, operation)
@@ -182,3 +183,7 @@ def _learn_from_control(seen: Seen, history: TenantHistory) -> None:
         body = seen.response_json()
         if isinstance(body, dict) and body.get("mandate_id") and body.get("customer_id"):
             history.customer_of_mandate[str(body["mandate_id"])] = str(body["customer_id"])
+
+
+# APIs whose calls on one resource are followed in order (a lost revoke answer, then a status read or a resend).
+SEQUENCES: dict[str, Callable[[Judge, Seen, Operation, TenantHistory], None]] = {"juspay": Judge._juspay_sequence}

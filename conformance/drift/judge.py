@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.apis import APIS
 from conformance.checks.hygiene import hygiene_reason
 from conformance.checks.registry import Check, checks_for
 from conformance.drift.cassettes import Interaction
@@ -57,29 +58,28 @@ class Judged:
 
 
 def error_codes(api: str, body: Any) -> list[Any]:
-    """The vendor error codes an answer carries, read the way each vendor writes them."""
-    if not isinstance(body, dict):
-        return []
-    if api == "capillary-rewards":
-        status = body.get("status")
-        return [status.get("code")] if isinstance(status, dict) and "code" in status else []
-    if api.startswith("capillary"):
-        errors = body.get("errors")
-        return (
-            [e.get("code") for e in errors if isinstance(e, dict) and "code" in e] if isinstance(errors, list) else []
-        )
-    if api == "thanx":
-        error = body.get("error")
-        return [error.get("code")] if isinstance(error, dict) and "code" in error else []
-    return [body["error_code"]] if "error_code" in body else []
+    """The vendor error codes an answer carries, read where the API's descriptor says it writes them."""
+    descriptor = APIS.get(api)
+    return values_at(body, descriptor.error_codes) if descriptor is not None else []
+
+
+def values_at(value: Any, pointer: str) -> list[Any]:
+    """Every value at a JSON pointer whose ``*`` segments stand for each item of a list."""
+    values = [value]
+    for part in pointer.strip("/").split("/"):
+        found: list[Any] = []
+        for item in values:
+            if part == "*" and isinstance(item, list):
+                found += [child for child in item if isinstance(child, dict)]
+            elif isinstance(item, dict) and part in item:
+                found.append(item[part])
+        values = found
+    return values
 
 
 def code_pointer(api: str) -> str:
-    return {
-        "capillary-rewards": "/status/code",
-        "thanx": "/error/code",
-        "juspay": "/error_code",
-    }.get(api, "/errors/*/code")
+    descriptor = APIS.get(api)
+    return descriptor.error_codes if descriptor is not None else "/errors/*/code"
 
 
 class Judge:
@@ -185,8 +185,9 @@ class _Context:
         return isinstance(envelope, dict) and envelope.get("success") is False
 
     def success_code(self, code: Any) -> bool:
-        """Rewards reports success as status.code 200 in the same field as its error codes."""
-        return self.op.api == "capillary-rewards" and code == 200
+        """An API may report success in the same field as its error codes (Capillary rewards: status.code 200)."""
+        descriptor = APIS.get(self.op.api)
+        return descriptor is not None and descriptor.success_code is not None and code == descriptor.success_code
 
     def partial(self, citation: Citation) -> bool:
         """True when ``citation`` rests on the project's notes, which record only what the suite needs."""
@@ -302,7 +303,8 @@ def _status(ctx: _Context) -> list[Observation]:
 
 def _schema(ctx: _Context) -> list[Observation]:
     status = ctx.exchange.status or 0
-    command = request_command(ctx.exchange) if ctx.op.api == "juspay" else None
+    descriptor = APIS.get(ctx.op.api)
+    command = request_command(ctx.exchange) if descriptor is not None and descriptor.command_field else None
     schema = ctx.op.response_schema(status, command)
     body = ctx.exchange.json()
     if schema is None or body is None:

@@ -18,24 +18,14 @@ from typing import Any
 
 from filelock import FileLock
 
+from conformance.apis import get_api
 from conformance.errors import ConformanceError, TargetUnreachable
 from conformance.http.client import ApiClient
 from conformance.http.exchange import Exchange
 from conformance.provisioners.manifest import Ledger, Manifest, load_manifest
-from conformance.provisioners.reads import current_state
+from conformance.provisioners.registry import current_state, provisioning_of, registered
 from conformance.settings import Settings, build_settings
 from conformance.targets import Target, open_target
-
-PROBES: dict[str, tuple[str, str, dict[str, str] | None]] = {
-    "capillary-badges": ("GET", "/api_gateway/v1/badges/customer/0", None),
-    "capillary-points": ("GET", "/v1.1/customer/redemptions", None),
-    "capillary-rewards": ("GET", "/api_gateway/rewards/core/v1/management/customer/0/issuals/0", None),
-    "thanx": ("GET", "/partner/merchants", None),
-    "juspay": ("POST", "/mandates/conformance-doctor-probe", {"command": "check_status"}),
-}
-UNREADABLE = {
-    "capillary-points": ("points reversal and API v2", "Capillary documents no read of these backend flags"),
-}
 
 
 @dataclass(frozen=True)
@@ -60,7 +50,8 @@ def refused(exchange: Exchange) -> bool:
 
 
 def probe(client: ApiClient, api: str) -> Iterator[Check]:
-    method, path, form = PROBES[api]
+    descriptor = get_api(api)
+    (method, path), form = descriptor.probe, dict(descriptor.probe_form) or None
     try:
         exchange = client.call(method, path, data=form, operation=f"doctor {api}", phase="control", retry=True)
     except TargetUnreachable as exc:
@@ -80,40 +71,22 @@ def probe(client: ApiClient, api: str) -> Iterator[Check]:
         yield Check(api, "credentials accepted", True, f"{method} {path} gave HTTP {exchange.status}")
 
 
-def thanx_scope(client: ApiClient, settings: Settings) -> Check:
-    merchant = settings.vendor("thanx").setup.get("merchant_id", "conformance-doctor")
-    exchange = client.call(
-        "GET", "/partner/issuance_jobs/conformance-doctor-probe", params={"merchant_id": merchant}, phase="control"
-    )
-    if exchange.status == 403:
-        return Check("thanx", "scope rewards.issue", False, "HTTP 403: the access token lacks the rewards.issue scope")
-    if exchange.status == 401:
-        return Check("thanx", "scope rewards.issue", False, "credentials refused (HTTP 401)")
-    return Check("thanx", "scope rewards.issue", True, f"a scoped read answered HTTP {exchange.status}")
-
-
-def revoke_enable(client: ApiClient, settings: Settings) -> Check:
-    brand = settings.vendor("capillary-rewards").setup.get("brand_id")
-    if not brand:
-        return Check("capillary-rewards", "REVOKE_ENABLE", None, "no setup.brand_id in the targets file to read it")
-    exchange = client.call("GET", f"/api_gateway/rewards/core/v1/brand/{brand}/getConfig", phase="control")
-    configs = (exchange.json() or {}).get("configList") if isinstance(exchange.json(), dict) else None
-    flags = {str(c.get("key")): c.get("value") for c in configs or [] if isinstance(c, dict)}
-    value = flags.get("REVOKE_ENABLE")
-    if value is None:
-        return Check("capillary-rewards", "REVOKE_ENABLE", None, f"brand {brand}: not set (HTTP {exchange.status})")
-    enabled = str(value).lower() == "true"
-    return Check("capillary-rewards", "REVOKE_ENABLE", enabled, f"brand {brand}: REVOKE_ENABLE={value}")
+def api_reads(client: ApiClient, api: str, settings: Settings) -> Iterator[Check]:
+    """The API's own pre-flight reads (a scope, a flag), as its provisioning registers them."""
+    for read in provisioning_of(api).preflight:
+        ok, detail = read.read(client, settings.vendor(api).setup)
+        yield Check(api, read.what, ok, detail)
 
 
 def manifest_ids(manifest: Manifest) -> Iterator[tuple[str, str, str, str, str]]:
     """(api, kind, id, stated state, owner id) of every manifest entry with a documented read."""
-    for status, mandates in manifest.juspay_mandates.items():
-        for m in mandates:
-            yield "juspay", f"juspay mandate {status}", m.mandate_id, status, m.customer_id
-    for state, jobs in manifest.thanx_jobs.items():
-        for j in jobs:
-            yield "thanx", f"thanx job {state}", j.id, state, j.merchant_id
+    for api, provisioning in registered():
+        if provisioning.read_state is None:
+            continue
+        for section in provisioning.sections:
+            for state, entries in manifest.by_state(section):
+                for entry in entries:
+                    yield api, section.kind_in(state), section.id_of(entry), state or "", section.owner_of(entry)
 
 
 def manifest_checks(clients: Callable[[str], ApiClient], manifest: Manifest, apis: list[str]) -> Iterator[Check]:
@@ -142,13 +115,7 @@ def run_doctor(target: Target) -> list[Check]:
         checks += rows
         if not all(row.ok for row in rows):
             continue
-        if api == "thanx":
-            checks.append(thanx_scope(client(api), settings))
-        if api == "capillary-rewards":
-            checks.append(revoke_enable(client(api), settings))
-        if api in UNREADABLE:
-            what, why = UNREADABLE[api]
-            checks.append(Check(api, what, None, why))
+        checks += api_reads(client(api), api, settings)
     reachable = {c.api for c in checks if c.what == "credentials accepted" and c.ok}
     if settings.manifest is not None:
         checks += manifest_checks(client, load_manifest(settings.manifest), sorted(reachable))

@@ -26,44 +26,43 @@ from filelock import FileLock
 from vcr.serialize import deserialize
 from vcr.serializers import yamlserializer
 
-from conformance.apis import APIS, REPO_ROOT
+from conformance.apis import APIS, REPO_ROOT, revoking
 from conformance.errors import PreconditionUnavailable, UsageError
 from conformance.live.hosts import is_loopback, live_urls
+from conformance.provisioners.base import Creation
+from conformance.provisioners.control import PREFIX as CONTROL_PREFIX
 from conformance.provisioners.manifest import Ledger, load_manifest
+from conformance.provisioners.registry import creations
 from conformance.recording import cassette_path
 from conformance.settings import Settings
 
-DESTRUCTIVE_OPERATIONS = frozenset({"revokeEarn", "reversePoints", "revokeUserReward", "revokeIssuanceJob"})
 DEFAULT_VENDOR_BUDGET = 25
-# Setup calls that create a resource, by the control route or vendor operation that made it.
-CREATES = {
-    "/_sandbox/juspay/mandates": ("juspay", "mandate"),
-    "/_sandbox/thanx/issuance_jobs": ("thanx", "issuance job"),
-    "/_sandbox/capillary/badges/earns": ("capillary-badges", "badge earn"),
-    "/_sandbox/capillary/points/redemptions": ("capillary-points", "points redemption"),
-    "/_sandbox/capillary/rewards/transactions": ("capillary-rewards", "reward transaction"),
-}
-VENDOR_CREATES = {
-    "earnBadge": ("capillary-badges", "badge earn"),
-    "redeemPoints": ("capillary-points", "points redemption"),
-    "issueUserReward": ("capillary-rewards", "reward transaction"),
-    "issueCampaignRewards": ("thanx", "issuance job"),
-    "createCampaign": ("thanx", "campaign"),
-}
-MANIFEST_KINDS = {
-    "/_sandbox/juspay/mandates": ("juspay mandate", "status"),
-    "/_sandbox/thanx/issuance_jobs": ("thanx job", "state"),
-}
+
+
+def control_creates() -> dict[str, tuple[str, str]]:
+    """Control route -> (API, what it creates): the setup calls each API's provisioning registers."""
+    return {CONTROL_PREFIX + c.control_route: (api, c.noun) for api, c in creations() if c.control_route is not None}
+
+
+def vendor_creates() -> dict[str, tuple[str, str]]:
+    """Vendor setup operation -> (API, what it creates)."""
+    return {c.vendor_operation: (api, c.noun) for api, c in creations() if c.vendor_operation is not None}
+
+
+def manifest_kinds() -> dict[str, Creation]:
+    """Control route -> the creation of a resource a manifest lists by state (the state its request names)."""
+    return {
+        CONTROL_PREFIX + c.control_route: c
+        for _api, c in creations()
+        if c.control_route is not None and c.manifest_kind is not None
+    }
 
 
 def is_destructive(operation: str | None, body: bytes | str | None) -> bool:
-    """A revoke or reversal: the calls a vendor sandbox cannot take back."""
-    if operation in DESTRUCTIVE_OPERATIONS:
-        return True
-    if operation != "mandateCommand" or not body:
-        return False
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    return dict(parse_qsl(text)).get("command") == "revoke"
+    """A revoke or reversal: the calls a vendor sandbox cannot take back (every API's revoke operation, and of
+    an operation running several commands, only the revoking one)."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body or ""
+    return revoking(operation, dict(parse_qsl(text)))
 
 
 def succeeded(api: str, status: int, body: str) -> bool:
@@ -171,6 +170,7 @@ def merge_into(total: ApiPlan, part: ApiPlan, factor: float) -> None:
 def count_recording(plan: dict[str, ApiPlan], api: str, path: Path, meta: Path) -> None:
     rows = json.loads(meta.read_text(encoding="utf-8"))["exchanges"]
     requests, responses = deserialize(path.read_text(encoding="utf-8"), yamlserializer)
+    creates, vendor_made, listed_kinds = control_creates(), vendor_creates(), manifest_kinds()
     for row in rows:
         index = row.get("interaction")
         if index is None or not 0 <= index < len(requests):
@@ -181,15 +181,13 @@ def count_recording(plan: dict[str, ApiPlan], api: str, path: Path, meta: Path) 
         owner = row.get("api") or api
         if owner in plan:  # control exchanges reach the sandbox's control API, never a vendor
             plan[owner].exchanges += 1
-        made = CREATES.get(url_path) if request.method == "POST" else VENDOR_CREATES.get(str(row.get("operation")))
+        made = creates.get(url_path) if request.method == "POST" else vendor_made.get(str(row.get("operation")))
         if made is not None and made[0] in plan:
             plan[made[0]].created[made[1]] += 1
-            if url_path in MANIFEST_KINDS:
-                kind, key = MANIFEST_KINDS[url_path]
-                state = (json.loads(body or "{}") or {}).get(
-                    key, "ACTIVE" if kind.startswith("juspay") else "completed"
-                )
-                plan[made[0]].needs[f"{kind} {state}"] += 1
+            listed = listed_kinds.get(url_path)
+            if listed is not None:
+                state = (json.loads(body or "{}") or {}).get(listed.state_field, listed.default_state)
+                plan[made[0]].needs[f"{listed.manifest_kind} {state}"] += 1
         if owner in plan and is_destructive(row.get("operation"), body):
             plan[owner].revokes_attempted += 1
             answer = response["body"]["string"]
@@ -203,11 +201,7 @@ def assign_manifest_ids(plan: dict[str, ApiPlan], settings: Settings) -> None:
         return
     manifest = load_manifest(settings.manifest)
     used = Ledger(settings.manifest.with_name(settings.manifest.name + ".ledger.jsonl")).used()
-    offered: dict[str, list[str]] = {}
-    for status, mandates in manifest.juspay_mandates.items():
-        offered[f"juspay mandate {status}"] = [m.mandate_id for m in mandates]
-    for state, jobs in manifest.thanx_jobs.items():
-        offered[f"thanx job {state}"] = [j.id for j in jobs]
+    offered = manifest.ids_by_kind()
     for api, p in plan.items():
         if settings.provisioner_for(api) != "manifest":
             continue

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.apis import resource_in_path
 from conformance.http.exchange import Exchange
-from conformance.live.plan import CREATES, VENDOR_CREATES, is_destructive, succeeded
+from conformance.live.plan import control_creates, is_destructive, succeeded, vendor_creates
 
 ID_KEYS = ("mandate_id", "earnedBadgeId", "transactionId", "txnId", "redemptionId", "redemption_id", "id")
 
@@ -44,20 +45,19 @@ def touched_entry(exchange: Exchange, run_id: str) -> dict[str, Any] | None:
     body = exchange.request.content
     if is_destructive(exchange.operation, body):
         answer = exchange.response.text
-        target = path.rstrip("/").split("/")[-2 if path.endswith("/revoke") else -1]
         return {
             "run_id": run_id,
             "action": "revoked",
             "api": exchange.api,
             "operation": exchange.operation,
-            "resource": target if exchange.api in ("juspay", "thanx") else resource_id(_json(body)),
+            "resource": resource_in_path(exchange.api, path) or resource_id(_json(body)),
             "method": exchange.request.method,
             "path": path,
             "status": status,
             "outcome": "succeeded" if succeeded(exchange.api, status, answer) else "refused",
         }
-    made = CREATES.get(path) if exchange.request.method == "POST" else None
-    made = made or VENDOR_CREATES.get(str(exchange.operation))
+    made = control_creates().get(path) if exchange.request.method == "POST" else None
+    made = made or vendor_creates().get(str(exchange.operation))
     if made is None or not 200 <= status < 300:
         return None
     return {

@@ -1,14 +1,6 @@
-"""Provisioners create the precondition a scenario needs, on whatever the target can do."""
+"""Provisioners create the precondition a scenario needs, on whatever the target can do.
 
-from __future__ import annotations
-
-from conformance.provisioners.base import (
-    BadgeEarn,
-    Mandate,
-    Provisioner,
-    Redemption,
-    RewardTxn,
-    ThanxJob,
-)
-
-__all__ = ["BadgeEarn", "Mandate", "Provisioner", "Redemption", "RewardTxn", "ThanxJob"]
+Each API brings its own provisioner protocol in its module here (named by its descriptor's
+``provisioning``); ``base`` holds what they share, ``control``, ``vendor`` and ``manifest`` the
+means each kind reaches the target with, ``registry`` finds an API's provisioning.
+"""

@@ -1,130 +1,134 @@
-"""The provisioner interface. Every capability a target lacks raises PreconditionUnavailable, which skips."""
+"""What every API's provisioner shares, and what an API registers to bring its own.
+
+An API's provisioner protocol is a subclass of :class:`ApiProvisioner` in the API's own module
+(named by its descriptor's ``provisioning``): the capabilities its scenarios need, each raising
+PreconditionUnavailable (the scenario skips, naming rule and capability), and its implementations
+for the kinds of provisioner its targets allow (control, vendor, manifest). A kind an API does not
+implement is its protocol itself, on which every capability is unavailable.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
+
+from pydantic import BaseModel
 
 from conformance.errors import PreconditionUnavailable
 
+if TYPE_CHECKING:
+    from conformance.http.client import ApiClient
+    from conformance.provisioners.means import Means
 
-@dataclass(frozen=True)
-class BadgeEarn:
-    badge_meta_id: str
-    earned_badge_id: str
-    customer_id: int
-    identifiers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Redemption:
-    redemption_id: str
-    customer_id: int
-    points: float
-    identifiers: dict[str, str] = field(default_factory=dict)
+E = TypeVar("E", bound=BaseModel)
+# A documented read of a listed resource's current state: (client of its API, id, owner id) -> state.
+StateRead = Callable[["ApiClient", str, str], "str | None"]
 
 
-@dataclass(frozen=True)
-class RewardTxn:
-    txn_id: int
-    customer_id: int
-    user_rewards: list[dict[str, Any]] = field(default_factory=list)
+class ApiProvisioner:
+    """The part every API's protocol shares: faults (only a control API injects them) and closing."""
 
-
-@dataclass(frozen=True)
-class ThanxJob:
-    id: str
-    merchant_id: str
-    state: str
-    job: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Mandate:
-    mandate_id: str
-    customer_id: str
-    status: str
-
-
-class Provisioner:
-    """Base: nothing is available. Implementations override what their target can do."""
-
+    # The key of the API whose protocol this is; a protocol class sets it, its descriptor names its module.
+    api: ClassVar[str] = ""
     name = "none"
+
+    @classmethod
+    def of(cls, means: Means) -> Self:
+        """This kind built from what the test's context can reach; the bare protocol needs nothing."""
+        return cls()
 
     def unavailable(self, capability: str) -> PreconditionUnavailable:
         return PreconditionUnavailable(capability, f"the {self.name} provisioner cannot provide it on this target")
 
-    # Capillary badges
-    def badge_earn(self, *, active: bool = True) -> BadgeEarn:
-        raise self.unavailable("badge earn" if active else "inactive badge earn")
-
-    # Capillary points
-    def points_redemption(
-        self,
-        *,
-        points: float,
-        expired_points: float = 0,
-        program_reversal_enabled: bool = True,
-        customer_eligible: bool = True,
-        customer_locked: bool = False,
-        reversal_limit: int | None = None,
-    ) -> Redemption:
-        """A redemption of ``points``; the flags describe program and customer, defaults as a live org has them."""
-        chosen = expired_points or not program_reversal_enabled or not customer_eligible or customer_locked
-        if chosen or reversal_limit is not None:
-            raise self.unavailable("points redemption with chosen program or customer flags")
-        return self.plain_redemption(points)
-
-    def plain_redemption(self, points: float) -> Redemption:
-        """A redemption with default program and customer settings; what vendor and manifest targets can make."""
-        raise self.unavailable("points redemption")
-
-    # Capillary rewards
-    def pristine_org(self) -> None:
-        """Promise an org whose REVOKE_ENABLE was never set; only a fresh sandbox tenant can."""
-        raise self.unavailable("an org that never set REVOKE_ENABLE")
-
-    def set_revoke_enabled(self, enabled: bool) -> None:
-        raise self.unavailable("REVOKE_ENABLE flag")
-
-    def reward_txn(self, rewards: list[tuple[str, float]]) -> RewardTxn:
-        """A transaction whose user rewards are in the given (state, points) pairs."""
-        raise self.unavailable("reward transaction in chosen states")
-
-    def reverse_redeem(self, txn: RewardTxn) -> None:
-        raise self.unavailable("reverse-redeem of a reward")
-
-    def reward_state(self, txn: RewardTxn) -> dict[str, Any]:
-        """Full state (attempts, refund count, audit) where the vendor has no read operation for it."""
-        raise self.unavailable("reward transaction internals (attempts, refunds, audit)")
-
-    def badge_state(self, earn: BadgeEarn) -> dict[str, Any]:
-        raise self.unavailable("badge earn internals")
-
-    def redemption_state(self, redemption: Redemption) -> dict[str, Any]:
-        raise self.unavailable("redemption internals (reversals)")
-
-    def customer_points(self, customer_id: int) -> dict[str, float]:
-        """A Capillary customer's points balance ({available, expired}); no documented vendor read shows it."""
-        raise self.unavailable("customer points balance")
-
-    # Thanx
-    def thanx_job(self, state: str, *, success_count: int | None = None, failure_count: int | None = None) -> ThanxJob:
-        raise self.unavailable(f"Thanx issuance job in state {state}")
-
-    def thanx_advance(self, job: ThanxJob) -> None:
-        raise self.unavailable("advancing Thanx asynchronous work")
-
-    # Juspay
-    def mandate(self, status: str) -> Mandate:
-        raise self.unavailable(f"Juspay mandate in status {status}")
-
-    def mandate_state(self, mandate: Mandate) -> dict[str, Any]:
-        raise self.unavailable("mandate internals (routing ids seen)")
-
-    # Faults
-    def fault(self, api: str, kind: str, **params: Any) -> None:
+    def fault(self, kind: str, **params: Any) -> None:
+        """Make the target fail the next calls of this API in a documented way (``kind``, with ``params``)."""
         raise self.unavailable(f"fault injection ({kind})")
 
     def close(self) -> None:
         """Release what the provisioner holds (ledgers, connections)."""
+
+
+@dataclass(frozen=True)
+class Section(Generic[E]):
+    """One API's part of the manifest: pre-provisioned ids, listed by state or as one list."""
+
+    key: str  # the manifest's top-level key, e.g. thanx_jobs
+    entry: type[E]
+    kind: str  # how the ledger and the plan name one entry, e.g. "thanx job"
+    id_field: str
+    owner_field: str | None = None  # the customer or merchant an id belongs to, for the documented read
+    states: tuple[str, ...] = ()  # the states it may list entries under; empty: a flat list
+    state_word: str = "state"
+    noun: str = ""  # how an error names its entries ("mandates"); defaults to the kind
+
+    def kind_in(self, state: str | None) -> str:
+        return f"{self.kind} {state}" if state else self.kind
+
+    def id_of(self, entry: E) -> str:
+        return str(getattr(entry, self.id_field))
+
+    def owner_of(self, entry: E) -> str:
+        return str(getattr(entry, self.owner_field)) if self.owner_field else ""
+
+
+@dataclass(frozen=True)
+class Creation:
+    """A setup call that creates one of the API's resources: by control route or by vendor operation."""
+
+    noun: str  # "mandate", "issuance job"
+    control_route: str | None = None  # a POST path of the sandbox control API
+    vendor_operation: str | None = None  # a vendor setup operation
+    # When a manifest lists such resources by state: their kind there, the control request's field naming
+    # the state, and the state the control API makes when the request names none.
+    manifest_kind: str | None = None
+    state_field: str = "state"
+    default_state: str = ""
+
+
+# A read-only pre-flight look at what the API's preconditions rest on: (client, setup ids) -> (ok, detail);
+# ok None: the vendor gives no read of it.
+PreflightRead = Callable[["ApiClient", Mapping[str, str]], "tuple[bool | None, str]"]
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """One row of ``conformance doctor`` for the API: a scope or flag its preconditions need."""
+
+    what: str
+    read: PreflightRead
+
+
+def unreadable(why: str) -> PreflightRead:
+    """A flag the vendor documents no read of: reported as not readable, never as passed."""
+
+    def read(_client: ApiClient, _setup: Mapping[str, str]) -> tuple[bool | None, str]:
+        return None, why
+
+    return read
+
+
+@dataclass(frozen=True)
+class Provisioning:
+    """What one API registers (as ``PROVISIONING`` in the module its descriptor names)."""
+
+    protocol: type[ApiProvisioner]
+    kinds: tuple[type[ApiProvisioner], ...] = ()
+    sections: tuple[Section[Any], ...] = ()
+    # The documented read of a listed resource's state, checked before an id is handed out.
+    read_state: StateRead | None = None
+    creations: tuple[Creation, ...] = ()
+    preflight: tuple[Preflight, ...] = ()
+    by_kind: Mapping[str, type[ApiProvisioner]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_kind", {kind.name: kind for kind in self.kinds})
+
+    def build(self, kind: str, means: Means) -> ApiProvisioner:
+        """The ``kind`` provisioner of this API; a kind it does not implement offers nothing."""
+        chosen = self.by_kind.get(kind)
+        if chosen is None:
+            bare = self.protocol()
+            bare.name = kind
+            return bare
+        return chosen.of(means)

@@ -1,68 +1,87 @@
-"""The manifest provisioner: pre-provisioned ids per state, for what no API can create.
+"""The manifest provisioner's stock: pre-provisioned ids per state, for what no API can create.
 
 A Juspay mandate needs a customer's authentication, so a live run takes ACTIVE mandates from a
 manifest. Each id is handed out once and written to a ledger beside the manifest, so a second run
-never revokes the same mandate twice.
+never revokes the same mandate twice. Each API declares its part of the manifest (a ``Section`` of
+its provisioning) and which calls take from it (``Listed`` subclasses).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 import yaml
 from filelock import FileLock
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from conformance.errors import PreconditionUnavailable, UsageError
-from conformance.provisioners.base import BadgeEarn, Mandate, Provisioner, Redemption, RewardTxn, ThanxJob
+from conformance.provisioners.base import ApiProvisioner, Section
 
-THANX_STATES = ("pending", "processing", "completed", "failed", "revoking", "revoked")
-MANDATE_STATES = ("CREATED", "ACTIVE", "PAUSED", "REVOKED", "FAILURE", "EXPIRED", "PENDING")
+if TYPE_CHECKING:
+    from conformance.provisioners.means import Means
 
-
-class MandateEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    mandate_id: str
-    customer_id: str
+E = TypeVar("E", bound=BaseModel)
 
 
-class JobEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str
-    merchant_id: str
+def sections() -> list[Section[Any]]:
+    """Every registered API's part of the manifest."""
+    from conformance.provisioners.registry import registered
+
+    return [section for _api, provisioning in registered() for section in provisioning.sections]
 
 
-class EarnEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    badge_meta_id: str
-    earned_badge_id: str
-    customer_id: int
+def _model(known: list[Section[Any]]) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        s.key: (dict[str, list[s.entry]], Field(default_factory=dict))  # type: ignore[name-defined]
+        if s.states
+        else (list[s.entry], Field(default_factory=list))  # type: ignore[name-defined]
+        for s in known
+    }
+    return create_model("Manifest", __config__=ConfigDict(extra="forbid"), **fields)
 
 
-class RedemptionEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    redemption_id: str
-    customer_id: int
-    points: float
-    identifiers: dict[str, str] = Field(default_factory=dict)
+class Manifest:
+    """Validated pre-provisioned ids, by the key of each API's section."""
+
+    def __init__(self, **listed: Any) -> None:
+        known = sections()
+        validated = _model(known).model_validate(listed)
+        self.entries: dict[str, Any] = {s.key: getattr(validated, s.key) for s in known}
+
+    def stated(self, section: Section[E]) -> dict[str, list[E]]:
+        """A section listed by state: state -> its entries."""
+        return cast(dict[str, list[E]], self.entries.get(section.key) or {}) if section.states else {}
+
+    def listed(self, section: Section[E], state: str | None = None) -> list[E]:
+        """The entries listed in ``state`` (a flat section ignores it)."""
+        if section.states:
+            return self.stated(section).get(state or "", [])
+        return cast(list[E], self.entries.get(section.key) or [])
+
+    def ids_by_kind(self) -> dict[str, list[str]]:
+        """Ledger kind ("juspay mandate ACTIVE") -> the ids listed, in hand-out order."""
+        out: dict[str, list[str]] = {}
+        for section in sections():
+            for state, entries in self.by_state(section):
+                out[section.kind_in(state)] = [section.id_of(e) for e in entries]
+        return out
+
+    def by_state(self, section: Section[E]) -> Iterator[tuple[str | None, list[E]]]:
+        if section.states:
+            yield from self.stated(section).items()
+        else:
+            yield None, self.listed(section)
 
 
-class RewardEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    txn_id: int
-    customer_id: int
-
-
-class Manifest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    juspay_mandates: dict[str, list[MandateEntry]] = Field(default_factory=dict)
-    thanx_jobs: dict[str, list[JobEntry]] = Field(default_factory=dict)
-    capillary_badge_earns: list[EarnEntry] = Field(default_factory=list)
-    capillary_points_redemptions: list[RedemptionEntry] = Field(default_factory=list)
-    capillary_reward_transactions: list[RewardEntry] = Field(default_factory=list)
+def _allowed(known: list[Section[Any]]) -> str:
+    return ", ".join(
+        f"{s.key} (by {s.state_word}, entries {{{', '.join(s.entry.model_fields)}}})" if s.states else s.key
+        for s in known
+    )
 
 
 def load_manifest(path: Path) -> Manifest:
@@ -75,26 +94,24 @@ def load_manifest(path: Path) -> Manifest:
         ) from None
     except yaml.YAMLError as exc:
         raise UsageError(f"The manifest {path} is not valid YAML: {exc}".replace("\n", " ")) from None
+    known = sections()
     try:
-        manifest = Manifest.model_validate(raw)
+        if not isinstance(raw, dict):
+            _model(known).model_validate(raw)  # a manifest is a mapping: this names what it is instead
+        manifest = Manifest(**{str(key): value for key, value in raw.items()})
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
         raise UsageError(
-            f"The manifest {path} is invalid at {where}: {err['msg']}. Allowed keys: juspay_mandates (by status, "
-            "entries {mandate_id, customer_id}), thanx_jobs (by state, entries {id, merchant_id}), "
-            "capillary_badge_earns, capillary_points_redemptions, capillary_reward_transactions."
+            f"The manifest {path} is invalid at {where}: {err['msg']}. Allowed keys: {_allowed(known)}."
         ) from None
-    for status in manifest.juspay_mandates:
-        if status not in MANDATE_STATES:
-            raise UsageError(
-                f"The manifest {path} lists mandates in status {status!r}; allowed: {', '.join(MANDATE_STATES)}."
-            )
-    for state in manifest.thanx_jobs:
-        if state not in THANX_STATES:
-            raise UsageError(
-                f"The manifest {path} lists Thanx jobs in state {state!r}; allowed: {', '.join(THANX_STATES)}."
-            )
+    for section in known:
+        for state in manifest.stated(section):
+            if state not in section.states:
+                raise UsageError(
+                    f"The manifest {path} lists {section.noun or section.kind} in {section.state_word} {state!r}; "
+                    f"allowed: {', '.join(section.states)}."
+                )
     return manifest
 
 
@@ -150,21 +167,32 @@ class Ledger:
 # Ids per kind ("juspay mandate ACTIVE") that the run's scenarios need: the first ones listed are
 # theirs, and generated cases may take only the ids after them. Filled after collection.
 RESERVED_FOR_SCENARIOS: dict[str, int] = {}
-StateReader = Callable[[str, str, str], str | None]  # (kind of resource, id, owner id) -> current state
+StateReader = Callable[[str, str, str], str | None]  # (API, id, owner id) -> current state
 
 
 def is_generated_case(test_id: str) -> bool:
     return "/properties/" in test_id
 
 
-class ManifestProvisioner(Provisioner):
-    name = "manifest"
+class ManifestStock:
+    """The manifest, its ledger and a read of each id's current state, for one test."""
 
     def __init__(self, manifest: Manifest, ledger: Ledger, test_id: str, read_state: StateReader | None = None) -> None:
         self.manifest = manifest
         self.ledger = ledger
         self.test_id = test_id
         self.read_state = read_state
+
+    def take(
+        self, api: str, section: Section[E], state: str | None = None, where: Callable[[E], bool] | None = None
+    ) -> E:
+        """The first unused entry of ``section`` in ``state`` (that ``where`` accepts), read as listed first."""
+        entries = {section.id_of(e): e for e in self.manifest.listed(section, state) if where is None or where(e)}
+        kind = section.kind_in(state)
+        stale = None
+        if state and section.owner_field:
+            stale = self._stale(api, state, {key: section.owner_of(e) for key, e in entries.items()})
+        return entries[self._take(kind, list(entries), stale)]
 
     def _take(self, kind: str, ids: list[str], stale: Callable[[str], str | None] | None = None) -> str:
         if is_generated_case(self.test_id):
@@ -177,48 +205,30 @@ class ManifestProvisioner(Provisioner):
             )
         return chosen
 
-    def _stale(self, kind: str, stated: str, owners: dict[str, str]) -> Callable[[str], str | None] | None:
+    def _stale(self, api: str, stated: str, owners: dict[str, str]) -> Callable[[str], str | None] | None:
         """A read of the id's current state before it is handed out; None when there is no reader."""
         reader = self.read_state
         if reader is None:
             return None
 
         def check(candidate: str) -> str | None:
-            seen = reader(kind, candidate, owners[candidate])
+            seen = reader(api, candidate, owners[candidate])
             return None if seen == stated else f"listed as {stated}, read as {seen or 'not found'} before use"
 
         return check
 
-    def mandate(self, status: str) -> Mandate:
-        entries = {e.mandate_id: e for e in self.manifest.juspay_mandates.get(status, [])}
-        owners = {k: e.customer_id for k, e in entries.items()}
-        kind = f"juspay mandate {status}"
-        chosen = entries[self._take(kind, list(entries), self._stale("juspay", status, owners))]
-        return Mandate(chosen.mandate_id, chosen.customer_id, status)
 
-    def thanx_job(self, state: str, *, success_count: int | None = None, failure_count: int | None = None) -> ThanxJob:
-        if success_count is not None or failure_count is not None:
-            raise self.unavailable(f"Thanx job in state {state} with chosen counters")
-        entries = {e.id: e for e in self.manifest.thanx_jobs.get(state, [])}
-        owners = {k: e.merchant_id for k, e in entries.items()}
-        chosen = entries[self._take(f"thanx job {state}", list(entries), self._stale("thanx", state, owners))]
-        return ThanxJob(chosen.id, chosen.merchant_id, state)
+class Listed(ApiProvisioner):
+    """The manifest kind of an API's protocol: hands out the ids its section lists, each once."""
 
-    def badge_earn(self, *, active: bool = True) -> BadgeEarn:
-        if not active:
-            raise self.unavailable("inactive badge earn")
-        entries = {e.earned_badge_id: e for e in self.manifest.capillary_badge_earns}
-        e = entries[self._take("capillary badge earn", list(entries))]
-        return BadgeEarn(e.badge_meta_id, e.earned_badge_id, e.customer_id)
+    name = "manifest"
 
-    def plain_redemption(self, points: float) -> Redemption:
-        entries = {e.redemption_id: e for e in self.manifest.capillary_points_redemptions if e.points >= points}
-        e = entries[self._take("capillary points redemption", list(entries))]
-        return Redemption(e.redemption_id, e.customer_id, e.points, e.identifiers)
+    def __init__(self, stock: ManifestStock) -> None:
+        self.stock = stock
 
-    def reward_txn(self, rewards: list[tuple[str, float]]) -> RewardTxn:
-        if [s for s, _ in rewards] != ["ISSUED"]:
-            raise self.unavailable("reward transaction in chosen states")
-        entries = {str(e.txn_id): e for e in self.manifest.capillary_reward_transactions}
-        e = entries[self._take("capillary reward transaction", list(entries))]
-        return RewardTxn(e.txn_id, e.customer_id)
+    @classmethod
+    def of(cls, means: Means) -> Self:
+        return cls(means.manifest())
+
+    def take(self, section: Section[E], state: str | None = None, where: Callable[[E], bool] | None = None) -> E:
+        return self.stock.take(self.api, section, state, where)

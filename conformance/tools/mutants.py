@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.apis import APIS
 from conformance.rules import active_rules
 from conformance.sandbox.deviations import DEVIATIONS, UNBREAKABLE, Deviation
 from conformance.settings import child_environment
@@ -288,13 +289,18 @@ def faithful_row(profile: str, seed: int, run: RunResult) -> dict[str, Any]:
     }
 
 
+def _asynchronous(api: str) -> bool:
+    descriptor = APIS.get(api)
+    return descriptor is not None and descriptor.asynchronous
+
+
 def run_all(
     deviations: list[Deviation], profiles: list[str], seeds: list[int], args: argparse.Namespace, runs: Path
 ) -> tuple[list[dict[str, Any]], list[Outcome]]:
     """Per profile one process runs the faithful suite and then every deviation; the other seeds' faithful
     runs follow, and a deviation that process did not catch is tried again in a process of its own."""
-    # Longest first (Thanx polls its asynchronous jobs), so the workers finish together.
-    order = sorted(deviations, key=lambda d: (d.api != "thanx", d.api, d.name))
+    # Longest first (an asynchronous API's scenarios poll for the end state), so the workers finish together.
+    order = sorted(deviations, key=lambda d: (not _asynchronous(d.api), d.api, d.name))
     names = () if args.isolated else tuple(d.name for d in order)
     first, others = seeds[0], seeds[1:]
     with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:

@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 
 from conformance.errors import PreconditionUnavailable, UsageError
-from conformance.provisioners.manifest import Ledger, ManifestProvisioner, load_manifest
+from conformance.provisioners.juspay import JuspayProvisioner, ManifestJuspay
+from conformance.provisioners.manifest import Ledger, ManifestStock, load_manifest
+from conformance.provisioners.thanx import ManifestThanx, ThanxProvisioner
 
 MANIFEST = """
 juspay_mandates:
@@ -18,27 +20,35 @@ thanx_jobs:
 """
 
 
-def provisioner(tmp_path: Path, test: str = "t") -> ManifestProvisioner:
+def stock(tmp_path: Path, test: str = "t") -> ManifestStock:
     path = tmp_path / "manifest.yaml"
     if not path.exists():
         path.write_text(MANIFEST)
-    return ManifestProvisioner(load_manifest(path), Ledger(tmp_path / "ledger.jsonl"), test)
+    return ManifestStock(load_manifest(path), Ledger(tmp_path / "ledger.jsonl"), test)
+
+
+def mandates(tmp_path: Path) -> JuspayProvisioner:
+    return ManifestJuspay(stock(tmp_path))
+
+
+def jobs(tmp_path: Path) -> ThanxProvisioner:
+    return ManifestThanx(stock(tmp_path))
 
 
 def test_each_id_is_handed_out_once_across_runs(tmp_path: Path) -> None:
-    first = provisioner(tmp_path)
+    first = mandates(tmp_path)
     assert first.mandate("ACTIVE").mandate_id == "m1"
     assert first.mandate("ACTIVE").mandate_id == "m2"
-    second_run = provisioner(tmp_path)
+    second_run = mandates(tmp_path)
     with pytest.raises(PreconditionUnavailable, match="no unused juspay mandate ACTIVE left"):
         second_run.mandate("ACTIVE")
 
 
 def test_what_the_manifest_cannot_provide_is_unavailable(tmp_path: Path) -> None:
     with pytest.raises(PreconditionUnavailable):
-        provisioner(tmp_path).thanx_job("pending")
+        jobs(tmp_path).thanx_job("pending")
     with pytest.raises(PreconditionUnavailable):
-        provisioner(tmp_path).fault("juspay", "gateway_failure")
+        mandates(tmp_path).fault("gateway_failure")
 
 
 @pytest.mark.parametrize(

@@ -1,34 +1,51 @@
 """A toy sixth API, added by touching only what ARCHITECTURE.md's "Adding an API" lists.
 
-Its own files (a spec, a rule file, a check) live here; its registrations are its descriptor and its
-check. Nothing else in the suite is told about it, yet it is selectable, its rules are in the
-catalogue and the matrix, its checks judge its exchanges, and auth, credentials, rate limit and
-rejection come from the descriptor.
+Its own files (a spec, a rule file, a check, its provisioning) live here; its registrations are its
+descriptor and its check. Nothing else in the suite is told about it, yet it is selectable, its rules
+are in the catalogue and the matrix, its checks judge its exchanges, auth, credentials, rate limit and
+rejection come from the descriptor, and its own provisioner protocol serves a scenario's context, the
+manifest, the doctor, touched.json, the plan and the drift audit.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import httpx
 import pytest
 import yaml
+from pydantic import BaseModel, ConfigDict
 
 from conformance import apis
 from conformance.apis import SPECS_DIR, Api, api_named_in, api_of_rule, get_api, parse_api_list, register_api
 from conformance.checks import registry
 from conformance.checks.judge import Judge
+from conformance.context import ScenarioContext
+from conformance.drift.judge import code_pointer, error_codes
+from conformance.errors import PreconditionUnavailable, UsageError
 from conformance.findings import Finding
 from conformance.http.auth import auth_headers
+from conformance.http.client import ApiClient
 from conformance.http.exchange import Exchange
 from conformance.http.redact import Redactor
+from conformance.live import doctor
+from conformance.live.plan import is_destructive
+from conformance.live.touched import touched_entry
+from conformance.provisioners.base import ApiProvisioner, Creation, Preflight, Provisioning, Section
+from conformance.provisioners.control import Controlled
+from conformance.provisioners.manifest import Ledger, Listed, ManifestStock, load_manifest
+from conformance.provisioners.registry import provisioning_of, state_reader
 from conformance.pytest_plugin import item_api
 from conformance.reporting.matrix import build_matrix
 from conformance.rules import load_catalogue
+from conformance.settings import Settings
 from conformance.suite.properties.outcomes import documented_rejection
+from conformance.targets import Target
 from conformance.verdicts import Recorder
 
 KEY, OPERATION = "toy-vouchers", "voidVoucher"
@@ -46,6 +63,67 @@ TOY = Api(
     rate_limit=2.0,
     rejection="http-4xx",
     checks=__name__,
+    provisioning=__name__,
+    probe=("GET", "/vouchers/probe"),
+    error_codes="/problems/*/id",
+    resource_path="/vouchers/{id}/void",
+)
+
+
+# Its provisioning: its protocol, the kinds it implements, its manifest section, its read and its setup calls.
+@dataclass(frozen=True)
+class Voucher:
+    id: str
+    owner: str
+
+
+class VouchersProvisioner(ApiProvisioner):
+    api = KEY
+
+    def voucher(self, state: str = "ISSUED") -> Voucher:
+        raise self.unavailable(f"toy voucher {state}")
+
+
+class ControlVouchers(Controlled, VouchersProvisioner):
+    def voucher(self, state: str = "ISSUED") -> Voucher:
+        body = self.control.call("POST", "/toy/vouchers", {"state": state})
+        return Voucher(body["id"], body["owner"])
+
+
+class VoucherEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    owner: str
+
+
+VOUCHERS = Section("toy_vouchers", VoucherEntry, "toy voucher", "id", "owner", ("ISSUED", "VOID"))
+
+
+class ManifestVouchers(Listed, VouchersProvisioner):
+    def voucher(self, state: str = "ISSUED") -> Voucher:
+        entry = self.take(VOUCHERS, state)
+        return Voucher(entry.id, entry.owner)
+
+
+def voucher_state(client: ApiClient, voucher_id: str, owner: str) -> str | None:
+    body = client.call("GET", f"/vouchers/{voucher_id}", params={"owner": owner}, phase="setup").json()
+    return str(body["state"]) if isinstance(body, dict) and "state" in body else None
+
+
+def voucher_scope(client: ApiClient, setup: Mapping[str, str]) -> tuple[bool | None, str]:
+    answer = client.call("GET", "/vouchers/scope", phase="control")
+    return answer.status == 200, f"the scoped read answered HTTP {answer.status}"
+
+
+PROVISIONING = Provisioning(
+    VouchersProvisioner,
+    kinds=(ControlVouchers, ManifestVouchers),
+    sections=(VOUCHERS,),
+    read_state=voucher_state,
+    creations=(
+        Creation("voucher", control_route="/toy/vouchers", manifest_kind="toy voucher", default_state="ISSUED"),
+    ),
+    preflight=(Preflight("voucher scope", voucher_scope),),
 )
 
 SPEC: dict[str, Any] = {
@@ -116,10 +194,37 @@ def toy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
         del apis.APIS[KEY]
 
 
-def exchange(status: int, body: dict[str, Any]) -> Exchange:
-    request = httpx.Request("POST", "http://127.0.0.1:1/vouchers/v-1/void")
+def exchange(
+    status: int,
+    body: dict[str, Any],
+    *,
+    api: str = KEY,
+    operation: str = OPERATION,
+    method: str = "POST",
+    path: str = "/vouchers/v-1/void",
+) -> Exchange:
+    request = httpx.Request(method, f"http://127.0.0.1:1{path}", json={})
     response = httpx.Response(status, json=body, request=request)
-    return Exchange(api=KEY, operation=OPERATION, phase="test", request=request, response=response, redactor=Redactor())
+    return Exchange(api=api, operation=operation, phase="test", request=request, response=response, redactor=Redactor())
+
+
+class FakeClient:
+    """Answers by path, as a toy server would; remembers what was sent."""
+
+    def __init__(self, answers: dict[str, tuple[int, dict[str, Any]]]) -> None:
+        self.api = KEY
+        self.base_url = "http://127.0.0.1:1"
+        self.answers = answers
+        self.sent: list[tuple[str, str, Any]] = []
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Exchange:
+        self.sent.append((method, path, kwargs.get("json")))
+        status, body = self.answers.get(path, (404, {}))
+        return exchange(status, body, api=str(kwargs.get("operation", KEY)), method=method, path=path)
+
+
+def fake(client: FakeClient) -> ApiClient:
+    return cast(ApiClient, client)
 
 
 class _Marker:
@@ -185,3 +290,76 @@ def test_auth_credentials_and_rejection_come_from_the_descriptor(toy: Path) -> N
     assert apis.default_rate_limits()["toy"] == 2.0
     assert documented_rejection(KEY, OPERATION, exchange(404, {}))
     assert not documented_rejection(KEY, OPERATION, exchange(200, {"state": "VOID"}))
+
+
+def toy_context(client: FakeClient, settings: Settings) -> ScenarioContext:
+    target = SimpleNamespace(settings=settings, run_id="run-1", client=lambda *_a, **_k: fake(client))
+    recorder = Recorder("scenarios/test_toy_vouchers.py::t", {}, lambda _exchange: "reference")
+    return ScenarioContext(cast(Target, target), "tenant-1", recorder)
+
+
+def test_the_toy_brings_its_own_provisioner_protocol_to_a_scenarios_context(toy: Path) -> None:
+    assert provisioning_of(KEY).protocol is VouchersProvisioner
+    control = FakeClient(
+        {"/_sandbox/toy/vouchers": (201, {"id": "v-7", "owner": "o-1"}), "/_sandbox/faults": (200, {})}
+    )
+    ctx = toy_context(control, Settings(provisioner="control"))
+    provisioner = ctx.provisioner(VouchersProvisioner)
+    assert isinstance(provisioner, ControlVouchers)
+    assert provisioner.voucher() == Voucher("v-7", "o-1")
+    provisioner.fault("delay", delay_ms=5)
+    assert control.sent[-1] == ("POST", "/_sandbox/faults", {"api": KEY, "kind": "delay", "delay_ms": 5})
+    # The toy implements no vendor kind: on a vendor target each capability skips, naming itself.
+    vendor_ctx = toy_context(FakeClient({}), Settings(provisioner="vendor"))
+    with pytest.raises(PreconditionUnavailable, match=r"toy voucher ISSUED.*vendor provisioner"):
+        vendor_ctx.provisioner(VouchersProvisioner).voucher()
+
+
+def test_the_toy_manifest_section_is_validated_handed_out_once_and_read_before_use(toy: Path, tmp_path: Path) -> None:
+    path = tmp_path / "manifest.yaml"
+    path.write_text("toy_vouchers:\n  ISSUED:\n    - {id: v1, owner: o1}\n    - {id: v2, owner: o1}\n")
+    manifest = load_manifest(path)
+    assert manifest.ids_by_kind()["toy voucher ISSUED"] == ["v1", "v2"]
+    assert list(doctor.manifest_ids(manifest)) == [
+        (KEY, "toy voucher ISSUED", "v1", "ISSUED", "o1"),
+        (KEY, "toy voucher ISSUED", "v2", "ISSUED", "o1"),
+    ]
+    client = FakeClient({"/vouchers/v1": (200, {"state": "VOID"}), "/vouchers/v2": (200, {"state": "ISSUED"})})
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    stock = ManifestStock(manifest, ledger, "scenarios/t", state_reader(lambda _api: fake(client)))
+    assert ManifestVouchers(stock).voucher().id == "v2"
+    assert [e["id"] for e in ledger.stale_entries()] == ["toy voucher ISSUED:v1"]
+    (tmp_path / "bad.yaml").write_text("toy_vouchers:\n  LOST: []\n")
+    with pytest.raises(UsageError, match="state 'LOST'; allowed: ISSUED, VOID"):
+        load_manifest(tmp_path / "bad.yaml")
+    (tmp_path / "unknown.yaml").write_text("toy_coupons: []\n")
+    with pytest.raises(UsageError, match=r"toy_vouchers \(by state, entries \{id, owner\}\)"):
+        load_manifest(tmp_path / "unknown.yaml")
+
+
+def test_the_doctor_touched_and_drift_look_the_toy_up(toy: Path) -> None:
+    client = FakeClient({"/vouchers/probe": (200, {}), "/vouchers/scope": (403, {})})
+    rows = list(doctor.probe(fake(client), KEY))
+    assert [(row.what, row.ok) for row in rows] == [("host answers", True), ("credentials accepted", True)]
+    assert client.sent[0][:2] == ("GET", "/vouchers/probe")
+    scope = list(doctor.api_reads(fake(client), KEY, Settings()))
+    assert [(row.api, row.what, row.ok) for row in scope] == [(KEY, "voucher scope", False)]
+
+    assert is_destructive(OPERATION, b"{}")
+    revoked = touched_entry(exchange(200, {"state": "VOID"}), "run-1")
+    assert revoked is not None
+    assert (revoked["action"], revoked["api"], revoked["resource"], revoked["outcome"]) == (
+        "revoked",
+        KEY,
+        "v-1",
+        "succeeded",
+    )
+    creation = exchange(
+        201, {"id": "v-9"}, api="control", operation="control /toy/vouchers", path="/_sandbox/toy/vouchers"
+    )
+    made = touched_entry(creation, "run-1")
+    assert made is not None
+    assert (made["action"], made["api"], made["kind"], made["resource"]) == ("created", KEY, "voucher", "v-9")
+
+    assert error_codes(KEY, {"problems": [{"id": "V1"}, {"id": "V2"}, "noise"]}) == ["V1", "V2"]
+    assert code_pointer(KEY) == "/problems/*/id"

@@ -16,7 +16,8 @@ from conformance.http.redact import Redactor
 from conformance.live.hosts import host_refusal
 from conformance.live.plan import DestructiveBudget, build_plan, is_destructive
 from conformance.live.touched import touched_entry
-from conformance.provisioners.manifest import JobEntry, Ledger, Manifest, ManifestProvisioner
+from conformance.provisioners.manifest import Ledger, Manifest, ManifestStock
+from conformance.provisioners.thanx import JobEntry, ManifestThanx
 from conformance.sandbox import SandboxCredentials, create_app
 from conformance.sandbox.server import run_in_thread
 from conformance.settings import Settings
@@ -145,7 +146,7 @@ def test_a_stale_id_goes_to_the_ledger_and_the_next_one_is_handed_out(tmp_path: 
     manifest = Manifest(thanx_jobs={"failed": [JobEntry(id="j1", merchant_id="m"), JobEntry(id="j2", merchant_id="m")]})
     states = {"j1": "revoking", "j2": "failed"}
     ledger = Ledger(tmp_path / "ledger.jsonl")
-    provisioner = ManifestProvisioner(manifest, ledger, "scenarios/t", lambda _api, rid, _owner: states[rid])
+    provisioner = ManifestThanx(ManifestStock(manifest, ledger, "scenarios/t", lambda _api, rid, _owner: states[rid]))
     assert provisioner.thanx_job("failed").id == "j2"
     assert [e["id"] for e in ledger.stale_entries()] == ["thanx job failed:j1"]
     with pytest.raises(PreconditionUnavailable):

@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 
 from conformance.apis import APIS
-from conformance.provisioners.base import BadgeEarn, Mandate, Provisioner, Redemption, RewardTxn, ThanxJob
+from conformance.provisioners.base import ApiProvisioner
+from conformance.provisioners.capillary_badges import BadgeEarn, BadgesProvisioner
+from conformance.provisioners.capillary_points import PointsProvisioner, Redemption
+from conformance.provisioners.capillary_rewards import RewardsProvisioner, RewardTxn
+from conformance.provisioners.juspay import JuspayProvisioner, Mandate
+from conformance.provisioners.thanx import ThanxJob, ThanxProvisioner
 from conformance.suite.properties.resources import ID_FIELDS, provision
 
 CUSTOMER = {
@@ -21,29 +26,40 @@ CUSTOMER = {
 }
 
 
-class FakeProvisioner(Provisioner):
+class FakeRewards(RewardsProvisioner):
     def set_revoke_enabled(self, enabled: bool) -> None:
         pass
 
     def reward_txn(self, rewards: list[tuple[str, float]]) -> RewardTxn:
         return RewardTxn(4242, 555)
 
+
+class FakeBadges(BadgesProvisioner):
     def badge_earn(self, *, active: bool = True) -> BadgeEarn:
         return BadgeEarn("meta-fresh", "earn-fresh", 555, dict(CUSTOMER))  # type: ignore[arg-type]
 
-    def points_redemption(self, *, points: float, **_: Any) -> Redemption:
+
+class FakePoints(PointsProvisioner):
+    def points_redemption(self, *, points: float, **_: Any) -> Redemption:  # type: ignore[override]
         return Redemption("red-fresh", 555, points, dict(CUSTOMER))  # type: ignore[arg-type]
 
-    def thanx_job(self, state: str, **_: Any) -> ThanxJob:
+
+class FakeThanx(ThanxProvisioner):
+    def thanx_job(self, state: str, **_: Any) -> ThanxJob:  # type: ignore[override]
         return ThanxJob("job_fresh", "merchant-fresh", state)
 
+
+class FakeJuspay(JuspayProvisioner):
     def mandate(self, status: str) -> Mandate:
         return Mandate("mandate-fresh", "customer-fresh", status)
 
 
+FAKES: tuple[type[ApiProvisioner], ...] = (FakeRewards, FakeBadges, FakePoints, FakeThanx, FakeJuspay)
+
+
 class FakeContext:
-    def provisioner(self, api: str) -> Provisioner:
-        return FakeProvisioner()
+    def provisioner(self, protocol: type[Any]) -> Any:
+        return next(fake for fake in FAKES if issubclass(fake, protocol))()
 
 
 GENERATED: dict[str, dict[str, Any]] = {

@@ -13,6 +13,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from conformance.context import ScenarioContext
+from conformance.provisioners.capillary_badges import BadgesProvisioner
+from conformance.provisioners.capillary_points import PointsProvisioner
+from conformance.provisioners.capillary_rewards import RewardsProvisioner
+from conformance.provisioners.juspay import JuspayProvisioner
+from conformance.provisioners.thanx import ThanxProvisioner
 
 # operationId → the request fields that name the revoked resource ("location.name"; body.identifier
 # is the whole {type, value} object, header names are case-insensitive).
@@ -62,7 +67,7 @@ def fresh_reward(ctx: ScenarioContext, case: Any) -> None:
     # txnId is an int64: a generated value outside it is the negative case's mutation, kept as sent.
     if body is None or not is_int(body.get("txnId")) or body["txnId"] not in INT64:
         return
-    provisioner = ctx.provisioner("capillary-rewards")
+    provisioner = ctx.provisioner(RewardsProvisioner)
     provisioner.set_revoke_enabled(True)
     body["txnId"] = provisioner.reward_txn([("ISSUED", 100)]).txn_id
 
@@ -71,7 +76,7 @@ def fresh_badge_earn(ctx: ScenarioContext, case: Any) -> None:
     body = _body(case)
     if body is None:
         return
-    earn = ctx.provisioner("capillary-badges").badge_earn()
+    earn = ctx.provisioner(BadgesProvisioner).badge_earn()
     if isinstance(body.get("badgeMetaId"), str):
         body["badgeMetaId"] = earn.badge_meta_id
     if isinstance(body.get("earnedBadgeId"), str):
@@ -104,7 +109,7 @@ def fresh_redemption(ctx: ScenarioContext, case: Any) -> None:
     body = _body(case)
     if body is None:
         return
-    redemption = ctx.provisioner("capillary-points").points_redemption(
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(
         points=float(_points(body.get("pointsToBeReversed")))
     )
     if isinstance(body.get("redemptionId"), str):
@@ -123,7 +128,7 @@ def fresh_redemption(ctx: ScenarioContext, case: Any) -> None:
 
 
 def fresh_thanx_job(ctx: ScenarioContext, case: Any) -> None:
-    job = ctx.provisioner("thanx").thanx_job("completed")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
     case.path_parameters = {**(case.path_parameters or {}), "id": job.id}
     body = _body(case)
     if body is not None and isinstance(body.get("merchant_id"), str):
@@ -131,7 +136,7 @@ def fresh_thanx_job(ctx: ScenarioContext, case: Any) -> None:
 
 
 def fresh_mandate(ctx: ScenarioContext, case: Any) -> None:
-    mandate = ctx.provisioner("juspay").mandate("ACTIVE")
+    mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
     case.path_parameters = {**(case.path_parameters or {}), "mandate_id": mandate.mandate_id}
     header = _header(case, "x-routing-id")
     if header is not None and isinstance(header[1], str):

@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 from conformance.context import ScenarioContext, UnreadableShape, response_field
 from conformance.errors import PreconditionUnavailable
 from conformance.http.exchange import Exchange
-from conformance.provisioners.base import ThanxJob
+from conformance.provisioners.capillary_badges import BadgesProvisioner
+from conformance.provisioners.capillary_rewards import RewardsProvisioner
+from conformance.provisioners.thanx import ThanxJob, ThanxProvisioner
 from conformance.suite.properties.support import RUN
 from conformance.suite.readbacks import issual_states
 from conformance.suite.scenarios.thanx_steps import control_campaign
@@ -97,7 +99,7 @@ def first_of(exchange: Exchange, key: str, what: str) -> dict[str, Any]:
 def advance(ctx: ScenarioContext, job: ThanxJob) -> None:
     """Finish the target's background work now where it can be told to; elsewhere the poll waits for it."""
     with contextlib.suppress(PreconditionUnavailable):
-        ctx.provisioner("thanx").thanx_advance(job)
+        ctx.provisioner(ThanxProvisioner).thanx_advance(job)
 
 
 def _read_job(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
@@ -188,7 +190,7 @@ def issued_transaction(ctx: ScenarioContext, reward_id: int, request_id: str) ->
     """(customer id, transaction id) of a freshly issued reward: from the control API under the control
     provisioner, else through setBrandConfig and issueUserReward."""
     if ctx.settings.provisioner_for(REWARDS) == "control":
-        provisioner = ctx.provisioner(REWARDS)
+        provisioner = ctx.provisioner(RewardsProvisioner)
         provisioner.set_revoke_enabled(True)
         txn = provisioner.reward_txn([("ISSUED", float(reward_id % 1000))])
         return txn.customer_id, txn.txn_id
@@ -197,7 +199,7 @@ def issued_transaction(ctx: ScenarioContext, reward_id: int, request_id: str) ->
     client.call("POST", f"{PREFIX}/brand/config", operation="setBrandConfig", phase="setup", json=flag)
     # The provisioner has no bare customer; an earn brings one with every identifier, and Capillary
     # customers belong to the org, shared by badges, points and rewards.
-    earn = ctx.provisioner("capillary-badges").badge_earn()
+    earn = ctx.provisioner(BadgesProvisioner).badge_earn()
     customer = {**earn.identifiers, "customerId": earn.customer_id}
     if "mobile" not in customer:
         raise PreconditionUnavailable("a customer's mobile number", "the provisioner did not report it")

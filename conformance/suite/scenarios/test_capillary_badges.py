@@ -10,7 +10,7 @@ from conformance.context import ScenarioContext, UnreadableShape, find_entry, re
 from conformance.errors import PreconditionUnavailable
 from conformance.http.auth import AuthVariant
 from conformance.http.exchange import Exchange
-from conformance.provisioners.base import BadgeEarn
+from conformance.provisioners.capillary_badges import BadgeEarn, BadgesProvisioner
 from conformance.verdicts import expect_equal, observe, verdict
 
 pytestmark = pytest.mark.conformance
@@ -115,7 +115,7 @@ def expect_still_active(rule: str, ctx: ScenarioContext, earn: BadgeEarn, *, act
 
 @pytest.mark.rules("BADGE-REVOKE-INACTIVE", "BADGE-REVOKE-ECHO", "BADGE-ENVELOPE")
 def test_revoking_an_active_earn_answers_it_inactive_and_echoes_it(ctx: ScenarioContext) -> None:
-    earn = ctx.provisioner(API).badge_earn()
+    earn = ctx.provisioner(BadgesProvisioner).badge_earn()
     response = revoke(ctx, earn)
     expect_equal("BADGE-REVOKE-INACTIVE", response.status, 200, response)
     ctx.judged("BADGE-ENVELOPE")
@@ -131,7 +131,7 @@ def test_revoking_an_active_earn_answers_it_inactive_and_echoes_it(ctx: Scenario
 
 @pytest.mark.rules("BADGE-IDENTIFIER-DEFAULT-ID", "BADGE-RESPONSE-CUSTOMERID-NUMERIC")
 def test_without_the_header_a_numeric_customer_id_names_the_capillary_customer(ctx: ScenarioContext) -> None:
-    earn = ctx.provisioner(API).badge_earn()
+    earn = ctx.provisioner(BadgesProvisioner).badge_earn()
     response = revoke(ctx, earn)
     expect_equal("BADGE-IDENTIFIER-DEFAULT-ID", response.status, 200, response)
     expect_numeric_customer_id(response, earn)
@@ -140,7 +140,7 @@ def test_without_the_header_a_numeric_customer_id_names_the_capillary_customer(c
 
 @pytest.mark.rules("BADGE-STATE-INACTIVE-AFTER")
 def test_a_revoked_earn_reads_back_inactive(ctx: ScenarioContext) -> None:
-    earn = ctx.provisioner(API).badge_earn()
+    earn = ctx.provisioner(BadgesProvisioner).badge_earn()
     if not expect_still_active("BADGE-STATE-INACTIVE-AFTER", ctx, earn):
         return  # the listing cannot show the earn active, so "no longer active" would prove nothing
     revoke(ctx, earn)
@@ -181,7 +181,7 @@ IDENTIFIERS = [
 def test_a_customer_named_by_the_identifier_header_has_the_earn_revoked(
     ctx: ScenarioContext, header: str, rule: str
 ) -> None:
-    earn = ctx.provisioner(API).badge_earn()
+    earn = ctx.provisioner(BadgesProvisioner).badge_earn()
     response = revoke(ctx, earn, identifier=header)
     expect_equal(rule, response.status, 200, response)
     expect_equal(rule, response_field(response, "data", "isActive"), False, response)
@@ -202,7 +202,7 @@ REQUIRED_FIELDS = [
 @pytest.mark.parametrize(("field", "rule"), REQUIRED_FIELDS)
 @pytest.mark.rules("BADGE-ENVELOPE")
 def test_a_revoke_without_a_required_field_is_refused(ctx: ScenarioContext, field: str, rule: str) -> None:
-    earn = ctx.provisioner(API).badge_earn()
+    earn = ctx.provisioner(BadgesProvisioner).badge_earn()
     response = revoke(ctx, earn, omit=field)
     verdict(
         rule,
@@ -224,7 +224,7 @@ def test_a_revoke_without_a_required_field_is_refused(ctx: ScenarioContext, fiel
 @pytest.mark.parametrize("already", ["revoked-here", "provisioned-inactive"])
 @pytest.mark.rules("BADGE-REVOKE-TWICE-814", "BADGE-ENVELOPE")
 def test_an_earn_that_is_no_longer_active_is_refused_with_814(ctx: ScenarioContext, already: str) -> None:
-    provisioner = ctx.provisioner(API)
+    provisioner = ctx.provisioner(BadgesProvisioner)
     if already == "revoked-here":
         earn = provisioner.badge_earn()
         first = revoke(ctx, earn)
@@ -248,7 +248,7 @@ NOT_THIS_EARN = ["unknown-earned-badge-id", "another-badge-meta", "another-custo
 @pytest.mark.parametrize("mismatch", NOT_THIS_EARN)
 @pytest.mark.rules("BADGE-UNKNOWN-EARN-814")
 def test_an_earn_that_does_not_match_the_request_is_refused_with_814(ctx: ScenarioContext, mismatch: str) -> None:
-    provisioner = ctx.provisioner(API)
+    provisioner = ctx.provisioner(BadgesProvisioner)
     earn, other = provisioner.badge_earn(), provisioner.badge_earn()
     variants: dict[str, dict[str, Any]] = {
         "unknown-earned-badge-id": {"earnedBadgeId": UNKNOWN_EARNED_BADGE_ID},
@@ -276,7 +276,7 @@ def test_an_earn_that_does_not_match_the_request_is_refused_with_814(ctx: Scenar
 @pytest.mark.parametrize("auth", ["missing", "wrong"])
 @pytest.mark.rules("BADGE-AUTH-REQUIRED")
 def test_a_revoke_without_valid_credentials_is_refused_with_401(ctx: ScenarioContext, auth: AuthVariant) -> None:
-    earn = ctx.provisioner(API).badge_earn()
+    earn = ctx.provisioner(BadgesProvisioner).badge_earn()
     response = revoke(ctx, earn, auth=auth)
     expect_equal("BADGE-AUTH-REQUIRED", response.status, 401, response)
     expect_still_active("BADGE-AUTH-REQUIRED", ctx, earn)
@@ -284,9 +284,9 @@ def test_a_revoke_without_valid_credentials_is_refused_with_401(ctx: ScenarioCon
 
 @pytest.mark.rules("BADGE-RACE-ONE-SUCCESS")
 def test_two_concurrent_revokes_of_one_earn_succeed_once(ctx: ScenarioContext) -> None:
-    provisioner = ctx.provisioner(API)
+    provisioner = ctx.provisioner(BadgesProvisioner)
     earn = provisioner.badge_earn()
-    provisioner.fault(API, "delay", delay_ms=150)
+    provisioner.fault("delay", delay_ms=150)
     answers = ctx.concurrently(lambda: revoke(ctx, earn), lambda: revoke(ctx, earn))
     outcomes = sorted((answer.status or 0, error_codes(answer)) for answer in answers)
     verdict(

@@ -11,7 +11,7 @@ from conformance.context import ScenarioContext, UnreadableShape, find_entry, re
 from conformance.errors import PreconditionUnavailable
 from conformance.http.auth import AuthVariant
 from conformance.http.exchange import Exchange
-from conformance.provisioners.base import Redemption
+from conformance.provisioners.capillary_points import PointsProvisioner, Redemption
 from conformance.verdicts import expect_equal, observe, verdict
 
 pytestmark = pytest.mark.conformance
@@ -159,7 +159,7 @@ def expect_reversed(rule: str, ctx: ScenarioContext, redemption: Redemption, poi
     "POINTS-STATE-READBACK",
 )
 def test_a_partial_reversal_reverses_the_requested_points(ctx: ScenarioContext) -> None:
-    redemption = ctx.provisioner(API).points_redemption(points=100)
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(points=100)
     response = reverse(ctx, redemption, 40)
     expect_equal("POINTS-PARTIAL-REVERSAL", response.status, 200, response)
     ctx.judged("POINTS-ENVELOPE")
@@ -177,7 +177,7 @@ def test_a_partial_reversal_reverses_the_requested_points(ctx: ScenarioContext) 
 
 @pytest.mark.rules("POINTS-FULL-REVERSAL-DEFAULT", "POINTS-DETAILS-SUM", "POINTS-STATE-READBACK")
 def test_without_points_to_reverse_everything_is_reversed(ctx: ScenarioContext) -> None:
-    redemption = ctx.provisioner(API).points_redemption(points=100, expired_points=30)
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(points=100, expired_points=30)
     response = reverse(ctx, redemption)
     expect_equal("POINTS-FULL-REVERSAL-DEFAULT", response.status, 200, response)
     expect_equal(
@@ -189,7 +189,7 @@ def test_without_points_to_reverse_everything_is_reversed(ctx: ScenarioContext) 
 
 @pytest.mark.rules("POINTS-REVERSALID-UNIQUE")
 def test_each_reversal_gets_its_own_reversal_id(ctx: ScenarioContext) -> None:
-    redemption = ctx.provisioner(API).points_redemption(points=100)
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(points=100)
     first, second = reverse(ctx, redemption, 30), reverse(ctx, redemption, 25)
     ids = [response_field(first, "reversalId"), response_field(second, "reversalId")]
     verdict(
@@ -207,7 +207,7 @@ IDENTIFIER_TYPES = ["ID", "PHONE", "EMAIL"]
 @pytest.mark.parametrize("kind", IDENTIFIER_TYPES)
 @pytest.mark.rules("POINTS-IDENTIFIER-TYPES")
 def test_the_customer_may_be_named_by_each_documented_identifier_type(ctx: ScenarioContext, kind: str) -> None:
-    redemption = ctx.provisioner(API).points_redemption(points=20)
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(points=20)
     response = reverse(ctx, redemption, kind=kind)
     expect_equal("POINTS-IDENTIFIER-TYPES", response.status, 200, response)
     expect_equal("POINTS-IDENTIFIER-TYPES", response_field(response, "customerId"), redemption.customer_id, response)
@@ -215,7 +215,7 @@ def test_the_customer_may_be_named_by_each_documented_identifier_type(ctx: Scena
 
 @pytest.mark.rules("POINTS-DECIMAL-3-ACCEPTED")
 def test_three_decimal_places_are_accepted(ctx: ScenarioContext) -> None:
-    redemption = ctx.provisioner(API).points_redemption(points=50)
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(points=50)
     response = reverse(ctx, redemption, 12.125)
     expect_equal("POINTS-DECIMAL-3-ACCEPTED", response.status, 200, response)
     expect_equal("POINTS-DECIMAL-3-ACCEPTED", response_field(response, "pointsReversed"), 12.125, response)
@@ -224,7 +224,7 @@ def test_three_decimal_places_are_accepted(ctx: ScenarioContext) -> None:
 
 @pytest.mark.rules("POINTS-DECIMAL-4-878", "POINTS-ERROR-CODES-DOCUMENTED")
 def test_four_decimal_places_are_refused_with_878(ctx: ScenarioContext) -> None:
-    redemption = ctx.provisioner(API).points_redemption(points=50)
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(points=50)
     response = reverse(ctx, redemption, 1.0005)
     expect_refused("POINTS-DECIMAL-4-878", response, 878)
     expect_codes_documented(ctx)
@@ -245,7 +245,7 @@ REQUIRED_FIELDS = [
 @pytest.mark.parametrize(("field", "rule"), REQUIRED_FIELDS)
 @pytest.mark.rules("POINTS-ERROR-CODES-DOCUMENTED")
 def test_a_reversal_without_a_required_field_is_refused(ctx: ScenarioContext, field: str, rule: str) -> None:
-    redemption = ctx.provisioner(API).points_redemption(points=50)
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(points=50)
     response = reverse(ctx, redemption, omit=field)
     expect_refused(rule, response)
     expect_codes_documented(ctx)
@@ -254,7 +254,7 @@ def test_a_reversal_without_a_required_field_is_refused(ctx: ScenarioContext, fi
 
 @pytest.mark.rules("POINTS-OVER-REVERSAL-REFUSED", "POINTS-ERROR-CODES-DOCUMENTED")
 def test_reversing_more_than_was_redeemed_is_refused(ctx: ScenarioContext) -> None:
-    redemption = ctx.provisioner(API).points_redemption(points=50)
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(points=50)
     response = reverse(ctx, redemption, 80)
     expect_refused("POINTS-OVER-REVERSAL-REFUSED", response)
     expect_codes_documented(ctx)
@@ -272,13 +272,13 @@ def test_repeating_a_reversal_is_refused_as_a_duplicate(ctx: ScenarioContext) ->
     # What a duplicate is, is undocumented (POINTS-GAP-DUPLICATE-902): the same full reversal (all 100 points)
     # sent twice is one under every reading; a repeated partial reversal may be a second, legitimate one,
     # so it is asked.
-    redemption = ctx.provisioner(API).points_redemption(points=100)
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(points=100)
     first = reverse(ctx, redemption, 100)
     expect_equal("POINTS-DUPLICATE-902", first.status, 200, first)
     again = reverse(ctx, redemption, 100)
     expect_refused("POINTS-DUPLICATE-902", again, 902)
     expect_reversed("POINTS-DUPLICATE-902", ctx, redemption, 100)
-    partial = ctx.provisioner(API).points_redemption(points=100)
+    partial = ctx.provisioner(PointsProvisioner).points_redemption(points=100)
     reverse(ctx, partial, 30)
     repeated = reverse(ctx, partial, 30)
     observe(
@@ -291,7 +291,7 @@ def test_repeating_a_reversal_is_refused_as_a_duplicate(ctx: ScenarioContext) ->
 
 @pytest.mark.rules("POINTS-SECOND-REVERSAL-REFUSED", "POINTS-ERROR-CODES-DOCUMENTED")
 def test_a_fully_reversed_redemption_cannot_be_reversed_again(ctx: ScenarioContext) -> None:
-    redemption = ctx.provisioner(API).points_redemption(points=60)
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(points=60)
     first = reverse(ctx, redemption)
     expect_equal("POINTS-SECOND-REVERSAL-REFUSED", first.status, 200, first)
     again = reverse(ctx, redemption, 10)
@@ -308,7 +308,7 @@ def test_a_fully_reversed_redemption_cannot_be_reversed_again(ctx: ScenarioConte
 
 @pytest.mark.rules("POINTS-LIMIT-903")
 def test_a_customer_over_the_reversal_limit_is_refused_with_903(ctx: ScenarioContext) -> None:
-    redemption = ctx.provisioner(API).points_redemption(points=100, reversal_limit=1)
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(points=100, reversal_limit=1)
     first = reverse(ctx, redemption, 10)
     expect_equal("POINTS-LIMIT-903", first.status, 200, first)
     over = reverse(ctx, redemption, 20)
@@ -331,7 +331,7 @@ REFUSED_BY_ACCOUNT = [
 def test_a_program_or_customer_that_forbids_reversal_is_refused(
     ctx: ScenarioContext, setup: dict[str, bool], code: int, rule: str
 ) -> None:
-    redemption = ctx.provisioner(API).points_redemption(points=40, **setup)
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(points=40, **setup)
     response = reverse(ctx, redemption)
     expect_refused(rule, response, code)
     expect_codes_documented(ctx)
@@ -347,9 +347,9 @@ RETRYABLE = [
 @pytest.mark.parametrize(("code", "rule"), RETRYABLE)
 @pytest.mark.rules("POINTS-ERROR-CODES-DOCUMENTED")
 def test_a_temporary_failure_reverses_nothing_and_a_retry_succeeds(ctx: ScenarioContext, code: int, rule: str) -> None:
-    provisioner = ctx.provisioner(API)
+    provisioner = ctx.provisioner(PointsProvisioner)
     redemption = provisioner.points_redemption(points=70)
-    provisioner.fault(API, "points_failure", count=1, code=code)
+    provisioner.fault("points_failure", count=1, code=code)
     failed = reverse(ctx, redemption)
     expect_refused(rule, failed, code)
     expect_codes_documented(ctx)
@@ -362,7 +362,7 @@ def test_a_temporary_failure_reverses_nothing_and_a_retry_succeeds(ctx: Scenario
 
 @pytest.mark.rules("POINTS-UNKNOWN-REDEMPTION-REFUSED", "POINTS-ERROR-CODES-DOCUMENTED")
 def test_an_unknown_redemption_is_refused(ctx: ScenarioContext) -> None:
-    redemption = ctx.provisioner(API).points_redemption(points=30)
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(points=30)
     response = reverse(ctx, redemption, redemptionId=UNKNOWN_REDEMPTION_ID)
     expect_refused("POINTS-UNKNOWN-REDEMPTION-REFUSED", response)
     expect_codes_documented(ctx)
@@ -377,7 +377,7 @@ def test_an_unknown_redemption_is_refused(ctx: ScenarioContext) -> None:
 
 @pytest.mark.rules("POINTS-IDENTIFIER-MISMATCH-REFUSED", "POINTS-ERROR-CODES-DOCUMENTED")
 def test_an_identifier_of_another_customer_is_refused_and_credits_no_one(ctx: ScenarioContext) -> None:
-    provisioner = ctx.provisioner(API)
+    provisioner = ctx.provisioner(PointsProvisioner)
     redemption, others = provisioner.points_redemption(points=30), provisioner.points_redemption(points=30)
     if others.customer_id == redemption.customer_id:
         raise PreconditionUnavailable("redemptions of two customers", "the provisioner made both for one customer")
@@ -397,7 +397,7 @@ def test_an_identifier_of_another_customer_is_refused_and_credits_no_one(ctx: Sc
 @pytest.mark.parametrize("auth", ["missing", "wrong"])
 @pytest.mark.rules("POINTS-AUTH-REQUIRED")
 def test_a_reversal_without_valid_credentials_is_refused_with_401(ctx: ScenarioContext, auth: AuthVariant) -> None:
-    redemption = ctx.provisioner(API).points_redemption(points=30)
+    redemption = ctx.provisioner(PointsProvisioner).points_redemption(points=30)
     response = reverse(ctx, redemption, auth=auth)
     expect_equal("POINTS-AUTH-REQUIRED", response.status, 401, response)
     expect_reversed("POINTS-AUTH-REQUIRED", ctx, redemption, 0)
@@ -405,9 +405,9 @@ def test_a_reversal_without_valid_credentials_is_refused_with_401(ctx: ScenarioC
 
 @pytest.mark.rules("POINTS-RACE-ONE-SUCCESS")
 def test_two_concurrent_full_reversals_credit_the_points_once(ctx: ScenarioContext) -> None:
-    provisioner = ctx.provisioner(API)
+    provisioner = ctx.provisioner(PointsProvisioner)
     redemption = provisioner.points_redemption(points=80)
-    provisioner.fault(API, "delay", delay_ms=150)
+    provisioner.fault("delay", delay_ms=150)
     answers = ctx.concurrently(lambda: reverse(ctx, redemption), lambda: reverse(ctx, redemption))
     outcomes = [(answer.status, response_field(answer, "pointsReversed"), error_codes(answer)) for answer in answers]
     succeeded = [points for _, points, codes in outcomes if points is not None and not codes]
@@ -426,7 +426,7 @@ def test_two_concurrent_full_reversals_credit_the_points_once(ctx: ScenarioConte
 
 @pytest.mark.rules("POINTS-BALANCE-CREDITED")
 def test_a_reversal_credits_the_balance_by_exactly_the_points_reversed(ctx: ScenarioContext) -> None:
-    provisioner = ctx.provisioner(API)
+    provisioner = ctx.provisioner(PointsProvisioner)
     redemption = provisioner.points_redemption(points=100, expired_points=30)
     before = provisioner.customer_points(redemption.customer_id)
     refused = reverse(ctx, redemption, 500)

@@ -16,7 +16,7 @@ import pytest
 from conformance.context import ScenarioContext, UnreadableShape, response_field
 from conformance.http.auth import AuthVariant
 from conformance.http.exchange import Exchange
-from conformance.provisioners.base import RewardTxn
+from conformance.provisioners.capillary_rewards import RewardsProvisioner, RewardTxn
 from conformance.suite.readbacks import issual_states
 from conformance.verdicts import expect_equal, observe, verdict
 
@@ -67,13 +67,13 @@ def expect_outcome(rule: str, response: Exchange, code: int) -> None:
 
 def expect_refunds(rule: str, ctx: ScenarioContext, txn: RewardTxn, count: int) -> dict[str, Any]:
     """The number of points reversals made for ``txn`` (control API: no vendor read shows refunds)."""
-    state = ctx.provisioner(API).reward_state(txn)
+    state = ctx.provisioner(RewardsProvisioner).reward_state(txn)
     expect_equal(rule, state.get("refundCount"), count)
     return state
 
 
 def enabled_txn(ctx: ScenarioContext, rewards: Specs) -> RewardTxn:
-    provisioner = ctx.provisioner(API)
+    provisioner = ctx.provisioner(RewardsProvisioner)
     provisioner.set_revoke_enabled(True)
     return provisioner.reward_txn(rewards)
 
@@ -131,7 +131,7 @@ def test_the_revoke_record_stores_who_why_and_the_given_time(ctx: ScenarioContex
     }
     response = revoke(ctx, txn, **sent)
     expect_equal("REWARDS-AUDIT-FIELDS", response_field(response, "status", "code"), 200, response)
-    audit = ctx.provisioner(API).reward_state(txn).get("audit") or {}
+    audit = ctx.provisioner(RewardsProvisioner).reward_state(txn).get("audit") or {}
     expect_equal(
         "REWARDS-AUDIT-FIELDS",
         {k: audit.get(k) for k in ("revokedBy", "revokeReason")},
@@ -158,7 +158,7 @@ def test_without_an_event_time_the_processing_time_is_recorded(ctx: ScenarioCont
     txn = enabled_txn(ctx, [("ISSUED", 100)])
     response = revoke(ctx, txn)
     expect_equal("REWARDS-EVENT-TIME-DEFAULT", response_field(response, "status", "code"), 200, response)
-    state = ctx.provisioner(API).reward_state(txn)
+    state = ctx.provisioner(RewardsProvisioner).reward_state(txn)
     recorded = (state.get("audit") or {}).get("revokedEventDateTime")
     attempts = state.get("attempts") or [{}]
     processed = attempts[-1].get("at") if isinstance(attempts[-1], dict) else None
@@ -185,9 +185,9 @@ def test_a_revoke_without_txn_id_is_refused_with_400(ctx: ScenarioContext) -> No
 
 @pytest.mark.rules(*OUTCOME, "REWARDS-FLAG-DEFAULT-OFF", "REWARDS-STATE-READBACK")
 def test_an_org_that_never_set_revoke_enable_cannot_revoke(ctx: ScenarioContext) -> None:
-    ctx.provisioner(API).pristine_org()
+    ctx.provisioner(RewardsProvisioner).pristine_org()
     specs: Specs = [("ISSUED", 100)]
-    txn = ctx.provisioner(API).reward_txn(specs)
+    txn = ctx.provisioner(RewardsProvisioner).reward_txn(specs)
     response = revoke(ctx, txn)
     expect_outcome("REWARDS-FLAG-DEFAULT-OFF", response, 13005)
     expect_states("REWARDS-STATE-READBACK", ctx, txn, states_of(specs))
@@ -195,7 +195,7 @@ def test_an_org_that_never_set_revoke_enable_cannot_revoke(ctx: ScenarioContext)
 
 @pytest.mark.rules(*OUTCOME, "REWARDS-FLAG-OFF-13005", "REWARDS-CANCELLED-ON-SUCCESS")
 def test_with_revoke_enable_false_the_revoke_is_refused_with_13005(ctx: ScenarioContext) -> None:
-    provisioner = ctx.provisioner(API)
+    provisioner = ctx.provisioner(RewardsProvisioner)
     provisioner.set_revoke_enabled(False)
     specs: Specs = [("ISSUED", 100)]
     txn = provisioner.reward_txn(specs)
@@ -239,7 +239,7 @@ def test_a_redeemed_reward_is_revocable_only_after_reverse_redeem(ctx: ScenarioC
     expect_outcome("REWARDS-REDEEMED-13003", refused, 13003)
     expect_states("REWARDS-REDEEMED-13003", ctx, txn, ["REDEEMED"])
     expect_refunds("REWARDS-REDEEMED-13003", ctx, txn, 0)
-    ctx.provisioner(API).reverse_redeem(txn)
+    ctx.provisioner(RewardsProvisioner).reverse_redeem(txn)
     revoked = revoke(ctx, txn)
     expect_outcome("REWARDS-REDEEMED-AFTER-REVERSE", revoked, 200)
     expect_equal("REWARDS-REDEEMED-AFTER-REVERSE", response_field(revoked, "state"), "CANCELLED", revoked)
@@ -275,7 +275,7 @@ def test_revoking_a_revoked_transaction_again_is_refused_and_refunds_nothing_mor
 def test_a_failed_points_reversal_changes_nothing_and_a_retry_revokes_once(ctx: ScenarioContext) -> None:
     specs: Specs = [("ISSUED", 100), ("ISSUED", 40)]
     txn = enabled_txn(ctx, specs)
-    ctx.provisioner(API).fault(API, "points_failure", count=1)
+    ctx.provisioner(RewardsProvisioner).fault("points_failure", count=1)
     failed = revoke(ctx, txn)
     expect_outcome("REWARDS-1018-STATE-UNCHANGED", failed, 1018)
     expect_states("REWARDS-1018-STATE-UNCHANGED", ctx, txn, states_of(specs))
@@ -294,7 +294,7 @@ def test_a_failed_points_reversal_changes_nothing_and_a_retry_revokes_once(ctx: 
 def test_rewards_without_points_are_revoked_without_any_reversal(ctx: ScenarioContext) -> None:
     txn = enabled_txn(ctx, [("ISSUED", 0), ("ISSUED", 0)])
     # The points service is down: a revoke that needs no reversal must not notice.
-    ctx.provisioner(API).fault(API, "points_failure", count=1)
+    ctx.provisioner(RewardsProvisioner).fault("points_failure", count=1)
     response = revoke(ctx, txn)
     expect_outcome("REWARDS-NO-POINTS-NO-REVERSAL", response, 200)
     expect_equal("REWARDS-NO-POINTS-NO-REVERSAL", response_field(response, "state"), "CANCELLED", response)
@@ -325,7 +325,7 @@ def test_a_revoke_without_valid_credentials_is_refused(ctx: ScenarioContext, aut
 @pytest.mark.rules("REWARDS-RACE-ONE-SUCCESS")
 def test_two_concurrent_revokes_succeed_once_and_refund_once(ctx: ScenarioContext) -> None:
     txn = enabled_txn(ctx, [("ISSUED", 100)])
-    ctx.provisioner(API).fault(API, "delay", delay_ms=150)
+    ctx.provisioner(RewardsProvisioner).fault("delay", delay_ms=150)
     answers = ctx.concurrently(lambda: revoke(ctx, txn), lambda: revoke(ctx, txn))
     codes = sorted(code for code in (response_field(a, "status", "code") for a in answers) if isinstance(code, int))
     expect_equal("REWARDS-RACE-ONE-SUCCESS", codes, [200, 13003], answers[-1])

@@ -18,7 +18,10 @@ import pytest
 from conformance.context import ScenarioContext, response_field
 from conformance.errors import PreconditionUnavailable
 from conformance.http.exchange import Exchange, Phase
-from conformance.provisioners.base import BadgeEarn, Mandate, ThanxJob
+from conformance.provisioners.capillary_badges import BadgeEarn, BadgesProvisioner
+from conformance.provisioners.capillary_rewards import RewardsProvisioner
+from conformance.provisioners.juspay import JuspayProvisioner, Mandate
+from conformance.provisioners.thanx import ThanxJob, ThanxProvisioner
 from conformance.suite.scenarios import juspay_steps
 from conformance.suite.scenarios.thanx_steps import read_job
 from conformance.verdicts import verdict
@@ -66,7 +69,7 @@ def thanx_revoke(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
 
 def thanx_calls_accepted(ctx: ScenarioContext) -> list[Exchange]:
     """Read a completed job, revoke it (202) and read it again (200): three partner calls the vendor takes."""
-    job = ctx.provisioner(THANX).thanx_job("completed")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
     read_job(ctx, job)
     thanx_revoke(ctx, job)
     read_job(ctx, job)
@@ -128,7 +131,7 @@ def badge_revoke_by(ctx: ScenarioContext, earn: BadgeEarn, identifier: str) -> E
 def test_each_identifier_value_the_suite_sends_is_a_supported_one_the_vendor_resolves(ctx: ScenarioContext) -> None:
     revoked = 0
     for identifier in SUPPORTED_IDENTIFIERS:
-        earn = ctx.provisioner(BADGES).badge_earn()
+        earn = ctx.provisioner(BadgesProvisioner).badge_earn()
         if identifier not in earn.identifiers:
             continue  # the provisioner did not report this identifier of the customer
         response = badge_revoke_by(ctx, earn, identifier)
@@ -151,7 +154,7 @@ def test_each_identifier_value_the_suite_sends_is_a_supported_one_the_vendor_res
 
 @pytest.mark.rules("REWARDS-TXNID-INTEGER")
 def test_the_revoke_names_the_transaction_by_an_integer_txn_id_and_is_accepted(ctx: ScenarioContext) -> None:
-    provisioner = ctx.provisioner(REWARDS)
+    provisioner = ctx.provisioner(RewardsProvisioner)
     provisioner.set_revoke_enabled(True)
     txn = provisioner.reward_txn([("ISSUED", 100)])
     response = ctx.client(REWARDS).call(
@@ -201,7 +204,7 @@ def form_field(exchange: Exchange, name: str) -> str | None:
 
 @pytest.mark.rules("JUSPAY-IMPLICIT-REVOKE-VALUE")
 def test_an_implicit_revoke_is_asked_with_true_and_revokes(ctx: ScenarioContext) -> None:
-    mandate = ctx.provisioner(JUSPAY).mandate("ACTIVE")
+    mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
     fields = {"command": "revoke", "should_do_implicit_revoke": IMPLICIT_REVOKE_VALUE}
     response = mandate_command(ctx, mandate, fields)
     sent = form_field(response, "should_do_implicit_revoke")
@@ -277,9 +280,9 @@ LOST_ANSWERS = {
 def test_after_a_lost_revoke_answer_the_client_reads_check_status_before_sending_again(
     ctx: ScenarioContext, fault: str | None
 ) -> None:
-    mandate = ctx.provisioner(JUSPAY).mandate("ACTIVE")
+    mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
     if fault is not None:
-        ctx.provisioner(JUSPAY).fault(JUSPAY, fault, delay_ms=0)
+        ctx.provisioner(JuspayProvisioner).fault(fault, delay_ms=0)
     revoke_after_a_lost_answer(ctx, mandate)
     final = check_status(ctx, mandate)
     commands = commands_for(ctx, mandate)

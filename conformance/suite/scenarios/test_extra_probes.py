@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.context import ScenarioContext, response_field
+from conformance.provisioners.thanx import ThanxProvisioner
 from conformance.suite.scenarios import test_capillary_rewards as rewards
 from conformance.suite.scenarios import test_thanx as thanx
 from conformance.verdicts import expect_equal
@@ -32,7 +33,7 @@ def test_probe_get_issual_reflects_a_revoke_it_read_before(ctx: ScenarioContext)
 
 @pytest.mark.rules("THANX-REVOKE-FAILED-202")
 def test_probe_a_failed_job_that_issued_some_rewards_is_revocable(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(thanx.API).thanx_job("failed", success_count=1, failure_count=1)
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("failed", success_count=1, failure_count=1)
     response = thanx.revoke(ctx, job)
     expect_equal("THANX-REVOKE-FAILED-202", response.status, 202, response)
     thanx.expect_revoking_or_revoked(ctx, job, "THANX-REVOKE-FAILED-202")

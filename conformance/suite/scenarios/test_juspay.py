@@ -13,7 +13,7 @@ import pytest
 from conformance.context import ScenarioContext, response_field
 from conformance.http.auth import AuthVariant
 from conformance.http.exchange import Exchange
-from conformance.provisioners.base import Mandate
+from conformance.provisioners.juspay import JuspayProvisioner, Mandate
 from conformance.suite.scenarios import juspay_steps as steps
 from conformance.verdicts import expect_equal, observe, verdict
 
@@ -73,7 +73,7 @@ def basic_user(exchange: Exchange) -> tuple[str, str] | None:
 
 @pytest.mark.rules("JUSPAY-REVOKE-ACTIVE", "JUSPAY-MANDATE-ID-ECHO", "JUSPAY-STATE-READBACK")
 def test_revoking_an_active_mandate_revokes_it(ctx: ScenarioContext) -> None:
-    mandate = ctx.provisioner(API).mandate("ACTIVE")
+    mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
     response = revoke(ctx, mandate)
     expect_equal("JUSPAY-REVOKE-ACTIVE", [response.status, status_of(response)], [200, "REVOKED"], response)
     expect_equal("JUSPAY-MANDATE-ID-ECHO", response_field(response, "mandate_id"), mandate.mandate_id, response)
@@ -83,7 +83,7 @@ def test_revoking_an_active_mandate_revokes_it(ctx: ScenarioContext) -> None:
 @pytest.mark.rules("JUSPAY-STATUS-ENUM")
 @pytest.mark.parametrize("status", MANDATE_STATUSES)
 def test_mandate_status_is_one_of_the_documented_states(ctx: ScenarioContext, status: str) -> None:
-    mandate = ctx.provisioner(API).mandate(status)
+    mandate = ctx.provisioner(JuspayProvisioner).mandate(status)
     check_status(ctx, mandate)
     revoke(ctx, mandate)
     check_status(ctx, mandate)
@@ -102,7 +102,7 @@ NOT_ACTIVE = [
 
 @pytest.mark.parametrize("status", NOT_ACTIVE)
 def test_a_mandate_that_is_not_active_is_refused_with_400(ctx: ScenarioContext, status: str) -> None:
-    mandate = ctx.provisioner(API).mandate(status)
+    mandate = ctx.provisioner(JuspayProvisioner).mandate(status)
     response = revoke(ctx, mandate)
     expect_equal("JUSPAY-REVOKE-NON-ACTIVE-REFUSED", response.status, 400, response)
     body = response.json()
@@ -121,11 +121,11 @@ def test_a_mandate_that_is_not_active_is_refused_with_400(ctx: ScenarioContext, 
 @pytest.mark.parametrize("case", ["second-revoke", "pending"])
 def test_a_revoked_or_pending_mandate_is_not_in_active_state(ctx: ScenarioContext, case: str) -> None:
     if case == "second-revoke":
-        mandate = ctx.provisioner(API).mandate("ACTIVE")
+        mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
         revoke(ctx, mandate)
         expected = "REVOKED"
     else:
-        mandate = ctx.provisioner(API).mandate("PENDING")
+        mandate = ctx.provisioner(JuspayProvisioner).mandate("PENDING")
         expected = "PENDING"
     response = revoke(ctx, mandate)
     received = [response.status, response_field(response, "error_code"), response_field(response, "error_message")]
@@ -137,10 +137,10 @@ def test_a_revoked_or_pending_mandate_is_not_in_active_state(ctx: ScenarioContex
 @pytest.mark.parametrize("status", ["REVOKED", "FAILURE", "EXPIRED"])
 def test_a_mandate_in_a_terminal_state_stays_there(ctx: ScenarioContext, status: str) -> None:
     if status == "REVOKED":
-        mandate = ctx.provisioner(API).mandate("ACTIVE")
+        mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
         revoke(ctx, mandate)
     else:
-        mandate = ctx.provisioner(API).mandate(status)
+        mandate = ctx.provisioner(JuspayProvisioner).mandate(status)
     revoke(ctx, mandate)
     revoke(ctx, mandate, should_do_implicit_revoke="True")
     for _ in range(2):
@@ -150,8 +150,8 @@ def test_a_mandate_in_a_terminal_state_stays_there(ctx: ScenarioContext, status:
 
 @pytest.mark.rules("JUSPAY-GATEWAY-FAILURE-ACTIVE", "JUSPAY-GATEWAY-FAILURE-HTTP-200")
 def test_a_gateway_failure_leaves_the_mandate_active(ctx: ScenarioContext) -> None:
-    mandate = ctx.provisioner(API).mandate("ACTIVE")
-    ctx.provisioner(API).fault(API, "gateway_failure")
+    mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
+    ctx.provisioner(JuspayProvisioner).fault("gateway_failure")
     response = revoke(ctx, mandate)
     body = response.json()
     verdict(
@@ -167,8 +167,8 @@ def test_a_gateway_failure_leaves_the_mandate_active(ctx: ScenarioContext) -> No
 
 @pytest.mark.rules("JUSPAY-IMPLICIT-REVOKE", "JUSPAY-IMPLICIT-REVOKE-READBACK")
 def test_an_implicit_revoke_revokes_despite_a_gateway_failure(ctx: ScenarioContext) -> None:
-    mandate = ctx.provisioner(API).mandate("ACTIVE")
-    ctx.provisioner(API).fault(API, "gateway_failure")
+    mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
+    ctx.provisioner(JuspayProvisioner).fault("gateway_failure")
     response = revoke(ctx, mandate, should_do_implicit_revoke="True")
     body = response.json()
     verdict(
@@ -183,7 +183,7 @@ def test_an_implicit_revoke_revokes_despite_a_gateway_failure(ctx: ScenarioConte
 
 @pytest.mark.rules("JUSPAY-UNKNOWN-400", "JUSPAY-SCHEMA-REVOKE-400")
 def test_an_unknown_mandate_is_refused_with_400(ctx: ScenarioContext) -> None:
-    known = ctx.provisioner(API).mandate("ACTIVE")
+    known = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
     unknown = Mandate("unknownMandate00000000", known.customer_id, "UNKNOWN")
     response = revoke(ctx, unknown)
     expect_equal(
@@ -198,7 +198,7 @@ def test_an_unknown_mandate_is_refused_with_400(ctx: ScenarioContext) -> None:
 
 @pytest.mark.rules("JUSPAY-BAD-KEY-401", "JUSPAY-SCHEMA-REVOKE-401")
 def test_a_bad_api_key_is_refused_with_401(ctx: ScenarioContext) -> None:
-    mandate = ctx.provisioner(API).mandate("ACTIVE")
+    mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
     response = revoke(ctx, mandate, auth="wrong")
     received = [response.status, response_field(response, "status"), response_field(response, "error_code")]
     expect_equal("JUSPAY-BAD-KEY-401", received, [401, "error", "access_denied"], response)
@@ -208,7 +208,7 @@ def test_a_bad_api_key_is_refused_with_401(ctx: ScenarioContext) -> None:
 
 @pytest.mark.rules("JUSPAY-COMMAND-REQUIRED")
 def test_a_request_without_command_is_refused_with_400(ctx: ScenarioContext) -> None:
-    mandate = ctx.provisioner(API).mandate("ACTIVE")
+    mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
     response = command(ctx, mandate, {})
     expect_equal(
         "JUSPAY-COMMAND-REQUIRED",
@@ -221,7 +221,7 @@ def test_a_request_without_command_is_refused_with_400(ctx: ScenarioContext) -> 
 
 @pytest.mark.rules("JUSPAY-MERCHANTID-REQUIRED")
 def test_a_revoke_without_x_merchantid_is_refused(ctx: ScenarioContext) -> None:
-    mandate = ctx.provisioner(API).mandate("ACTIVE")
+    mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
     client = ctx.client(API)
     headers = client.headers({"x-routing-id": mandate.customer_id}, "valid")
     headers.pop("x-merchantid")
@@ -248,7 +248,7 @@ def test_a_revoke_without_x_merchantid_is_refused(ctx: ScenarioContext) -> None:
 
 @pytest.mark.rules("JUSPAY-ROUTING-ID-CONSISTENT", "JUSPAY-ROUTING-ID-SENT", "JUSPAY-FORM-ENCODED", "JUSPAY-BASIC-AUTH")
 def test_every_call_for_one_customer_is_routed_form_encoded_and_authenticated_alike(ctx: ScenarioContext) -> None:
-    mandate = ctx.provisioner(API).mandate("ACTIVE")
+    mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
     check_status(ctx, mandate)
     revoke(ctx, mandate)
     revoke(ctx, mandate)
@@ -278,14 +278,14 @@ def test_every_call_for_one_customer_is_routed_form_encoded_and_authenticated_al
     routing_ids = sorted({ex.request.headers.get("x-routing-id", "") for ex in calls})
     expect_equal("JUSPAY-ROUTING-ID-CONSISTENT", routing_ids, [mandate.customer_id], calls[-1])
     # What the target saw for this mandate: no vendor read exposes it, so the control provisioner's state does.
-    seen = ctx.provisioner(API).mandate_state(mandate).get("routing_ids_seen") or []
+    seen = ctx.provisioner(JuspayProvisioner).mandate_state(mandate).get("routing_ids_seen") or []
     expect_equal("JUSPAY-ROUTING-ID-CONSISTENT", sorted(set(seen)), [mandate.customer_id], calls[-1])
 
 
 @pytest.mark.rules("JUSPAY-RACE-ONE-SUCCESS")
 def test_of_two_concurrent_revokes_exactly_one_succeeds(ctx: ScenarioContext) -> None:
-    mandate = ctx.provisioner(API).mandate("ACTIVE")
-    ctx.provisioner(API).fault(API, "delay", delay_ms=150)
+    mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
+    ctx.provisioner(JuspayProvisioner).fault("delay", delay_ms=150)
     responses = ctx.concurrently(lambda: revoke(ctx, mandate), lambda: revoke(ctx, mandate))
     outcomes = sorted(
         ([r.status, status_of(r) if r.status == 200 else None] for r in responses), key=lambda o: o[0] or 0

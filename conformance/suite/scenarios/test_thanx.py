@@ -13,7 +13,7 @@ from conformance.context import ScenarioContext, response_field
 from conformance.errors import PreconditionUnavailable
 from conformance.http.auth import AuthVariant
 from conformance.http.exchange import Exchange
-from conformance.provisioners.base import ThanxJob
+from conformance.provisioners.thanx import ThanxJob, ThanxProvisioner
 from conformance.suite.scenarios.thanx_steps import read_job, state_of
 from conformance.targets import CONTROL
 from conformance.verdicts import expect_equal, observe, verdict
@@ -107,7 +107,7 @@ def other_merchant(ctx: ScenarioContext, job: ThanxJob) -> str:
 
 @pytest.mark.rules("THANX-REVOKE-COMPLETED-202", "THANX-202-STATE-REVOKING", "THANX-ENVELOPE", "THANX-ID-ECHO")
 def test_revoking_a_completed_job_is_accepted_and_starts_revoking(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("completed")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
     response = revoke(ctx, job)
     expect_equal("THANX-REVOKE-COMPLETED-202", response.status, 202, response)
     ctx.judged("THANX-ENVELOPE")
@@ -118,7 +118,7 @@ def test_revoking_a_completed_job_is_accepted_and_starts_revoking(ctx: ScenarioC
 
 @pytest.mark.rules("THANX-REVOKE-FAILED-202", "THANX-202-STATE-REVOKING")
 def test_revoking_a_failed_job_is_accepted(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("failed")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("failed")
     response = revoke(ctx, job)
     expect_equal("THANX-REVOKE-FAILED-202", response.status, 202, response)
     ctx.judged("THANX-202-STATE-REVOKING")
@@ -127,7 +127,7 @@ def test_revoking_a_failed_job_is_accepted(ctx: ScenarioContext) -> None:
 
 @pytest.mark.rules("THANX-REVOKE-ZERO-SUCCESS-202", "THANX-202-STATE-REVOKING")
 def test_a_failed_job_with_no_successes_is_still_revocable(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("failed", success_count=0, failure_count=2)
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("failed", success_count=0, failure_count=2)
     response = revoke(ctx, job)
     expect_equal("THANX-REVOKE-ZERO-SUCCESS-202", response.status, 202, response)
     ctx.judged("THANX-202-STATE-REVOKING")
@@ -147,7 +147,7 @@ NOT_REVOCABLE = [
 
 @pytest.mark.parametrize(("state", "rule"), NOT_REVOCABLE)
 def test_a_job_not_completed_or_failed_is_refused_with_422(ctx: ScenarioContext, state: str, rule: str) -> None:
-    job = ctx.provisioner(API).thanx_job(state)
+    job = ctx.provisioner(ThanxProvisioner).thanx_job(state)
     response = revoke(ctx, job)
     expect_equal(rule, response.status, 422, response)
     observe(
@@ -172,7 +172,7 @@ def test_a_job_not_completed_or_failed_is_refused_with_422(ctx: ScenarioContext,
 
 @pytest.mark.rules("THANX-EVENTUALLY-REVOKED")
 def test_a_revoking_job_eventually_becomes_revoked(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("completed")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
     revoke(ctx, job)
     final = wait_until_not_revoking(ctx, job)
     expect_equal("THANX-EVENTUALLY-REVOKED", state_of(final), "revoked", final)
@@ -180,7 +180,7 @@ def test_a_revoking_job_eventually_becomes_revoked(ctx: ScenarioContext) -> None
 
 @pytest.mark.rules("THANX-COUNTERS-UNCHANGED")
 def test_a_revoke_changes_no_counter_and_no_timestamp(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("completed", success_count=3, failure_count=1)
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed", success_count=3, failure_count=1)
     before = response_field(read_job(ctx, job), "issuance_job") or {}
     fields = COUNTERS + TIMESTAMPS
     expected = {f: before.get(f) for f in fields}
@@ -195,14 +195,14 @@ def test_a_revoke_changes_no_counter_and_no_timestamp(ctx: ScenarioContext) -> N
 @pytest.mark.rules("THANX-COUNTERS-CONSISTENT")
 @pytest.mark.parametrize("state", STATES)
 def test_a_jobs_counters_agree_with_each_other(ctx: ScenarioContext, state: str) -> None:
-    job = ctx.provisioner(API).thanx_job(state)
+    job = ctx.provisioner(ThanxProvisioner).thanx_job(state)
     read_job(ctx, job)
     ctx.judged("THANX-COUNTERS-CONSISTENT")  # the registered check judges every job the target returns
 
 
 @pytest.mark.rules("THANX-COUNTERS-CONSISTENT")
 def test_a_revoked_jobs_counters_still_agree(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("completed", success_count=2, failure_count=1)
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed", success_count=2, failure_count=1)
     revoke(ctx, job)
     wait_until_not_revoking(ctx, job)
     ctx.judged("THANX-COUNTERS-CONSISTENT")
@@ -210,7 +210,7 @@ def test_a_revoked_jobs_counters_still_agree(ctx: ScenarioContext) -> None:
 
 @pytest.mark.rules("THANX-TIMESTAMPS-ISO8601")
 def test_the_jobs_timestamps_are_iso8601_before_and_after_a_revoke(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("completed")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
     read_job(ctx, job)
     revoke(ctx, job)
     read_job(ctx, job)
@@ -219,14 +219,14 @@ def test_the_jobs_timestamps_are_iso8601_before_and_after_a_revoke(ctx: Scenario
 
 @pytest.mark.rules("THANX-TIMESTAMPS-ISO8601")
 def test_a_pending_jobs_unset_timestamps_are_null(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("pending")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("pending")
     read_job(ctx, job)
     ctx.judged("THANX-TIMESTAMPS-ISO8601")
 
 
 @pytest.mark.rules("THANX-MERCHANT-REQUIRED")
 def test_a_revoke_without_merchant_id_is_refused(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("completed")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
     response = ctx.client(API).call(
         "POST", f"/partner/issuance_jobs/{job.id}/revoke", operation="revokeIssuanceJob", json={}
     )
@@ -249,7 +249,7 @@ def test_a_revoke_without_merchant_id_is_refused(ctx: ScenarioContext) -> None:
 
 @pytest.mark.rules("THANX-GET-MERCHANT-REQUIRED")
 def test_reading_a_job_without_merchant_id_is_refused(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("completed")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
     response = ctx.client(API).call("GET", f"/partner/issuance_jobs/{job.id}", operation="getIssuanceJob")
     # As for revoke, "REQUIRE" gives no status: any 4xx refusal conforms.
     verdict(
@@ -263,7 +263,7 @@ def test_reading_a_job_without_merchant_id_is_refused(ctx: ScenarioContext) -> N
 
 @pytest.mark.rules("THANX-OTHER-MERCHANT-NOT-FOUND")
 def test_another_merchants_job_is_not_found(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("completed")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
     response = revoke(ctx, job, merchant_id=other_merchant(ctx, job))
     expect_equal(
         "THANX-OTHER-MERCHANT-NOT-FOUND", [response.status, error_code(response)], [404, "RESOURCE_NOT_FOUND"], response
@@ -273,7 +273,7 @@ def test_another_merchants_job_is_not_found(ctx: ScenarioContext) -> None:
 
 @pytest.mark.rules("THANX-UNKNOWN-JOB-NOT-FOUND")
 def test_an_unknown_job_is_not_found(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("completed")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
     unknown = ThanxJob("job_unknown0", job.merchant_id, "unknown")
     response = revoke(ctx, unknown)
     expect_equal(
@@ -285,7 +285,7 @@ def test_an_unknown_job_is_not_found(ctx: ScenarioContext) -> None:
 @pytest.mark.rules("THANX-AUTH-REQUIRED")
 @pytest.mark.parametrize("auth", ["missing", "wrong"])
 def test_a_revoke_without_a_valid_access_token_is_refused_with_401(ctx: ScenarioContext, auth: AuthVariant) -> None:
-    job = ctx.provisioner(API).thanx_job("completed")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
     response = revoke(ctx, job, auth=auth)
     expect_equal(
         "THANX-AUTH-REQUIRED", [response.status, error_code(response)], [401, "AUTHENTICATION_GENERIC"], response
@@ -295,7 +295,7 @@ def test_a_revoke_without_a_valid_access_token_is_refused_with_401(ctx: Scenario
 
 @pytest.mark.rules("THANX-SCHEMA-GETISSUANCEJOB-401")
 def test_a_job_read_without_a_valid_access_token_gets_the_documented_401_body(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("completed")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
     ctx.client(API).call(
         "GET",
         f"/partner/issuance_jobs/{job.id}",
@@ -309,7 +309,7 @@ def test_a_job_read_without_a_valid_access_token_gets_the_documented_401_body(ct
 
 @pytest.mark.rules("THANX-SCOPE-REWARDS-ISSUE")
 def test_a_token_without_the_rewards_issue_scope_cannot_revoke(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("completed")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
     response = revoke(ctx, job, headers={"Authorization": f"Bearer {noscope_token(ctx)}"})
     # "Scope required: rewards.issue": a refusal; whether 401 or 403 is undocumented (THANX-GAP-MISSING-SCOPE).
     verdict(
@@ -330,7 +330,7 @@ def test_a_token_without_the_rewards_issue_scope_cannot_revoke(ctx: ScenarioCont
 
 @pytest.mark.rules("THANX-ACCEPT-VERSION", "THANX-CONTENT-TYPE-JSON")
 def test_every_call_carries_accept_version_and_a_json_body(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("completed")
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
     read_job(ctx, job)
     revoke(ctx, job)
     revoke(ctx, job)
@@ -355,8 +355,8 @@ def test_every_call_carries_accept_version_and_a_json_body(ctx: ScenarioContext)
 
 @pytest.mark.rules("THANX-RATE-LIMIT-429")
 def test_a_rate_limited_revoke_gets_429_and_succeeds_when_retried(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("completed")
-    ctx.provisioner(API).fault(API, "rate_limit", retry_after=0)
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
+    ctx.provisioner(ThanxProvisioner).fault("rate_limit", retry_after=0)
     limited = revoke(ctx, job)
     expect_equal("THANX-RATE-LIMIT-429", limited.status, 429, limited)
     expect_unchanged(ctx, "THANX-RATE-LIMIT-429", job)
@@ -369,8 +369,8 @@ def test_a_rate_limited_revoke_gets_429_and_succeeds_when_retried(ctx: ScenarioC
 
 @pytest.mark.rules("THANX-RACE-ONE-SUCCESS")
 def test_of_two_concurrent_revokes_exactly_one_is_accepted(ctx: ScenarioContext) -> None:
-    job = ctx.provisioner(API).thanx_job("completed")
-    ctx.provisioner(API).fault(API, "delay", delay_ms=150)
+    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
+    ctx.provisioner(ThanxProvisioner).fault("delay", delay_ms=150)
     responses = ctx.concurrently(lambda: revoke(ctx, job), lambda: revoke(ctx, job))
     statuses = sorted(r.status or 0 for r in responses)
     expect_equal("THANX-RACE-ONE-SUCCESS", statuses, [202, 422], responses[0])

@@ -12,7 +12,7 @@ import pytest
 from conformance.context import ScenarioContext, response_field
 from conformance.errors import PreconditionUnavailable
 from conformance.http.exchange import Exchange
-from conformance.provisioners.base import ThanxJob
+from conformance.provisioners.thanx import ThanxJob, ThanxProvisioner
 from conformance.suite.scenarios.thanx_steps import control_campaign, read_job, state_of
 from conformance.verdicts import expect_equal, observe, verdict
 
@@ -145,7 +145,7 @@ def advance(ctx: ScenarioContext, job: ThanxJob) -> None:
     if ctx.settings.provisioner_for(API) != "control":
         return
     with contextlib.suppress(PreconditionUnavailable):
-        ctx.provisioner(API).thanx_advance(job)
+        ctx.provisioner(ThanxProvisioner).thanx_advance(job)
 
 
 def in_order(states: list[Any]) -> bool:

@@ -6,7 +6,7 @@ from typing import Any
 
 from conformance.context import ScenarioContext, response_field
 from conformance.http.exchange import Exchange
-from conformance.provisioners.base import ThanxJob
+from conformance.provisioners.thanx import ThanxJob, ThanxProvisioner
 
 API = "thanx"
 
@@ -34,8 +34,5 @@ def control_campaign(ctx: ScenarioContext) -> tuple[str, str, str] | None:
     """
     if ctx.settings.provisioner_for(API) != "control":
         return None
-    make = getattr(ctx.provisioner(API), "thanx_campaign", None)
-    if not callable(make):
-        return None
-    made = make()
+    made = ctx.provisioner(ThanxProvisioner).thanx_campaign()
     return str(made.merchant_id), str(made.campaign_id), str(made.variant_id)
