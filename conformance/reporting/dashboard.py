@@ -167,11 +167,11 @@ def _draw_grid(ax: Axes, dashboard: Dashboard) -> None:
         for j, (rule_id, verdict) in enumerate(grid.rules):
             cell = Rectangle((j, y - 0.45), 0.9, 0.9, facecolor=colour_of(verdict), edgecolor="none")
             cell.set_gid(f"cell--{grid.api}--{rule_id}")
-            ax.add_patch(cell)
+            ax.add_artist(cell)  # limits are set below: no per-patch data-limit update
             if rule_id in grid.changed:
                 mark = Rectangle((j - 0.06, y - 0.51), 1.02, 1.02, fill=False, edgecolor="#000000", linewidth=1.8)
                 mark.set_gid(f"changed--{grid.api}--{rule_id}")
-                ax.add_patch(mark)
+                ax.add_artist(mark)
         ax.text(width + 0.4, y, _grid_note(grid), ha="left", va="center", fontsize=7, linespacing=1.1)
     counts = {v: sum(rv == v for g in dashboard.grids for _, rv in g.rules) for v in VERDICT_COLOURS}
     handles = [Patch(facecolor=c, label=f"{v} ({counts[v]})") for v, c in VERDICT_COLOURS.items()]
