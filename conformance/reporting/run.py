@@ -66,7 +66,7 @@ def write_reports(matrix: Matrix, report_dir: Path) -> list[Path]:
         markdown = f"> **Run {matrix.outcome}**: this matrix is partial and must not gate a release.\n\n{markdown}"
     write_text_atomic(md_path, markdown)
     write_text_atomic(questions_path, render_questions(matrix))
-    from conformance.reporting.dashboard import write_dashboard  # matplotlib loads only when a matrix is written
+    from conformance.reporting.dashboard import write_dashboard  # Pillow loads only when a matrix is written
 
     pictures = write_dashboard(matrix, report_dir)
     write_json(matrix, json_path)  # last: a gate that sees the new matrix sees the new Markdown too
