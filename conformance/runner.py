@@ -9,6 +9,7 @@ exit status, so ``pytest -p conformance.pytest_plugin`` gives the same one.
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -99,6 +100,9 @@ def run(options: RunOptions) -> int:
         return exc.exit_code
     sink = OutcomeSink()
     _preload_plugin_packages()
+    # What is loaded so far (the libraries, the project) lives as long as the process: the collector need
+    # not walk it again in every full collection (pytest's own at its end among them).
+    gc.freeze()
     code = int(pytest.main(options.pytest_args(settings.report_dir), plugins=[sink, LibraryImports()]))
     if sink.code is not None:
         if sink.reason and not sink.printed:
