@@ -415,7 +415,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     try:
         return (yield)
     except ReplayMiss as exc:
-        pytest.fail(str(exc), pytrace=False)
+        miss = str(exc)  # failed below, outside the handler: the paragraph once, without the chained original
     except PreconditionUnavailable as exc:
         rules = bound_rules(item) or ["(no rule)"]
         reason = f"{', '.join(rules)}: precondition not available on this target: {exc}"
@@ -428,6 +428,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
                     )
                 )
         pytest.skip(reason)
+    pytest.fail(miss, pytrace=False)
 
 
 def findings_of(error: BaseException) -> list[Finding] | None:
