@@ -196,3 +196,39 @@ def test_the_redaction_filter_runs_on_recorded_responses_as_vcrpy_ran_it(tmp_pat
     assert via_index == via_vcrpy
     assert isinstance(via_index, tuple)
     assert b"s3cret-token" not in via_index[1]
+
+
+class ReplayTarget:
+    run_id = "r"
+
+    def __init__(self) -> None:
+        from conformance.settings import Settings
+
+        self.settings = Settings(target="replay", poll_deadline_s=10.0)
+
+
+def test_a_replayed_poll_never_sleeps_and_judges_its_deadline_on_the_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from conformance.context import DeadlineExceeded, ScenarioContext
+    from conformance.verdicts import Recorder
+
+    def no_sleep(seconds: float) -> None:
+        raise AssertionError(f"a replay slept {seconds} s")
+
+    monkeypatch.setattr(time, "sleep", no_sleep)
+    target: Any = ReplayTarget()
+    ctx = ScenarioContext(target, "tenant", Recorder("t", {}, lambda _e: "replay:x", str))
+    reads: list[int] = []
+
+    def read() -> str:
+        reads.append(1)
+        return "revoking" if len(reads) < 3 else "revoked"
+
+    assert ctx.poll(read, lambda state: state == "revoked", what="the job") == "revoked"
+    assert len(reads) == 3
+    reads.clear()
+    with pytest.raises(DeadlineExceeded, match=r"within 10\.0 s"):
+        ctx.poll(lambda: reads.append(1) or "revoking", lambda state: state == "revoked", what="the job")
+    # Pauses of 0.05 s doubling up to the 10 s deadline: a read at 0, 0.05, 0.15 … 6.35 and one at 10 s.
+    assert len(reads) == 9
