@@ -221,14 +221,14 @@ def test_a_replayed_poll_never_sleeps_and_judges_its_deadline_on_the_pauses(monk
     ctx = ScenarioContext(target, "tenant", Recorder("t", {}, lambda _e: "replay:x", str))
     reads: list[int] = []
 
-    def read() -> str:
+    def read(done_after: int) -> str:
         reads.append(1)
-        return "revoking" if len(reads) < 3 else "revoked"
+        return "revoked" if len(reads) >= done_after else "revoking"
 
-    assert ctx.poll(read, lambda state: state == "revoked", what="the job") == "revoked"
+    assert ctx.poll(lambda: read(3), lambda state: state == "revoked", what="the job") == "revoked"
     assert len(reads) == 3
     reads.clear()
     with pytest.raises(DeadlineExceeded, match=r"within 10\.0 s"):
-        ctx.poll(lambda: reads.append(1) or "revoking", lambda state: state == "revoked", what="the job")
+        ctx.poll(lambda: read(100), lambda state: state == "revoked", what="the job")
     # Pauses of 0.05 s doubling up to the 10 s deadline: a read at 0, 0.05, 0.15 … 6.35 and one at 10 s.
     assert len(reads) == 9
