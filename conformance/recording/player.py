@@ -1,11 +1,12 @@
-"""Replay from an in-memory index of the cassette: one dictionary lookup per request, no vcrpy.
+"""Replay from an in-memory index of the cassette: a dictionary lookup per request, no vcrpy.
 
 A cassette is parsed once per content (``yamlcache``: the input check's parse is reused, and later runs
-read it from the cache), its recorded requests pass the same redaction filter vcrpy ran on them when it
-loaded a cassette, and each is filed under its match key. A sent request is filtered the same way and
-answered by the first unplayed interaction under its key: what vcrpy's linear scan with the same
-matchers found, since the matchers compare exactly what the key holds. Unplayed interactions, requests
-without a recording and stale or missing cassettes fail as before; sockets stay refused.
+read it from the cache), and its recorded requests and responses pass the same redaction filter vcrpy
+ran on them when it loaded a cassette. Each recorded request is filed under its method, path and query
+as the matchers compare them, with the shape of its body. A sent request is filtered the same way and
+answered by the first unplayed recording under its key whose body matches: what vcrpy's scan of the
+whole cassette with the same matchers found. Unplayed interactions, requests without a recording and
+stale or missing cassettes fail as before; sockets stay refused.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def _as_httpx(response: Mapping[str, Any]) -> httpx.Response:
 
 
 class CassettePlayer:
-    """One test's cassette, indexed by match key; answers each sent request with its recorded response."""
+    """One test's cassette, indexed; answers each sent request with its recorded response, each once."""
 
     def __init__(self, path: Path, redactor: Redactor) -> None:
         self.path = path
