@@ -164,11 +164,13 @@ class ScenarioContext:
         started = time.monotonic()
         interval = self.settings.poll_interval_s
         notice = waits.Poll(what, deadline)  # one progress line once the poll has lasted a few seconds
+        # A replay reads what was recorded: its pauses pass on a clock of their own, never on the wall.
+        replaying, paused = self.settings.target == "replay", 0.0
         while True:
             value = read()
             if done(value):
                 return value
-            waited = time.monotonic() - started
+            waited = paused if replaying else time.monotonic() - started
             if waited >= deadline:
                 message = (
                     f"{what} did not reach its documented state within {deadline:.1f} s "
@@ -177,8 +179,12 @@ class ScenarioContext:
                 if rule is not None:
                     verdict(rule, ok=False, received=message, documented=documented or what)
                 raise DeadlineExceeded(message)
-            notice.tick(waited)
-            time.sleep(min(interval, max(0.0, deadline - waited)))
+            pause = min(interval, max(0.0, deadline - waited))
+            if replaying:
+                paused += pause
+            else:
+                notice.tick(waited)
+                time.sleep(pause)
             interval = min(interval * 2, 5.0)
 
     def concurrently(self, *calls: Callable[[], T]) -> list[T]:

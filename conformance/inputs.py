@@ -18,7 +18,6 @@ from conformance.errors import UsageError
 from conformance.settings import Settings, missing_settings
 
 RERECORD = "python3 noxfile.py -s record"
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def check_writable(directory: Path, what: str) -> None:
@@ -67,7 +66,7 @@ def check_baseline(path: Path) -> None:
 
 def check_cassettes(settings: Settings) -> None:
     """In replay every cassette and its sidecar parse; a broken one is named, with the re-record command."""
-    from conformance.recording import cassette_target_name
+    from conformance.recording import cassette_target_name, parse_cassette
 
     root = settings.cassette_dir / cassette_target_name(settings)
     if not root.is_dir():
@@ -77,7 +76,7 @@ def check_cassettes(settings: Settings) -> None:
         )
     for path in sorted(root.rglob("*.yaml")):
         try:
-            yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+            parse_cassette(path)
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             detail = " ".join(str(exc).split())[:300]
             raise UsageError(

@@ -19,14 +19,13 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from vcr.errors import CannotOverwriteExistingCassetteException
 
 from conformance.apis import APIS, api_named_in, api_of_rule
 from conformance.context import ScenarioContext
 from conformance.errors import ConformanceError, ExitCode, PreconditionUnavailable
 from conformance.findings import Finding
 from conformance.http.exchange import Exchange
-from conformance.recording import cassette_for, cassette_path, describe_miss
+from conformance.recording import ReplayMiss, cassette_for, cassette_path
 from conformance.reporting.outcome import RunState
 from conformance.rules import Rule, active_rules
 from conformance.settings import OPTIONS, Settings, build_settings, from_cli, report_dir_hint
@@ -416,8 +415,8 @@ def ctx(
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     try:
         return (yield)
-    except CannotOverwriteExistingCassetteException as exc:
-        pytest.fail(describe_miss(exc), pytrace=False)
+    except ReplayMiss as exc:
+        miss = str(exc)  # failed below, outside the handler: the paragraph once, without the chained original
     except PreconditionUnavailable as exc:
         rules = bound_rules(item) or ["(no rule)"]
         reason = f"{', '.join(rules)}: precondition not available on this target: {exc}"
@@ -430,6 +429,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
                     )
                 )
         pytest.skip(reason)
+    pytest.fail(miss, pytrace=False)
 
 
 def findings_of(error: BaseException) -> list[Finding] | None:

@@ -22,6 +22,7 @@ from conformance.http.exchange import Exchange
 from conformance.http.oauth import OAuthTokens
 from conformance.http.ratelimit import RateLimiter
 from conformance.http.redact import Redactor, secret_variants
+from conformance.http.replay import ReplayTransport
 from conformance.live.hosts import refuse_hosts
 from conformance.settings import DEFAULT_RATE_LIMITS, VENDOR_OF, Settings, missing_settings, xdist_worker
 
@@ -205,7 +206,9 @@ def refuse_production(settings: Settings, urls: dict[str, str]) -> None:
 @contextlib.contextmanager
 def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
     """Resolve ``settings`` into a usable Target, starting the reference sandbox when asked to."""
-    http = httpx.Client(timeout=settings.timeout_s, follow_redirects=False)
+    # A replay's answers come from the cassette each test plays (conformance.recording.player), never a socket.
+    transport = ReplayTransport() if settings.target == "replay" else None
+    http = httpx.Client(timeout=settings.timeout_s, follow_redirects=False, transport=transport)
     with http, contextlib.ExitStack() as stack:
         sandbox: Any = None
         if settings.uses_reference_sandbox:

@@ -23,6 +23,9 @@ import yaml
 
 SAFE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MEMORY: dict[str, bytes] = {}
+# Cassettes are cached too, and every recording is new content: past this many files the oldest half goes.
+MAX_DISK_ENTRIES = 4000
+_pruned: set[Path] = set()
 
 
 def _cache_dir() -> Path | None:
@@ -53,10 +56,26 @@ def _write_disk(key: str, data: bytes) -> None:
     _write_disk_as(key, data, ".marshal")
 
 
+def _prune(directory: Path) -> None:
+    """Once per process and directory: keep the cache bounded, dropping the least recently written files."""
+    if directory in _pruned:
+        return
+    _pruned.add(directory)
+    with contextlib.suppress(OSError):
+        entries = list(os.scandir(directory))
+        if len(entries) <= MAX_DISK_ENTRIES:
+            return
+        entries.sort(key=lambda entry: entry.stat().st_mtime_ns)
+        for entry in entries[: len(entries) - MAX_DISK_ENTRIES // 2]:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)  # a reader that loses the race parses the text again
+
+
 def _write_disk_as(key: str, data: bytes, suffix: str) -> None:
     directory = _cache_dir()
     if directory is None:
         return
+    _prune(directory)
     with contextlib.suppress(OSError):
         handle, temp = tempfile.mkstemp(prefix=f".{key}.", dir=directory)
         with os.fdopen(handle, "wb") as stream:

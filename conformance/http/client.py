@@ -15,6 +15,7 @@ from conformance.http.auth import AuthVariant, auth_headers
 from conformance.http.exchange import Exchange, Phase
 from conformance.http.ratelimit import RateLimiter
 from conformance.http.redact import Redactor
+from conformance.http.replay import is_replayed
 
 Observer = Callable[[Exchange], None]
 
@@ -133,11 +134,13 @@ class ApiClient:
             response = exchange.response
             if not retry or response is None or not retryable(response) or attempt + 1 >= self.retry_policy.attempts:
                 return exchange
+            attempt += 1
+            if is_replayed(response):
+                continue  # the wait it asked for passed when it was recorded: a replay never waits
             waits.sleep(
                 f"a retry of {self.api} {request.method} {request.url.path} after HTTP {response.status_code}",
-                self.retry_policy.wait_for(response, attempt),
+                self.retry_policy.wait_for(response, attempt - 1),
             )
-            attempt += 1
 
     def _send_once(
         self, request: httpx.Request, operation: str | None, phase: Phase, rule_ids: tuple[str, ...]

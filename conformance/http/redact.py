@@ -41,6 +41,10 @@ EMAIL = re.compile(r"\b([A-Za-z0-9._%+-]+)@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
 # of digits inside a word (a hex digest, an id) is neither.
 CARD = re.compile(r"(?<![\w.])\d{13,19}(?![\w.])")
 PHONE = re.compile(r"(?<![\w.])\+?\d{10,12}(?![\w.])")
+# Neither a card nor a phone number fits in a text without ten digits in a row: the usual text skips both.
+TEN_DIGITS = re.compile(r"\d{10}")
+# Remembered redactions per redactor: bounded by total size, since bodies are keys too.
+MEMO_CHARS = 4_000_000
 
 
 def secret_variants(*secrets: str, pairs: Iterable[tuple[str, str]] = ()) -> set[str]:
@@ -70,12 +74,41 @@ def _letters(seed: str, length: int) -> str:
 
 
 class Redactor:
-    """Removes configured secrets everywhere and masks PII consistently and format-preservingly."""
+    """Removes configured secrets everywhere and masks PII consistently and format-preservingly.
+
+    ``text`` is a pure function of the value and the secret set, so its results are remembered until
+    the set changes: an exchange's URL, headers and bodies are redacted several times (the cassette
+    filter, the Allure rendering, the curl), and most header values repeat across every exchange.
+    """
 
     def __init__(self, secrets: Iterable[str] = (), *, mask_pii: bool = True) -> None:
+        self._memo: dict[str, str] = {}
+        self._memo_chars = 0
+        self.mask_pii = mask_pii
         # Longest first, so a base64 token is replaced before a secret it happens to contain.
         self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-        self.mask_pii = mask_pii
+
+    @property
+    def secrets(self) -> list[str]:
+        return self._secrets
+
+    @secrets.setter
+    def secrets(self, value: list[str]) -> None:
+        self._secrets = value
+        self._forget()
+
+    @property
+    def mask_pii(self) -> bool:
+        return self._mask_pii
+
+    @mask_pii.setter
+    def mask_pii(self, value: bool) -> None:
+        self._mask_pii = value
+        self._forget()
+
+    def _forget(self) -> None:
+        self._memo.clear()
+        self._memo_chars = 0
 
     def learn(self, *secrets: str, pairs: Iterable[tuple[str, str]] = ()) -> None:
         """Add credentials that arrived at run time (every encoding of them) to the redaction set."""
@@ -85,6 +118,8 @@ class Redactor:
 
     def learn_from(self, text: str) -> None:
         """Learn every credential-named JSON string field of ``text`` (a response body, a cassette entry)."""
+        if '"' not in text:
+            return  # no JSON string field in it
         found = [
             m.group("value")
             for m in JSON_STRING_FIELD.finditer(text)
@@ -94,19 +129,31 @@ class Redactor:
             self.learn(*found)
 
     def text(self, value: str) -> str:
+        known = self._memo.get(value)
+        if known is not None:
+            # Learning from the same value again would add nothing: the set is what it was then.
+            return known
         # Learn first: the first rendering of a credentials answer is already written without its values.
         self.learn_from(value)
+        redacted = value
         for secret in self.secrets:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
+            if secret in redacted:
+                redacted = redacted.replace(secret, REDACTED)
         if self.mask_pii:
-            value = self.pii(value)
-        return value
+            redacted = self.pii(redacted)
+        if self._memo_chars + len(value) > MEMO_CHARS:
+            self._forget()
+        self._memo[value] = redacted
+        self._memo_chars += len(value) + len(redacted)
+        return redacted
 
     @staticmethod
     def pii(value: str) -> str:
         """Mask emails, card numbers and phone numbers; the same input always gives the same mask."""
-        value = EMAIL.sub(lambda m: f"{_letters(m.group(1), max(len(m.group(1)), 1))}@{m.group(2)}", value)
+        if "@" in value:
+            value = EMAIL.sub(lambda m: f"{_letters(m.group(1), max(len(m.group(1)), 1))}@{m.group(2)}", value)
+        if TEN_DIGITS.search(value) is None:  # after the emails: a masked address may bring digits
+            return value
         value = CARD.sub(lambda m: m.group(0)[:6] + _digits(m.group(0), len(m.group(0)) - 10) + m.group(0)[-4:], value)
         return PHONE.sub(
             lambda m: ("+" if m.group(0).startswith("+") else "") + _digits(m.group(0), len(m.group(0).lstrip("+"))),

@@ -1,8 +1,8 @@
 """Conformance at a glance: a per-API grid of rules coloured by verdict, and each API's score across runs.
 
-Drawn with matplotlib (Agg, no pyplot state) as ``dashboard.svg`` and ``dashboard.png`` beside
+Drawn as a list of shapes (``canvas``), written as ``dashboard.svg`` and ``dashboard.png`` beside
 ``conformance.md``, and wrapped in a self-contained ``dashboard.html``. The output is deterministic for
-the same matrix and history: a fixed font, a fixed SVG hash salt and no date or software metadata.
+the same matrix and history: a fixed font and no date or software metadata.
 
 Every drawn cell carries an SVG id, ``cell--<api>--<rule id>``, and a rule whose verdict changed since
 the previous run of the same target is outlined (``changed--<api>--<rule id>``); the trend draws one
@@ -12,18 +12,14 @@ line per API (``trend--<api>``) and marks a run where rules changed (``change--<
 from __future__ import annotations
 
 import html
-import io
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
 from conformance.apis import APIS
+from conformance.reporting.canvas import Canvas, Diamond, Polyline, Rect, Text, to_png, to_svg
 from conformance.reporting.history import HISTORY_FILE, HistoryEntry, load_history
 from conformance.reporting.matrix import Matrix
 
@@ -44,13 +40,10 @@ NOTE_UNITS = 12.0
 FIGURE_WIDTH_IN = 14.0
 NAMED_CHANGES = 3
 OUTPUTS = ("dashboard.svg", "dashboard.png", "dashboard.html")
-RC: dict[str, Any] = {
-    "font.family": "DejaVu Sans",
-    "font.size": 9,
-    "svg.hashsalt": "conformance-dashboard",
-    "svg.fonttype": "none",
-    "path.simplify": False,
-}
+FIGURE_WIDTH_PX = 1400
+# Font sizes in pixels (the sizes in points a 100 dpi figure drew before).
+TITLE_PX, LABEL_PX, NOTE_PX, TICK_PX = 15.0, 12.5, 9.5, 9.0
+TREND_HEIGHT_PX = 190.0
 
 
 class ApiGrid(BaseModel):
@@ -155,102 +148,102 @@ def _grid_note(grid: ApiGrid) -> str:
     return shown + (f"\n+{len(bad) - NAMED_CHANGES} more" if len(bad) > NAMED_CHANGES else "")
 
 
-def _draw_grid(ax: Axes, dashboard: Dashboard) -> None:
-    from matplotlib.patches import Patch, Rectangle
-
-    width = max((len(g.rules) for g in dashboard.grids), default=1)
-    for i, grid in enumerate(dashboard.grids):
-        y = -i * ROW_STEP
-        ax.text(-0.8, y + 0.3, grid.title, ha="right", va="center", fontweight="bold")
-        summary = f"{len(grid.rules)} rules · index {_pct(grid.index)} · score {_pct(grid.score)}"
-        ax.text(-0.8, y - 0.45, summary, ha="right", va="center", color="#333333")
-        for j, (rule_id, verdict) in enumerate(grid.rules):
-            cell = Rectangle((j, y - 0.45), 0.9, 0.9, facecolor=colour_of(verdict), edgecolor="none")
-            cell.set_gid(f"cell--{grid.api}--{rule_id}")
-            ax.add_patch(cell)
-            if rule_id in grid.changed:
-                mark = Rectangle((j - 0.06, y - 0.51), 1.02, 1.02, fill=False, edgecolor="#000000", linewidth=1.8)
-                mark.set_gid(f"changed--{grid.api}--{rule_id}")
-                ax.add_patch(mark)
-        ax.text(width + 0.4, y, _grid_note(grid), ha="left", va="center", fontsize=7, linespacing=1.1)
+def _legend(canvas: Canvas, dashboard: Dashboard, y: float) -> None:
     counts = {v: sum(rv == v for g in dashboard.grids for _, rv in g.rules) for v in VERDICT_COLOURS}
-    handles = [Patch(facecolor=c, label=f"{v} ({counts[v]})") for v, c in VERDICT_COLOURS.items()]
+    items: list[tuple[str, str | None, str]] = [(c, None, f"{v} ({counts[v]})") for v, c in VERDICT_COLOURS.items()]
     if any(g.changed for g in dashboard.grids):
-        handles.append(Patch(facecolor="white", edgecolor="black", label="changed since the previous run"))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=len(handles), frameon=False)
-    ax.set_xlim(-LABEL_UNITS, width + NOTE_UNITS)
-    ax.set_ylim(-(len(dashboard.grids) - 1) * ROW_STEP - 0.9, 0.9)
-    ax.set_aspect("equal")
-    ax.axis("off")
+        items.append(("#ffffff", "#000000", "changed since the previous run"))
+    widths = [18 + 0.56 * LABEL_PX * len(label) + 24 for _, _, label in items]
+    x = (canvas.width - sum(widths)) / 2
+    for (fill, stroke, label), width in zip(items, widths, strict=True):
+        canvas.add(Rect(x, y - 6, 13, 13, fill, stroke, 1.0 if stroke else 0.0))
+        canvas.add(Text(x + 18, y, label, LABEL_PX))
+        x += width
 
 
-def _draw_trend(ax: Axes, api: str, points: list[TrendPoint], times: list[str]) -> None:
+def _draw_grid(canvas: Canvas, dashboard: Dashboard, top: float) -> float:
+    """Each API a row of its rules' cells, labelled and noted; returns the y below the legend."""
+    width = max((len(g.rules) for g in dashboard.grids), default=1)
+    unit = canvas.width * 0.95 / (LABEL_UNITS + width + NOTE_UNITS)
+    x0 = canvas.width * 0.025 + LABEL_UNITS * unit
+    for i, grid in enumerate(dashboard.grids):
+        y = top + i * ROW_STEP * unit
+        middle = y + 0.45 * unit
+        canvas.add(Text(x0 - 0.8 * unit, middle - 0.3 * unit, grid.title, LABEL_PX, "end", bold=True))
+        summary = f"{len(grid.rules)} rules · index {_pct(grid.index)} · score {_pct(grid.score)}"
+        canvas.add(Text(x0 - 0.8 * unit, middle + 0.45 * unit, summary, LABEL_PX, "end", colour="#333333"))
+        for j, (rule_id, verdict) in enumerate(grid.rules):
+            x = x0 + j * unit
+            canvas.add(Rect(x, y, 0.9 * unit, 0.9 * unit, colour_of(verdict), gid=f"cell--{grid.api}--{rule_id}"))
+            if rule_id in grid.changed:
+                mark = Rect(x - 0.06 * unit, y - 0.06 * unit, 1.02 * unit, 1.02 * unit, None, "#000000", 1.8)
+                canvas.add(Rect(**{**mark.__dict__, "gid": f"changed--{grid.api}--{rule_id}"}))
+        canvas.add(Text(x0 + (width + 0.4) * unit, middle, _grid_note(grid), NOTE_PX))
+    bottom = top + (max(len(dashboard.grids), 1) - 1) * ROW_STEP * unit + 0.9 * unit
+    _legend(canvas, dashboard, bottom + 0.9 * unit)
+    return bottom + 0.9 * unit + 20
+
+
+def _draw_trend(
+    canvas: Canvas, api: str, points: list[TrendPoint], times: list[str], box: tuple[float, float, float, float]
+) -> None:
+    left, top, w, h = box
+    x_max = max(len(times) - 0.5, 0.5)
+
+    def at(x: float, score: float) -> tuple[float, float]:
+        return left + w * (x + 0.5) / (x_max + 0.5), top + h * (108 - score) / 113
+
+    for tick in (0, 50, 100):
+        _x, y = at(0, tick)
+        canvas.add(Polyline(((left, y), (left + w, y)), "#dddddd", 0.8))
+        canvas.add(Text(left - 4, y, f"{tick}%", TICK_PX, "end"))
+    canvas.add(Rect(left, top, w, h, None, "#000000", 0.8))
     position = {t: n for n, t in enumerate(times)}
     xs = [position[p.time] for p in points]
     ys = [p.score * 100 for p in points]
-    (line,) = ax.plot(xs, ys, marker=".", color="#0072b2", linewidth=1.5)
-    line.set_gid(f"trend--{api}")
+    canvas.add(Polyline(tuple(at(x, y) for x, y in zip(xs, ys, strict=True)), "#0072b2", 1.5, 2.5, f"trend--{api}"))
     changes = [n for n, p in enumerate(points) if p.changed]
     for n in changes:
-        (mark,) = ax.plot([xs[n]], [ys[n]], marker="D", markersize=7, color="#d55e00", markeredgecolor="black")
-        mark.set_gid(f"change--{api}--{xs[n]}")
+        canvas.add(Diamond(*at(xs[n], ys[n]), 10, "#d55e00", gid=f"change--{api}--{xs[n]}"))
     if changes:
-        last = points[changes[-1]]
-        ax.text(
-            0.02,
-            0.04,
-            "changed:\n" + _named(last.changed).replace(", ", "\n"),
-            transform=ax.transAxes,
-            fontsize=6.5,
-            va="bottom",
-            linespacing=1.1,
-        )
-    ax.set_title(f"{api}: {_pct(points[-1].score) if points else '?'}", fontsize=8.5)
-    ax.set_xticks(
-        [0, len(times) - 1] if len(times) > 1 else [0],
-        [_short(times[0]), _short(times[-1])][: len(times)],
-        fontsize=6.5,
+        note = "changed:\n" + _named(points[changes[-1]].changed).replace(", ", "\n")
+        canvas.add(Text(left + 0.02 * w, top + 0.96 * h, note, TICK_PX, valign="bottom"))
+    canvas.add(
+        Text(left + w / 2, top - 6, f"{api}: {_pct(points[-1].score) if points else '?'}", LABEL_PX, "middle", "bottom")
     )
-    ax.set_xlim(-0.5, max(len(times) - 0.5, 0.5))
-    ax.set_ylim(-5, 108)
-    ax.set_yticks([0, 50, 100], ["0%", "50%", "100%"], fontsize=7)
-    ax.grid(axis="y", color="#dddddd")
+    ticks = [0, len(times) - 1] if len(times) > 1 else [0]
+    for tick, time in zip(ticks, [times[0], times[-1]][: len(times)], strict=True):
+        canvas.add(Text(at(tick, 0)[0], top + h + 5, _short(time), TICK_PX, "middle", "top"))
 
 
 def _short(time: str) -> str:
     return time.replace("T", "\n").removesuffix("Z")
 
 
+def layout(dashboard: Dashboard) -> Canvas:
+    """The dashboard's shapes: the title, the grid of rules with its legend, a trend panel per API."""
+    apis = [g.api for g in dashboard.grids] or ["-"]
+    times = sorted({p.time for points in dashboard.trend.values() for p in points}) or [dashboard.generated_at]
+    canvas = Canvas(FIGURE_WIDTH_PX, 0)
+    title = f"Conformance at a glance: target {dashboard.target}, {dashboard.generated_at}"
+    canvas.add(Text(FIGURE_WIDTH_PX / 2, 14, title, TITLE_PX, "middle", "top", bold=True))
+    top = _draw_grid(canvas, dashboard, 52) + 40
+    left, right, gap = FIGURE_WIDTH_PX * 0.045, FIGURE_WIDTH_PX * 0.99, FIGURE_WIDTH_PX * 0.022
+    w = (right - left - gap * (len(apis) - 1)) / len(apis)
+    canvas.add(Text(left, top - 28, "score across runs", NOTE_PX, valign="bottom"))
+    for k, api in enumerate(apis):
+        box = (left + k * (w + gap), top, w, TREND_HEIGHT_PX)
+        _draw_trend(canvas, api, dashboard.trend.get(api, []), times, box)
+    canvas.height = round(top + TREND_HEIGHT_PX + 56)
+    note = "◆ a run where rules changed verdict (named in its panel)"
+    canvas.add(Text(right, canvas.height - 6, note, NOTE_PX, "end", "bottom"))
+    return canvas
+
+
 def render(dashboard: Dashboard) -> tuple[bytes, bytes]:
     """The dashboard as (SVG, PNG) bytes."""
-    from matplotlib import rc_context
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    apis = [g.api for g in dashboard.grids] or ["-"]
-    times = sorted({p.time for points in dashboard.trend.values() for p in points})
-    with rc_context(RC):  # type: ignore[arg-type]  # matplotlib types rc keys as Literals
-        width = max((len(g.rules) for g in dashboard.grids), default=1)
-        unit_in = FIGURE_WIDTH_IN * 0.95 / (LABEL_UNITS + width + NOTE_UNITS)
-        grid_height = (len(dashboard.grids) * ROW_STEP + 0.2) * unit_in + 0.5
-        figure = Figure(figsize=(FIGURE_WIDTH_IN, grid_height + 3.4), dpi=100)
-        FigureCanvasAgg(figure)
-        layout = figure.add_gridspec(2, len(apis), height_ratios=[grid_height, 2.2], hspace=0.45, wspace=0.3)
-        figure.subplots_adjust(left=0.045, right=0.99, top=1 - 0.5 / (grid_height + 3.4), bottom=0.08)
-        figure.suptitle(
-            f"Conformance at a glance: target {dashboard.target}, {dashboard.generated_at}", fontweight="bold"
-        )
-        _draw_grid(figure.add_subplot(layout[0, :]), dashboard)
-        for k, api in enumerate(apis):
-            ax = figure.add_subplot(layout[1, k])
-            if k == 0:
-                ax.set_ylabel("score across runs", fontsize=8)
-            _draw_trend(ax, api, dashboard.trend.get(api, []), times or [dashboard.generated_at])
-        figure.text(0.99, 0.005, "◆ a run where rules changed verdict (named in its panel)", ha="right", fontsize=7)
-        svg, png = io.BytesIO(), io.BytesIO()
-        figure.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
-        figure.savefig(png, format="png", metadata={"Software": None})
-    return svg.getvalue(), png.getvalue()
+    canvas = layout(dashboard)
+    return to_svg(canvas), to_png(canvas)
 
 
 def render_html(dashboard: Dashboard, svg: bytes) -> str:
@@ -301,10 +294,3 @@ def write_dashboard(matrix: Matrix, report_dir: Path) -> list[Path]:
     write_atomic(png_path, png)
     write_atomic(html_path, render_html(dashboard, svg).encode("utf-8"))
     return [svg_path, png_path, html_path]
-
-
-def warm_up() -> None:
-    """Import what drawing needs, ahead of time (about a second of matplotlib imports)."""
-    import matplotlib.backends.backend_agg
-    import matplotlib.figure
-    import matplotlib.patches  # noqa: F401

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import shutil
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,7 +66,7 @@ def write_reports(matrix: Matrix, report_dir: Path) -> list[Path]:
         markdown = f"> **Run {matrix.outcome}**: this matrix is partial and must not gate a release.\n\n{markdown}"
     write_text_atomic(md_path, markdown)
     write_text_atomic(questions_path, render_questions(matrix))
-    from conformance.reporting.dashboard import write_dashboard  # matplotlib loads only when a matrix is written
+    from conformance.reporting.dashboard import write_dashboard  # Pillow loads only when a matrix is written
 
     pictures = write_dashboard(matrix, report_dir)
     write_json(matrix, json_path)  # last: a gate that sees the new matrix sees the new Markdown too
@@ -124,14 +123,6 @@ class RunCollector:
             if item.get_closest_marker("conformance") is not None:
                 self.suite_seen = True
                 self.data.bindings[item.nodeid] = [r for m in item.iter_markers("rules") for r in m.args]
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_setupnodes(self, config: pytest.Config, specs: Any) -> None:
-        # The controller idles while its workers run the suite: it loads the dashboard's library meanwhile.
-        if self.suite_seen:
-            from conformance.reporting.dashboard import warm_up
-
-            threading.Thread(target=warm_up, name="dashboard-warm-up", daemon=True).start()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

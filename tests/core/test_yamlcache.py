@@ -47,3 +47,23 @@ def test_a_remembered_check_is_seen_only_for_the_same_bytes_and_tag() -> None:
     assert yamlcache.seen("test-check", b"content one")
     assert not yamlcache.seen("test-check", b"content two")
     assert not yamlcache.seen("another-check", b"content one")
+
+
+def test_the_disk_cache_stays_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    monkeypatch.setattr(yamlcache, "_cache_dir", lambda: cache)
+    monkeypatch.setattr(yamlcache, "MAX_DISK_ENTRIES", 10)
+    monkeypatch.setattr(yamlcache, "_pruned", set())
+    for n in range(12):
+        (cache / f"old{n}.marshal").write_bytes(b"x")
+        os.utime(cache / f"old{n}.marshal", ns=(n, n))
+    text = f"fresh: '{tmp_path.name}'\n"  # content no earlier test cached in memory
+    assert yamlcache.load_text(text) == {"fresh": tmp_path.name}
+    left = sorted(p.name for p in cache.iterdir())
+    # 12 files were over the bound: the 7 oldest went, then the new document was written.
+    assert len(left) == 6
+    assert "old11.marshal" in left
+    assert "old0.marshal" not in left

@@ -7,12 +7,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-# numpy and matplotlib's extensions cannot be loaded twice in one process, and pytester's in-process runs forget
-# the modules a run imported: load the dashboard's plotting modules before the first fake run draws one.
-import matplotlib.backends.backend_agg
-import matplotlib.backends.backend_svg
-import matplotlib.figure
-import matplotlib.patches  # noqa: F401
+# pytester's in-process runs forget the modules a run imported, and a C extension is best loaded once per
+# process: load the dashboard's image modules before the first fake run draws one.
+import PIL.Image
+import PIL.ImageDraw
+import PIL.ImageFont  # noqa: F401
 import pytest
 
 from conformance.rules import Rule

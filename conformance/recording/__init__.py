@@ -1,5 +1,8 @@
 """Cassettes: record live traffic with vcrpy, redacted before anything is written; replay it offline.
 
+Replay does not go through vcrpy: ``player`` indexes a test's cassette in memory and the HTTP layer's
+replay transport asks it for each answer (``filters`` holds the redaction and the matchers both share).
+
 One cassette per test under ``cassettes/<target name>/``, beside it a sidecar (``.meta.json``) with
 the fingerprint of what produced it and, per exchange, the operation, phase, rule IDs, the index of
 its interaction in the cassette and, for a generated property case, how it was generated.
@@ -13,6 +16,7 @@ source (nor a new Hypothesis) can make their cassettes stale.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import inspect
 import json
@@ -22,29 +26,52 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
-
-import vcr
-from vcr.errors import CannotOverwriteExistingCassetteException
-from vcr.request import Request as VcrRequest
-from vcr.serialize import deserialize
-from vcr.serializers import yamlserializer
+from urllib.parse import urlsplit
 
 from conformance.apis import REPO_ROOT, SPECS_DIR
 from conformance.errors import UsageError
-from conformance.http.redact import CARD, EMAIL, PHONE, REDACTED, SENSITIVE_HEADERS, Redactor
+from conformance.http.redact import Redactor
+from conformance.http.replay import playing
+from conformance.recording.filters import (
+    IDEMPOTENCY_FIELDS,
+    RECORDED_ORIGIN,
+    VOLATILE_HEADERS,
+    CassetteFilters,
+    _match_body,
+    _match_path,
+    _match_query,
+    json_safe,
+    pii_shape,
+    redact_json_text,
+)
+from conformance.recording.player import (
+    RERECORD,
+    CassettePlayer,
+    ReplayMiss,
+    Request,
+    load_interactions,
+    parse_cassette,
+)
 
 if TYPE_CHECKING:
+    import vcr
+
     from conformance.http.exchange import Exchange
     from conformance.settings import Settings
 
-RECORDED_ORIGIN = "http://recorded.target"
-SUITE_DIR = Path(__file__).resolve().parent / "suite"
-RERECORD = "python3 noxfile.py -s record"
-# Headers that only describe the transport or the moment; they are dropped so replays stay byte-stable.
-VOLATILE_HEADERS = frozenset(
-    {"date", "server", "content-length", "user-agent", "x-sandbox-tenant", "host", "connection", "accept-encoding"}
-)
+__all__ = [
+    "IDEMPOTENCY_FIELDS",
+    "RECORDED_ORIGIN",
+    "RERECORD",
+    "VOLATILE_HEADERS",
+    "CassetteFilters",
+    "ReplayMiss",
+    "json_safe",
+    "parse_cassette",
+    "pii_shape",
+    "redact_json_text",
+]
+SUITE_DIR = Path(__file__).resolve().parent.parent / "suite"
 
 
 def cassette_target_name(settings: Settings) -> str:
@@ -68,7 +95,19 @@ def cassette_path(settings: Settings, nodeid: str) -> Path:
 
 
 def _sha(path: Path) -> str:
+    """The SHA-256 of ``path``, computed once per version of the file (every test of a module asks for it)."""
+    info = path.stat()
+    return _sha_of(path, info.st_mtime_ns, info.st_size)
+
+
+@functools.cache
+def _sha_of(path: Path, _mtime_ns: int, _size: int) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@functools.cache
+def _libraries() -> dict[str, str]:
+    return {name: version(name) for name in ("schemathesis", "hypothesis", "httpx", "vcrpy")}
 
 
 # Tests whose replay rebuilds the recorded requests rather than generating them again, as
@@ -88,149 +127,38 @@ def replays_recorded_cases(nodeid: str) -> bool:
     return (str((REPO_ROOT / module).resolve()), name.partition("[")[0]) in _CASE_REPLAY
 
 
-def fingerprint(settings: Settings, nodeid: str) -> dict[str, Any]:
-    """What produced a cassette. ``replay_key`` holds the parts that decide which requests a test sends.
+def replay_key(settings: Settings, nodeid: str) -> dict[str, Any]:
+    """The parts of a fingerprint that decide which requests a test sends (all that staleness compares).
 
     A scripted test sends what its source and the seed make it send; a property test replays the
     cases the cassette holds, so for it only the replay format is part of the key.
     """
+    if replays_recorded_cases(nodeid):
+        return dict(CASE_REPLAY_KEY)
+    return {"seed": settings.seed, "test_source": _test_source(nodeid)}
+
+
+def _test_source(nodeid: str) -> str:
     module = REPO_ROOT / nodeid.partition("::")[0]
-    scenario = _sha(module) if module.is_file() else "unknown"
-    replay_key: dict[str, Any] = (
-        dict(CASE_REPLAY_KEY) if replays_recorded_cases(nodeid) else {"seed": settings.seed, "test_source": scenario}
-    )
+    return _sha(module) if module.is_file() else "unknown"
+
+
+def fingerprint(settings: Settings, nodeid: str) -> dict[str, Any]:
+    """What produced a cassette: its ``replay_key``, and the specs, rules and libraries of the recording."""
     return {
-        "replay_key": replay_key,
-        "test_source": scenario,
+        "replay_key": replay_key(settings, nodeid),
+        "test_source": _test_source(nodeid),
         "specs": {p.name: _sha(p)[:16] for p in sorted(SPECS_DIR.glob("*.yaml"))},
         "rules": {p.name: _sha(p)[:16] for p in sorted((SPECS_DIR / "rules").glob("*.yaml"))},
-        "libraries": {name: version(name) for name in ("schemathesis", "hypothesis", "httpx", "vcrpy")},
+        "libraries": dict(_libraries()),
         "suite": version("conformance"),
     }
 
 
-# A number token outside JSON strings that starts with 0 and another digit (strings are matched so they are skipped).
-_LEADING_ZERO = re.compile(r'"(?:[^"\\]|\\.)*"|(?<![\w.+-])(-?)0(?=\d)')
-
-
-def json_safe(masked: str) -> str:
-    """``masked`` with every number that masking gave a leading zero starting with 1 instead.
-
-    Masking a phone-like JSON number (an id of 10 to 12 digits) keeps its length but can start it
-    with 0, which JSON does not allow: the recording would no longer parse where the original did.
-    """
-    return _LEADING_ZERO.sub(lambda m: m.group(0) if m.group(0).startswith('"') else f"{m.group(1)}1", masked)
-
-
-def redact_json_text(redactor: Redactor, text: str) -> str:
-    """Redact ``text``; if it was JSON, the redacted text is JSON too."""
-    redacted = redactor.text(text)
-    if redacted == text:
-        return redacted
-    try:
-        json.loads(text)
-    except ValueError:
-        return redacted
-    try:
-        json.loads(redacted)
-    except ValueError:
-        return json_safe(redacted)
-    return redacted
-
-
-class CassetteFilters:
-    """vcrpy hooks that redact secrets and PII and normalise the origin before a request is stored or matched."""
-
-    def __init__(self, redactor: Redactor) -> None:
-        self.redactor = redactor
-
-    def request(self, request: VcrRequest) -> VcrRequest:
-        parts = urlsplit(request.uri)
-        origin = urlsplit(RECORDED_ORIGIN)
-        request.uri = self.redactor.text(urlunsplit((origin.scheme, origin.netloc, parts.path, parts.query, "")))
-        for name in list(request.headers):
-            if name.lower() in VOLATILE_HEADERS:
-                del request.headers[name]
-            elif name.lower() in SENSITIVE_HEADERS:
-                request.headers[name] = REDACTED
-            else:
-                request.headers[name] = self.redactor.text(str(request.headers[name]))
-        if request.body:
-            body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else str(request.body)
-            request.body = redact_json_text(self.redactor, body).encode("utf-8")
-        return request
-
-    def response(self, response: dict[str, Any]) -> dict[str, Any]:
-        headers = {}
-        for name, values in response.get("headers", {}).items():
-            if name.lower() in VOLATILE_HEADERS:
-                continue
-            headers[name] = [REDACTED if name.lower() in SENSITIVE_HEADERS else self.redactor.text(v) for v in values]
-        response["headers"] = headers
-        body = response.get("body", {}).get("string", b"")
-        if body:
-            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
-            response["body"]["string"] = redact_json_text(self.redactor, text).encode("utf-8")
-        return response
-
-
-def pii_shape(text: str) -> str:
-    """``text`` with every email, card and phone number reduced to its shape (length, domain, card ends).
-
-    Masking is not idempotent: a value a replayed test read from a masked response (a provisioned
-    customer's mobile) or rebuilt from a masked request is masked again on its way to the matcher.
-    Masking keeps the shape, so comparing shapes matches it with its recording either way. (Ones,
-    not zeros, so that a masked JSON number is a JSON number again.)
-    """
-    text = EMAIL.sub(lambda m: "e" * len(m.group(1)) + "@" + m.group(2), text)
-    text = CARD.sub(lambda m: m.group(0)[:6] + "1" * (len(m.group(0)) - 10) + m.group(0)[-4:], text)
-    return PHONE.sub(lambda m: ("+" if m.group(0).startswith("+") else "") + "1" * len(m.group(0).lstrip("+")), text)
-
-
-def _match_path(r1: VcrRequest, r2: VcrRequest) -> None:
-    left, right = pii_shape(urlsplit(r1.uri).path), pii_shape(urlsplit(r2.uri).path)
-    if left != right:
-        raise AssertionError(f"path differs: recorded {urlsplit(r2.uri).path!r}, sent {urlsplit(r1.uri).path!r}")
-
-
-def _match_query(r1: VcrRequest, r2: VcrRequest) -> None:
-    def norm(request: VcrRequest) -> list[tuple[str, str]]:
-        return sorted((pii_shape(k), pii_shape(v)) for k, v in parse_qsl(urlsplit(request.uri).query, True))
-
-    if norm(r1) != norm(r2):
-        raise AssertionError(f"query differs: recorded {urlsplit(r2.uri).query!r}, sent {urlsplit(r1.uri).query!r}")
-
-
-# Idempotency keys are unique per run by design (a vendor remembers them), so they never repeat in a replay.
-IDEMPOTENCY_FIELDS = frozenset({"requestId", "external_reference_number", "externalReferenceNumber"})
-
-
-def _without_idempotency_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_idempotency_keys(v) for k, v in value.items() if k not in IDEMPOTENCY_FIELDS}
-    if isinstance(value, list):
-        return [_without_idempotency_keys(v) for v in value]
-    return value
-
-
-def _match_body(r1: VcrRequest, r2: VcrRequest) -> None:
-    def norm(request: VcrRequest) -> Any:
-        body = request.body
-        if not body:
-            return None
-        text = pii_shape(body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body))
-        try:
-            return _without_idempotency_keys(json.loads(text))
-        except ValueError:
-            form = "x-www-form-urlencoded" in str(request.headers.get("content-type", "")).lower()
-            return sorted(parse_qsl(text, keep_blank_values=True)) if form else text
-
-    left, right = norm(r1), norm(r2)
-    if left != right:
-        raise AssertionError(f"body differs: recorded {r2.body!r}, sent {r1.body!r}")
-
-
 def build_vcr(redactor: Redactor, mode: str) -> vcr.VCR:
+    """The recorder (replay plays cassettes itself: ``player``); vcrpy is imported only to record."""
+    import vcr
+
     filters = CassetteFilters(redactor)
     recorder = vcr.VCR(
         record_mode=mode,
@@ -258,7 +186,7 @@ def check_replayable(path: Path, settings: Settings, nodeid: str) -> None:
             f"The cassette {path} has no sidecar {meta_path.name}; stale cassette, re-record with `{RERECORD}`."
         )
     recorded = json.loads(meta_path.read_text())["fingerprint"]["replay_key"]
-    current = fingerprint(settings, nodeid)["replay_key"]
+    current = replay_key(settings, nodeid)
     if recorded != current:
         keys = dict.fromkeys([*current, *recorded])
         changed = ", ".join(k for k in keys if recorded.get(k) != current.get(k))
@@ -266,17 +194,6 @@ def check_replayable(path: Path, settings: Settings, nodeid: str) -> None:
             f"stale cassette, re-record with `{RERECORD}`: {path} was recorded with a different {changed} "
             f"(recorded {recorded}, now {current})."
         )
-
-
-def describe_miss(exc: CannotOverwriteExistingCassetteException) -> str:
-    """One paragraph: the cassette, the request that has no recording, the closest one and what differs."""
-    failed = exc.failed_request
-    text = f"No recorded interaction in {exc.cassette._path} matches {failed.method} {urlsplit(failed.uri).path}"
-    if exc.similar_requests:
-        closest, _ok, failures = exc.similar_requests[0]
-        diffs = "; ".join(f"{name}: {message}" for name, message in failures) or "it was already played"
-        text += f". Closest recorded request: {closest.method} {urlsplit(closest.uri).path}; differs in {diffs}"
-    return text + f". Re-record with `{RERECORD}` if the suite changed on purpose."
 
 
 class NetworkDisabled(RuntimeError):
@@ -317,14 +234,14 @@ def cassette_for(
     path = cassette_path(settings, nodeid)
     if settings.target == "replay":
         check_replayable(path, settings, nodeid)
-        with sockets_disabled(), build_vcr(redactor, "none").use_cassette(str(path)) as cassette:
+        player = CassettePlayer(path, redactor)
+        with sockets_disabled(), playing(player):
             yield
-            if not cassette.all_played and not test_failed():
-                unplayed = len(cassette.data) - sum(1 for count in cassette.play_counts.values() if count)
-                raise AssertionError(
-                    f"The cassette {path} has {unplayed} interaction(s) the test never requested: the suite and "
-                    f"the recording disagree. Re-record with `{RERECORD}`."
-                )
+        if player.unplayed and not test_failed():
+            raise AssertionError(
+                f"The cassette {path} has {player.unplayed} interaction(s) the test never requested: the suite and "
+                f"the recording disagree. Re-record with `{RERECORD}`."
+            )
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in (path, path.with_suffix(".meta.json")):
@@ -371,7 +288,7 @@ def recorded_exchanges(settings: Settings, nodeid: str) -> list[RecordedExchange
     path = cassette_path(settings, nodeid)
     check_replayable(path, settings, nodeid)
     rows = json.loads(path.with_suffix(".meta.json").read_text(encoding="utf-8"))["exchanges"]
-    requests, _responses = deserialize(path.read_text(encoding="utf-8"), yamlserializer)
+    requests = [Request.recorded(interaction["request"]) for interaction in load_interactions(path)]
     out: list[RecordedExchange] = []
     for row in rows:
         index = row.get("interaction")

@@ -1,0 +1,45 @@
+"""A run rewrites the suite's modules for assertions and no library's: where no bytecode can be cached
+(PYTHONDONTWRITEBYTECODE, a read-only install) each rewritten module is parsed and compiled again in
+every run, and Schemathesis alone loads over a hundred modules after pytest has started."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.run.conftest import run_cli
+
+# Logs the name of every module pytest's rewriting import hook executes, once the run ends.
+PRELUDE = """
+import atexit
+import _pytest.assertion.rewrite as rewrite
+seen = []
+original = rewrite.AssertionRewritingHook.exec_module
+def exec_module(self, module):
+    seen.append(module.__name__)
+    return original(self, module)
+rewrite.AssertionRewritingHook.exec_module = exec_module
+atexit.register(lambda: print("REWRITTEN " + " ".join(seen)))
+"""
+
+
+@pytest.mark.slow
+def test_a_run_rewrites_the_suites_modules_and_no_librarys(tmp_path: Path) -> None:
+    ran = run_cli(
+        "run",
+        "--target",
+        "replay",
+        "--report-dir",
+        str(tmp_path / "reports"),
+        "-q",
+        "--",
+        "--collect-only",
+        prelude=PRELUDE,
+    )
+    assert ran.code == 5, ran.text[-3000:]  # a collect-only run tests nothing
+    (line,) = [line for line in ran.out.splitlines() if line.startswith("REWRITTEN ")]
+    rewritten = line.split()[1:]
+    assert "conformance.suite.scenarios.test_thanx" in rewritten, "the suite's tests keep pytest's assert messages"
+    assert [name for name in rewritten if not name.startswith("conformance.")] == []
+    assert "PytestAssertRewriteWarning" not in ran.text
