@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from conformance import libraries
 from conformance.errors import ConformanceError, ExitCode
 from conformance.settings import OPTIONS, build_settings, from_cli, report_dir_hint
 
@@ -70,7 +71,7 @@ class RunOptions:
             "junit_family=xunit2",
             "--report-dir",
             str(report_dir),
-            *PRELOADED_WARNINGS,
+            *libraries.PRELOADED_WARNINGS,
         ]
         for option in OPTIONS:
             value = self.values.get(option.dest)
@@ -99,7 +100,7 @@ def run(options: RunOptions) -> int:
                 (stale / name).unlink(missing_ok=True)
         return exc.exit_code
     sink = OutcomeSink()
-    _preload_plugin_packages()
+    libraries.preload()  # imported before pytest marks them for rewriting: see conformance.libraries
     # What is loaded so far (the libraries, the project) lives as long as the process: the collector need
     # not walk it again in every full collection (pytest's own at its end among them).
     gc.freeze()
@@ -115,50 +116,6 @@ def run(options: RunOptions) -> int:
     return final
 
 
-# The libraries whose modules pytest would rewrite for assertions (every package of a distribution with a
-# ``pytest11`` entry point), and pytest's warning for them (and only them): they are imported on purpose. A
-# -W message is matched literally, as a prefix ("_hypothesis" covers _hypothesis_globals and its siblings).
-LIBRARY_PACKAGES = ("_hypothesis", "hypothesis", "schemathesis", "anyio", "xdist", "allure_pytest", "platformdirs")
-PRELOADED_WARNINGS = [
-    arg
-    for package in LIBRARY_PACKAGES
-    for arg in (
-        "-W",
-        f"ignore:Module already imported so cannot be rewritten; {package}:pytest.PytestAssertRewriteWarning",
-    )
-]
-# The modules of the libraries' pytest plugins (their ``pytest11`` entry points).
-PLUGIN_MODULES = (
-    "_hypothesis_pytestplugin",
-    "anyio.pytest_plugin",
-    "schemathesis.pytest.plugin",
-    "xdist.plugin",
-    "xdist.looponfail",
-    "xdist.newhooks",  # loaded by xdist.plugin as it registers, before LibraryImports runs
-    "allure_pytest.plugin",
-    "platformdirs.pytest_plugin",
-)
-
-
-def _preload_plugin_packages() -> None:
-    """Import the libraries' pytest plugins before pytest starts.
-
-    pytest marks every package of a distribution with a ``pytest11`` entry point for assertion rewriting,
-    so Hypothesis and Schemathesis (about 400 modules) are re-parsed and re-compiled on import whenever no
-    rewritten bytecode can be cached (``PYTHONDONTWRITEBYTECODE``, a read-only install): seconds of every
-    run. Imported here, they load as plain modules; only the libraries' own internal ``assert`` statements
-    lose pytest's detailed messages. The suite's modules are rewritten as before. What the libraries import
-    later (Schemathesis loads most of its modules lazily) is unmarked by ``LibraryImports``.
-    """
-    import importlib
-
-    for name in PLUGIN_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:  # a plugin this environment lacks (or one an older version did not have)
-            continue
-
-
 class LibraryImports:
     """Handed to pytest as a plugin: once pytest has marked the plugin packages for assertion rewriting,
     the libraries' are unmarked, so the modules they import later load from their bytecode as well."""
@@ -170,13 +127,7 @@ class LibraryImports:
         from _pytest.assertion.rewrite import assertstate_key
 
         state = early_config.stash.get(assertstate_key, None)
-        hook = getattr(state, "hook", None)
-        marked = getattr(hook, "_must_rewrite", None)  # absent under --assert=plain (or another pytest)
-        cache = getattr(hook, "_marked_for_rewrite_cache", None)
-        if not isinstance(marked, set) or not isinstance(cache, dict):
-            return
-        marked.difference_update({name for name in marked if name.startswith(LIBRARY_PACKAGES)})
-        cache.clear()
+        libraries.unmark(getattr(state, "hook", None))
 
 
 def exit_code_for(pytest_code: int, report_dir: Path, baseline: Path | None) -> tuple[int, str]:

@@ -4,11 +4,16 @@ every run, and Schemathesis alone loads over a hundred modules after pytest has 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.run.conftest import run_cli
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # Logs the name of every module pytest's rewriting import hook executes, once the run ends.
 PRELUDE = """
@@ -43,3 +48,22 @@ def test_a_run_rewrites_the_suites_modules_and_no_librarys(tmp_path: Path) -> No
     assert "conformance.suite.scenarios.test_thanx" in rewritten, "the suite's tests keep pytest's assert messages"
     assert [name for name in rewritten if not name.startswith("conformance.")] == []
     assert "PytestAssertRewriteWarning" not in ran.text
+
+
+@pytest.mark.slow
+def test_an_xdist_worker_rewrites_no_librarys_modules_either(tmp_path: Path) -> None:
+    # A worker is plain pytest (no runner before it); PYTEST_XDIST_WORKER is how it knows it is one.
+    script = PRELUDE + (
+        "import pytest, sys\n"
+        f"sys.exit(pytest.main(['{ROOT / 'conformance' / 'suite'}', '-p', 'conformance.pytest_plugin', '-c', "
+        f"'{ROOT / 'conformance' / 'suite' / 'conformance.ini'}', '--rootdir', '{ROOT}', '-q', '--collect-only', "
+        f"'--report-dir', '{tmp_path}']))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")} | {"PYTEST_XDIST_WORKER": "gw0"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("REWRITTEN ")]
+    rewritten = line.split()[1:]
+    assert "conformance.suite.scenarios.test_thanx" in rewritten, done.stdout[-2000:]
+    assert [name for name in rewritten if name.partition(".")[0] != "conformance"] == []

@@ -1,0 +1,65 @@
+"""The libraries whose pytest plugins a run loads, imported without pytest's assertion rewriting.
+
+pytest marks every package of a distribution with a ``pytest11`` entry point for assertion rewriting,
+so Hypothesis and Schemathesis (about 400 modules) are re-parsed and re-compiled on import whenever no
+rewritten bytecode can be cached (``PYTHONDONTWRITEBYTECODE``, a read-only install): seconds of every
+process, the controller's and each xdist worker's. Unmarked and imported first, they load from their
+bytecode; only the libraries' own internal ``assert`` statements lose pytest's detailed messages. The
+suite's modules are rewritten as before.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# The libraries' packages, and pytest's warning for them (and only them): they are imported on purpose, and
+# so is this project's package, which starts pytest (pytest marks it too where it finds the project's
+# metadata, an editable install's egg-info in the working directory for one). A -W message is matched
+# literally, as a prefix ("_hypothesis" covers _hypothesis_globals and its siblings).
+LIBRARY_PACKAGES = ("_hypothesis", "hypothesis", "schemathesis", "anyio", "xdist", "allure_pytest", "platformdirs")
+PRELOADED_WARNINGS = [
+    arg
+    for package in (*LIBRARY_PACKAGES, "conformance")
+    for arg in (
+        "-W",
+        f"ignore:Module already imported so cannot be rewritten; {package}:pytest.PytestAssertRewriteWarning",
+    )
+]
+# The modules of the libraries' pytest plugins (their ``pytest11`` entry points).
+PLUGIN_MODULES = (
+    "_hypothesis_pytestplugin",
+    "anyio.pytest_plugin",
+    "schemathesis.pytest.plugin",
+    "xdist.plugin",
+    "xdist.looponfail",
+    "xdist.newhooks",  # loaded by xdist.plugin as it registers, before the marks can be taken back
+    "allure_pytest.plugin",
+    "platformdirs.pytest_plugin",
+)
+
+
+def preload() -> None:
+    """Import the libraries' pytest plugins (a plugin this environment lacks is left out)."""
+    for name in PLUGIN_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+
+
+def unmark(hook: object) -> None:
+    """Take the libraries' packages back from pytest's rewrite hook (as far as this pytest has them)."""
+    marked = getattr(hook, "_must_rewrite", None)  # absent under --assert=plain (or another pytest)
+    cache = getattr(hook, "_marked_for_rewrite_cache", None)
+    if not isinstance(marked, set) or not isinstance(cache, dict):
+        return
+    marked.difference_update({name for name in marked if name.startswith(LIBRARY_PACKAGES)})
+    cache.clear()
+
+
+def installed_hook() -> object | None:
+    """pytest's assertion rewriting hook of this process, once pytest has installed it."""
+    from _pytest.assertion.rewrite import AssertionRewritingHook
+
+    return next((finder for finder in sys.meta_path if isinstance(finder, AssertionRewritingHook)), None)
