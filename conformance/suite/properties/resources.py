@@ -3,11 +3,14 @@
 A generated revoke of a random id only ever meets "not found". So, per example, the test asks
 the provisioner for a fresh resource and substitutes ONLY the fields that name it (``ID_FIELDS``);
 every other generated field is sent as generated. In a negative case an id field that is itself
-malformed (wrong type, missing) is left alone, so the mutation still reaches the target.
+malformed (wrong type, missing) is left alone, so the mutation still reaches the target. A case
+with no id field to substitute gets no resource (it would name none), and a precondition of the
+whole operation (the rewards org's REVOKE_ENABLE) is set once per test, not per example.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -55,6 +58,8 @@ def _header(case: Any, name: str) -> tuple[str, Any] | None:
 
 
 INT64 = range(-(2**63), 2**63)
+# Tests (one tenant each) whose rewards org already has REVOKE_ENABLE set: every example of the test shares it.
+REVOKE_ENABLED: weakref.WeakSet[ScenarioContext] = weakref.WeakSet()
 
 
 def fresh_reward(ctx: ScenarioContext, case: Any) -> None:
@@ -62,14 +67,27 @@ def fresh_reward(ctx: ScenarioContext, case: Any) -> None:
     # txnId is an int64: a generated value outside it is the negative case's mutation, kept as sent.
     if body is None or not is_int(body.get("txnId")) or body["txnId"] not in INT64:
         return
-    provisioner = ctx.provisioner("capillary-rewards")
-    provisioner.set_revoke_enabled(True)
-    body["txnId"] = provisioner.reward_txn([("ISSUED", 100)]).txn_id
+    enable_revoke_once(ctx)
+    body["txnId"] = ctx.provisioner("capillary-rewards").reward_txn([("ISSUED", 100)]).txn_id
+
+
+def enable_revoke_once(ctx: ScenarioContext) -> None:
+    """Set the rewards org's REVOKE_ENABLE for this test's tenant, once for all of its examples."""
+    if ctx not in REVOKE_ENABLED:
+        ctx.provisioner("capillary-rewards").set_revoke_enabled(True)
+        REVOKE_ENABLED.add(ctx)
+
+
+def names_an_earn(body: dict[str, Any]) -> bool:
+    """Whether the case carries a field the substitution below replaces: an id string, or a customerId."""
+    customer = body.get("customerId")
+    ids = (body.get("badgeMetaId"), body.get("earnedBadgeId"))
+    return any(isinstance(value, str) for value in ids) or isinstance(customer, str) or is_int(customer)
 
 
 def fresh_badge_earn(ctx: ScenarioContext, case: Any) -> None:
     body = _body(case)
-    if body is None:
+    if body is None or not names_an_earn(body):
         return
     earn = ctx.provisioner("capillary-badges").badge_earn()
     if isinstance(body.get("badgeMetaId"), str):
@@ -100,21 +118,29 @@ def _points(value: Any) -> Decimal:
     return amount
 
 
-def fresh_redemption(ctx: ScenarioContext, case: Any) -> None:
-    body = _body(case)
-    if body is None:
-        return
-    redemption = ctx.provisioner("capillary-points").points_redemption(
-        points=float(_points(body.get("pointsToBeReversed")))
-    )
-    if isinstance(body.get("redemptionId"), str):
-        body["redemptionId"] = redemption.redemption_id
+def _identifier(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The generated {type, value} identifier when both are strings (the form the substitution rewrites)."""
     identifier = body.get("identifier")
     if (
         isinstance(identifier, dict)
         and isinstance(identifier.get("type"), str)
         and isinstance(identifier.get("value"), str)
     ):
+        return identifier
+    return None
+
+
+def fresh_redemption(ctx: ScenarioContext, case: Any) -> None:
+    body = _body(case)
+    if body is None or not (isinstance(body.get("redemptionId"), str) or _identifier(body) is not None):
+        return
+    redemption = ctx.provisioner("capillary-points").points_redemption(
+        points=float(_points(body.get("pointsToBeReversed")))
+    )
+    if isinstance(body.get("redemptionId"), str):
+        body["redemptionId"] = redemption.redemption_id
+    identifier = _identifier(body)
+    if identifier is not None:
         key = IDENTIFIER_KEYS.get(identifier["type"].lower())
         if key is not None and key in redemption.identifiers:
             body["identifier"] = {**identifier, "value": str(redemption.identifiers[key])}

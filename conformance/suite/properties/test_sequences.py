@@ -18,6 +18,7 @@ from conformance.context import ScenarioContext, UnreadableShape, response_field
 from conformance.errors import PreconditionUnavailable
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import ThanxJob
+from conformance.suite.properties.resources import enable_revoke_once
 from conformance.suite.properties.support import RUN
 from conformance.suite.readbacks import issual_states
 from conformance.suite.scenarios.thanx_steps import control_campaign
@@ -188,9 +189,8 @@ def issued_transaction(ctx: ScenarioContext, reward_id: int, request_id: str) ->
     """(customer id, transaction id) of a freshly issued reward: from the control API under the control
     provisioner, else through setBrandConfig and issueUserReward."""
     if ctx.settings.provisioner_for(REWARDS) == "control":
-        provisioner = ctx.provisioner(REWARDS)
-        provisioner.set_revoke_enabled(True)
-        txn = provisioner.reward_txn([("ISSUED", float(reward_id % 1000))])
+        enable_revoke_once(ctx)  # the examples share the test's tenant, and so its org's flag
+        txn = ctx.provisioner(REWARDS).reward_txn([("ISSUED", float(reward_id % 1000))])
         return txn.customer_id, txn.txn_id
     client = ctx.client(REWARDS)
     flag = {"configKeyName": "REVOKE_ENABLE", "configKeyValue": "true", "brandId": 1, "label": "Revoke enable"}
