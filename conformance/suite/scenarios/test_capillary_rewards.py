@@ -17,7 +17,8 @@ from conformance.context import ScenarioContext, UnreadableShape, response_field
 from conformance.http.auth import AuthVariant
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import RewardTxn
-from conformance.suite.readbacks import issual_states, judge_all
+from conformance.suite.readbacks import Judgements, issual_states, judge_all
+from conformance.suite.scenarios.request_rules import judge_integer_txn_id
 from conformance.verdicts import expect_equal, observe, verdict
 
 pytestmark = pytest.mark.conformance
@@ -48,10 +49,17 @@ def states_of(specs: Specs) -> list[str]:
     return [state for state, _ in specs]
 
 
-def expect_states(rules: str | tuple[str, ...], ctx: ScenarioContext, txn: RewardTxn, expected: list[str]) -> None:
-    """getIssual shows the transaction's user rewards in ``expected`` states (in order).
+def expect_states(
+    rules: str | tuple[str, ...],
+    ctx: ScenarioContext,
+    txn: RewardTxn,
+    expected: list[str],
+    judgements: Judgements | None = None,
+) -> Exchange:
+    """getIssual shows the transaction's user rewards in ``expected`` states (in order); the read-back.
 
-    One read-back judged under every rule it proves (``rules``): each verdict is recorded before a finding.
+    One read-back judged under every rule it proves (``rules``): each verdict is recorded before a finding
+    is raised (into ``judgements`` when given, which the caller closes).
     """
     rules = (rules,) if isinstance(rules, str) else rules
     readback = read_issual(ctx, txn)
@@ -60,8 +68,12 @@ def expect_states(rules: str | tuple[str, ...], ctx: ScenarioContext, txn: Rewar
     except UnreadableShape as exc:
         for rule in rules:
             ctx.cannot_tell(rule, "REWARDS-GAP-ISSUAL-SHAPE", received=readback.json(), note=str(exc))
-        return
-    judge_all(rules, ok=states == expected, received=states, documented=expected, exchange=readback)
+        return readback
+    if judgements is None:
+        judge_all(rules, ok=states == expected, received=states, documented=expected, exchange=readback)
+    else:
+        judgements.equal(rules, states, expected, readback)
+    return readback
 
 
 def expect_outcome(rule: str, response: Exchange, code: int) -> None:
@@ -92,40 +104,45 @@ def enabled_txn(ctx: ScenarioContext, rewards: Specs) -> RewardTxn:
     "REWARDS-USERREWARDCOUNT",
     "REWARDS-ALL-TOGETHER",
     "REWARDS-STATE-READBACK",
+    "REWARDS-POINTS-REFUNDED",
+    "REWARDS-POINTS-REFUNDED-ONCE",
+    "REWARDS-REVERSAL-REFERENCE",
+    "REWARDS-TXNID-INTEGER",
 )
-def test_revoking_an_issued_transaction_cancels_all_its_user_rewards(ctx: ScenarioContext) -> None:
-    specs: Specs = [("ISSUED", 100), ("ISSUED", 50)]
+def test_revoking_an_issued_transaction_cancels_its_user_rewards_and_refunds_their_points_once(
+    ctx: ScenarioContext,
+) -> None:
+    # One revoke proves the success story's rules: the answer, the refund it made, and the read-back after it.
+    # Every verdict is recorded before the first finding is raised, so no rule hides behind another's.
+    specs: Specs = [("ISSUED", 100), ("ISSUED", 50), ("ISSUED", 25.5)]
     txn = enabled_txn(ctx, specs)
     expect_states("REWARDS-STATE-READBACK", ctx, txn, states_of(specs))
     response = revoke(ctx, txn)
-    expect_outcome("REWARDS-ALL-TOGETHER", response, 200)
-    expect_equal("REWARDS-USERREWARDCOUNT", response_field(response, "userRewardCount"), len(specs), response)
-    # One read-back after the revoke proves both: every reward cancelled together, and getIssual showing it.
-    expect_states(("REWARDS-ALL-TOGETHER", "REWARDS-STATE-READBACK"), ctx, txn, ["CANCELLED"] * len(specs))
-
-
-@pytest.mark.rules("REWARDS-POINTS-REFUNDED", "REWARDS-POINTS-REFUNDED-ONCE", "REWARDS-REVERSAL-REFERENCE")
-def test_a_revoke_refunds_the_transactions_points_in_one_reversal(ctx: ScenarioContext) -> None:
-    specs: Specs = [("ISSUED", 100), ("ISSUED", 50), ("ISSUED", 25.5)]
-    txn = enabled_txn(ctx, specs)
-    response = revoke(ctx, txn)
-    expect_equal("REWARDS-POINTS-REFUNDED", response_field(response, "status", "code"), 200, response)
-    state = expect_refunds("REWARDS-POINTS-REFUNDED-ONCE", ctx, txn, 1)
-    expect_equal("REWARDS-POINTS-REFUNDED", state.get("refundedPoints"), sum(points for _, points in specs))
+    judgements = Judgements()
+    code = response_field(response, "status", "code")
+    judgements.equal(("REWARDS-ALL-TOGETHER", "REWARDS-POINTS-REFUNDED"), code, 200, response)
+    judgements.equal("REWARDS-USERREWARDCOUNT", response_field(response, "userRewardCount"), len(specs), response)
+    judge_integer_txn_id(judgements, response, txn.txn_id)
+    state = ctx.provisioner(API).reward_state(txn)
+    judgements.equal("REWARDS-POINTS-REFUNDED-ONCE", state.get("refundCount"), 1)
+    judgements.equal("REWARDS-POINTS-REFUNDED", state.get("refundedPoints"), sum(points for _, points in specs))
     reference = state.get("reversalReference")
-    verdict(
+    judgements.verdict(
         "REWARDS-REVERSAL-REFERENCE",
         ok=isinstance(reference, str | int) and bool(str(reference)),
         received=reference,
         documented="a points reversal reference recorded against the revoke",
     )
-    issual = read_issual(ctx, txn)
+    # One read-back after the revoke proves both: every reward cancelled together, and getIssual showing it.
+    after = ["CANCELLED"] * len(specs)
+    issual = expect_states(("REWARDS-ALL-TOGETHER", "REWARDS-STATE-READBACK"), ctx, txn, after, judgements)
     observe(
         "REWARDS-GAP-REVERSAL-REFERENCE",
         received=str(reference) in issual.response.text if issual.response else None,
         note="whether getIssual shows the reversal reference",
         exchange=issual,
     )
+    judgements.close()
 
 
 @pytest.mark.rules("REWARDS-AUDIT-FIELDS", "REWARDS-EVENT-TIME-DEFAULT")

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 
@@ -14,14 +11,20 @@ from conformance.context import ScenarioContext, response_field
 from conformance.http.auth import AuthVariant
 from conformance.http.exchange import Exchange
 from conformance.provisioners.base import Mandate
+from conformance.suite.readbacks import Judgements
 from conformance.suite.scenarios import juspay_steps as steps
+from conformance.suite.scenarios.request_rules import (
+    IMPLICIT_REVOKE_VALUE,
+    JUSPAY_RULES,
+    judge_implicit_revoke_value,
+    judge_juspay_calls,
+)
 from conformance.verdicts import expect_equal, observe, verdict
 
 pytestmark = pytest.mark.conformance
 API = "juspay"
 # CREATED (awaiting PG) | ACTIVE | PAUSED | REVOKED | FAILURE | EXPIRED, and PENDING from the v3.2 docs.
 MANDATE_STATUSES = ("CREATED", "ACTIVE", "PAUSED", "REVOKED", "FAILURE", "EXPIRED", "PENDING")
-FORM = "application/x-www-form-urlencoded"
 GATEWAY_FIELDS = ("gateway_response_code", "gateway_response_message")
 NOT_ACTIVE_MESSAGE = "Mandate Not in Active State"
 
@@ -60,23 +63,14 @@ def strings(body: Any, *fields: str) -> bool:
     return isinstance(body, dict) and all(isinstance(body.get(f), str) and body.get(f) for f in fields)
 
 
-def basic_user(exchange: Exchange) -> tuple[str, str] | None:
-    header = exchange.request.headers.get("authorization", "")
-    if not header.startswith("Basic "):
-        return None
-    try:
-        user, colon, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return (user, password) if colon else None
-
-
 # JUSPAY-STATUS-ENUM is judged by the registered check on every 200 answer: the mandate read back in each
 # documented state (ACTIVE here and after a gateway failure, REVOKED here, every other state where a revoke
 # is refused) shows it, so no call is sent for that rule alone.
 
 
-@pytest.mark.rules("JUSPAY-REVOKE-ACTIVE", "JUSPAY-MANDATE-ID-ECHO", "JUSPAY-STATE-READBACK", "JUSPAY-STATUS-ENUM")
+@pytest.mark.rules(
+    "JUSPAY-REVOKE-ACTIVE", "JUSPAY-MANDATE-ID-ECHO", "JUSPAY-STATE-READBACK", "JUSPAY-STATUS-ENUM", *JUSPAY_RULES
+)
 def test_revoking_an_active_mandate_revokes_it(ctx: ScenarioContext) -> None:
     mandate = ctx.provisioner(API).mandate("ACTIVE")
     response = revoke(ctx, mandate)
@@ -84,17 +78,35 @@ def test_revoking_an_active_mandate_revokes_it(ctx: ScenarioContext) -> None:
     expect_equal("JUSPAY-MANDATE-ID-ECHO", response_field(response, "mandate_id"), mandate.mandate_id, response)
     expect_status_after(ctx, "JUSPAY-STATE-READBACK", mandate, "REVOKED")
     ctx.judged("JUSPAY-STATUS-ENUM")
+    # The revoke and its read-back also show the request rules: routed by the customer, form-encoded and
+    # Basic-authenticated alike. What the target saw: no vendor read exposes it, the control provisioner does.
+    judgements = Judgements()
+    seen = ctx.provisioner(API).mandate_state(mandate).get("routing_ids_seen") or []
+    judge_juspay_calls(ctx, judgements, mandate.customer_id, list(seen))
+    judgements.close()
 
 
+# A revoked or pending mandate's refusal also carries the documented message (JUSPAY-REVOKE-REVOKED-400).
+NOT_IN_ACTIVE_STATE = ("REVOKED", "PENDING")
 NOT_ACTIVE = [
     pytest.param(
         status,
-        marks=pytest.mark.rules("JUSPAY-REVOKE-NON-ACTIVE-REFUSED", "JUSPAY-SCHEMA-REVOKE-400", "JUSPAY-STATUS-ENUM"),
+        marks=pytest.mark.rules(
+            "JUSPAY-REVOKE-NON-ACTIVE-REFUSED",
+            "JUSPAY-SCHEMA-REVOKE-400",
+            "JUSPAY-STATUS-ENUM",
+            *(("JUSPAY-REVOKE-REVOKED-400",) if status in NOT_IN_ACTIVE_STATE else ()),
+        ),
         id=status,
     )
     for status in MANDATE_STATUSES
     if status != "ACTIVE"
 ]
+
+
+def expect_not_in_active_state(response: Exchange) -> None:
+    received = [response.status, response_field(response, "error_code"), response_field(response, "error_message")]
+    expect_equal("JUSPAY-REVOKE-REVOKED-400", received, [400, "BAD_REQUEST", NOT_ACTIVE_MESSAGE], response)
 
 
 @pytest.mark.parametrize("status", NOT_ACTIVE)
@@ -104,6 +116,8 @@ def test_a_mandate_that_is_not_active_is_refused_with_400(ctx: ScenarioContext, 
     expect_equal("JUSPAY-REVOKE-NON-ACTIVE-REFUSED", response.status, 400, response)
     body = response.json()
     ctx.judged("JUSPAY-SCHEMA-REVOKE-400")
+    if status in NOT_IN_ACTIVE_STATE:
+        expect_not_in_active_state(response)
     if status == "PAUSED":
         observe(
             "JUSPAY-GAP-REVOKE-PAUSED",
@@ -116,31 +130,25 @@ def test_a_mandate_that_is_not_active_is_refused_with_400(ctx: ScenarioContext, 
     expect_equal("JUSPAY-REVOKE-NON-ACTIVE-REFUSED", status_of(after), status, after)
 
 
-@pytest.mark.rules("JUSPAY-REVOKE-REVOKED-400")
-@pytest.mark.parametrize("case", ["second-revoke", "pending"])
-def test_a_revoked_or_pending_mandate_is_not_in_active_state(ctx: ScenarioContext, case: str) -> None:
-    if case == "second-revoke":
-        mandate = ctx.provisioner(API).mandate("ACTIVE")
-        revoke(ctx, mandate)
-        expected = "REVOKED"
-    else:
-        mandate = ctx.provisioner(API).mandate("PENDING")
-        expected = "PENDING"
-    response = revoke(ctx, mandate)
-    received = [response.status, response_field(response, "error_code"), response_field(response, "error_message")]
-    expect_equal("JUSPAY-REVOKE-REVOKED-400", received, [400, "BAD_REQUEST", NOT_ACTIVE_MESSAGE], response)
-    expect_status_after(ctx, "JUSPAY-REVOKE-REVOKED-400", mandate, expected)
+TERMINAL = [
+    # Revoked here, so its second revoke is the page's "revoking a revoked mandate" (JUSPAY-REVOKE-REVOKED-400).
+    pytest.param("REVOKED", marks=pytest.mark.rules("JUSPAY-REVOKE-REVOKED-400"), id="REVOKED"),
+    "FAILURE",
+    "EXPIRED",
+]
 
 
 @pytest.mark.rules("JUSPAY-TERMINAL-STATES")
-@pytest.mark.parametrize("status", ["REVOKED", "FAILURE", "EXPIRED"])
+@pytest.mark.parametrize("status", TERMINAL)
 def test_a_mandate_in_a_terminal_state_stays_there(ctx: ScenarioContext, status: str) -> None:
     if status == "REVOKED":
         mandate = ctx.provisioner(API).mandate("ACTIVE")
         revoke(ctx, mandate)
     else:
         mandate = ctx.provisioner(API).mandate(status)
-    revoke(ctx, mandate)
+    again = revoke(ctx, mandate)
+    if status == "REVOKED":
+        expect_not_in_active_state(again)
     revoke(ctx, mandate, should_do_implicit_revoke="True")
     expect_status_after(ctx, "JUSPAY-TERMINAL-STATES", mandate, status)
 
@@ -163,19 +171,23 @@ def test_a_gateway_failure_leaves_the_mandate_active(ctx: ScenarioContext) -> No
     ctx.judged("JUSPAY-STATUS-ENUM")
 
 
-@pytest.mark.rules("JUSPAY-IMPLICIT-REVOKE", "JUSPAY-IMPLICIT-REVOKE-READBACK")
+@pytest.mark.rules("JUSPAY-IMPLICIT-REVOKE", "JUSPAY-IMPLICIT-REVOKE-READBACK", "JUSPAY-IMPLICIT-REVOKE-VALUE")
 def test_an_implicit_revoke_revokes_despite_a_gateway_failure(ctx: ScenarioContext) -> None:
     mandate = ctx.provisioner(API).mandate("ACTIVE")
     ctx.provisioner(API).fault(API, "gateway_failure")
-    response = revoke(ctx, mandate, should_do_implicit_revoke="True")
+    response = revoke(ctx, mandate, should_do_implicit_revoke=IMPLICIT_REVOKE_VALUE)
     body = response.json()
-    verdict(
+    # The same call shows the request rule: asked with the page's value, and the vendor revoked.
+    judgements = Judgements()
+    judgements.verdict(
         "JUSPAY-IMPLICIT-REVOKE",
         ok=status_of(response) == "REVOKED" and strings(body, *GATEWAY_FIELDS),
         received=body,
         documented="mandate_status REVOKED with gateway_response_code and gateway_response_message",
         exchange=response,
     )
+    judge_implicit_revoke_value(judgements, response)
+    judgements.close()
     expect_status_after(ctx, "JUSPAY-IMPLICIT-REVOKE-READBACK", mandate, "REVOKED")
 
 
@@ -242,42 +254,6 @@ def test_a_revoke_without_x_merchantid_is_refused(ctx: ScenarioContext) -> None:
         exchange=response,
     )
     expect_status_after(ctx, "JUSPAY-MERCHANTID-REQUIRED", mandate, "ACTIVE")
-
-
-@pytest.mark.rules("JUSPAY-ROUTING-ID-CONSISTENT", "JUSPAY-ROUTING-ID-SENT", "JUSPAY-FORM-ENCODED", "JUSPAY-BASIC-AUTH")
-def test_every_call_for_one_customer_is_routed_form_encoded_and_authenticated_alike(ctx: ScenarioContext) -> None:
-    mandate = ctx.provisioner(API).mandate("ACTIVE")
-    check_status(ctx, mandate)
-    revoke(ctx, mandate)
-    revoke(ctx, mandate)
-    check_status(ctx, mandate)
-    calls = [ex for ex in ctx.exchanges if ex.api == API]
-    for exchange in calls:
-        sent = exchange.request.headers.get("x-routing-id")
-        verdict(
-            "JUSPAY-ROUTING-ID-SENT",
-            ok=bool(sent),
-            received=sent,
-            documented="an x-routing-id header",
-            exchange=exchange,
-        )
-        media = exchange.request.headers.get("content-type", "").split(";")[0].strip()
-        fields = parse_qs(exchange.request_body_text())
-        verdict(
-            "JUSPAY-FORM-ENCODED",
-            ok=media == FORM and bool(fields.get("command")),
-            received={"content-type": media, "body": exchange.request_body_text()},
-            documented=f"Content-Type {FORM} with the form field command",
-            exchange=exchange,
-        )
-        expect_equal(
-            "JUSPAY-BASIC-AUTH", basic_user(exchange), (ctx.client(API).credentials.get("api_key"), ""), exchange
-        )
-    routing_ids = sorted({ex.request.headers.get("x-routing-id", "") for ex in calls})
-    expect_equal("JUSPAY-ROUTING-ID-CONSISTENT", routing_ids, [mandate.customer_id], calls[-1])
-    # What the target saw for this mandate: no vendor read exposes it, so the control provisioner's state does.
-    seen = ctx.provisioner(API).mandate_state(mandate).get("routing_ids_seen") or []
-    expect_equal("JUSPAY-ROUTING-ID-CONSISTENT", sorted(set(seen)), [mandate.customer_id], calls[-1])
 
 
 @pytest.mark.rules("JUSPAY-RACE-ONE-SUCCESS")
