@@ -396,7 +396,7 @@ def skip_unserved_setup(ctx: ScenarioContext, api: str, operation: str, exchange
 def run_case(ctx: ScenarioContext, api: str, case: Any) -> Exchange:
     """One generated (or replayed) example: fresh resource (revokes), send, count the outcome, judge built-ins."""
     from conformance.suite.properties.outcomes import LEDGER, SUCCESS, documented_rejection, is_revoke_attempt
-    from conformance.suite.properties.resources import provision
+    from conformance.suite.properties.resources import provision, settle
 
     operation = operation_id(case)
     generation = REPLAYED.get() or Generation.of(ctx, api, case)
@@ -405,6 +405,8 @@ def run_case(ctx: ScenarioContext, api: str, case: Any) -> Exchange:
     exchange = send(ctx, api, case, generation)
     skip_unserved_setup(ctx, api, operation, exchange)
     rejected = documented_rejection(api, operation, exchange)
+    # A refused example, or one that asked for no revoke, left its resource as provisioned: the next may take it.
+    settle(ctx, untouched=rejected or not is_revoke_attempt(operation, exchange))
     if negative:
         LEDGER.record(operation, negative=True, reached=rejected)
     elif not is_negative(case) and is_revoke_attempt(operation, exchange):
