@@ -90,16 +90,17 @@ def test_revoking_an_active_mandate_revokes_it(ctx: ScenarioContext) -> None:
 # terminal one (JUSPAY-TERMINAL-STATES) also refuses an implicit revoke, read back once more after it.
 NOT_IN_ACTIVE_STATE = ("REVOKED", "PENDING")
 TERMINAL_STATES = ("REVOKED", "FAILURE", "EXPIRED")
+REFUSED = pytest.mark.rules("JUSPAY-REVOKE-NON-ACTIVE-REFUSED", "JUSPAY-SCHEMA-REVOKE-400", "JUSPAY-STATUS-ENUM")
+NOT_IN_ACTIVE_STATE_MESSAGE = pytest.mark.rules("JUSPAY-REVOKE-REVOKED-400")
+STAYS_TERMINAL = pytest.mark.rules("JUSPAY-TERMINAL-STATES")
 NOT_ACTIVE = [
     pytest.param(
         status,
-        marks=pytest.mark.rules(
-            "JUSPAY-REVOKE-NON-ACTIVE-REFUSED",
-            "JUSPAY-SCHEMA-REVOKE-400",
-            "JUSPAY-STATUS-ENUM",
-            *(("JUSPAY-REVOKE-REVOKED-400",) if status in NOT_IN_ACTIVE_STATE else ()),
-            *(("JUSPAY-TERMINAL-STATES",) if status in TERMINAL_STATES else ()),
-        ),
+        marks=[
+            REFUSED,
+            *([NOT_IN_ACTIVE_STATE_MESSAGE] if status in NOT_IN_ACTIVE_STATE else []),
+            *([STAYS_TERMINAL] if status in TERMINAL_STATES else []),
+        ],
         id=status,
     )
     for status in MANDATE_STATUSES
