@@ -124,8 +124,13 @@ def test_revoking_a_completed_job_is_accepted_and_starts_revoking(ctx: ScenarioC
 
 @pytest.mark.rules("THANX-REVOKE-FAILED-202", "THANX-202-STATE-REVOKING")
 def test_revoking_a_failed_job_is_accepted(ctx: ScenarioContext) -> None:
-    # A failed job that issued some rewards: one that issued none is THANX-REVOKE-ZERO-SUCCESS-202's case.
-    job = ctx.provisioner(API).thanx_job("failed", success_count=1, failure_count=1)
+    # A failed job that issued some rewards (one that issued none is THANX-REVOKE-ZERO-SUCCESS-202's case),
+    # where the provisioner can choose counters; a manifest lists failed jobs as they are.
+    provisioner = ctx.provisioner(API)
+    try:
+        job = provisioner.thanx_job("failed", success_count=1, failure_count=1)
+    except PreconditionUnavailable:
+        job = provisioner.thanx_job("failed")
     response = revoke(ctx, job)
     expect_equal("THANX-REVOKE-FAILED-202", response.status, 202, response)
     ctx.judged("THANX-202-STATE-REVOKING")
