@@ -81,7 +81,10 @@ def succeeded(api: str, status: int, body: str) -> bool:
 
 @dataclass
 class ApiPlan:
-    exchanges: int = 0
+    exchanges: int = 0  # calls to the vendor API itself
+    # The provisioner's calls for this API's tests (setup and state reads), through the sandbox's control API in
+    # the reference recording; a vendor provisioner makes them through the vendor's own setup endpoints instead.
+    control: int = 0
     created: Counter[str] = field(default_factory=Counter)
     revokes_attempted: int = 0
     revoked: int = 0
@@ -102,10 +105,16 @@ class Plan:
     def unknown(self) -> int:
         return sum(len(p.unknown_tests) for p in self.apis.values())
 
+    @property
+    def exchanges(self) -> int:
+        """Every exchange of the run: the vendor calls and the provisioner's calls."""
+        return sum(p.exchanges + p.control for p in self.apis.values())
+
     def as_json(self) -> dict[str, Any]:
         return {
             api: {
                 "exchanges": p.exchanges,
+                "control_exchanges": p.control,
                 "created": dict(p.created),
                 "revokes_attempted": p.revokes_attempted,
                 "revoked": p.revoked,
@@ -120,13 +129,20 @@ class Plan:
         lines = ["plan (nothing was sent; counts from the reference recording of each selected test):"]
         for api, p in self.apis.items():
             created = ", ".join(f"{n} {kind}" for kind, n in sorted(p.created.items())) or "nothing"
-            lines.append(f"  {api}: {p.exchanges} exchanges; creates {created}; revokes {p.revoked}")
+            lines.append(
+                f"  {api}: {p.exchanges + p.control} exchanges ({p.exchanges} vendor calls, {p.control} provisioner "
+                f"calls); creates {created}; revokes {p.revoked}"
+            )
             lines.append(f"    (of {p.revokes_attempted} revoke calls, the rest are refusals the rules expect)")
             if p.needs and provisioner_for is not None and provisioner_for(api) == "manifest":
                 needs = ", ".join(f"{n} {kind}" for kind, n in sorted(p.needs.items()))
                 lines.append(f"    manifest: needs {needs}; would use {', '.join(p.manifest_ids) or 'none'}")
             if p.unknown_tests:
                 lines.append(f"    {len(p.unknown_tests)} test(s) without a recording: counts unknown")
+        vendor = sum(p.exchanges for p in self.apis.values())
+        lines.append(
+            f"  exchanges in all: {self.exchanges} ({vendor} vendor calls, {self.exchanges - vendor} provisioner calls)"
+        )
         lines.append(f"  destructive total: {self.destructive} (revokes and reversals that take effect)")
         return "\n".join(lines)
 
@@ -159,6 +175,7 @@ def merge_into(total: ApiPlan, part: ApiPlan, factor: float) -> None:
         return math.ceil(n * factor)
 
     total.exchanges += scaled(part.exchanges)
+    total.control += scaled(part.control)
     total.revokes_attempted += scaled(part.revokes_attempted)
     total.revoked += scaled(part.revoked)
     for kind, n in part.created.items():
@@ -179,8 +196,10 @@ def count_recording(plan: dict[str, ApiPlan], api: str, path: Path, meta: Path) 
         url_path = urlsplit(request.uri).path
         body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else request.body or ""
         owner = row.get("api") or api
-        if owner in plan:  # control exchanges reach the sandbox's control API, never a vendor
+        if owner in plan:
             plan[owner].exchanges += 1
+        elif api in plan:  # the provisioner's call for this test: the sandbox's control API, never a vendor
+            plan[api].control += 1
         made = creates.get(url_path) if request.method == "POST" else vendor_made.get(str(row.get("operation")))
         if made is not None and made[0] in plan:
             plan[made[0]].created[made[1]] += 1

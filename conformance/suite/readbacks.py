@@ -1,15 +1,65 @@
-"""Read-backs whose shape no page documents, searched tolerantly: a value not found is "can't tell", never "none".
+"""Read-backs: one answer judged under every rule it proves, and shapes no page documents, searched tolerantly.
 
-Each helper raises :class:`conformance.context.UnreadableShape` when the value is not where any
+A read-back that proves several rules is sent once and judged under each (:class:`Judgements`): every
+rule's verdict is recorded before the first finding is raised, so no rule hides behind another's.
+
+The search helpers raise :class:`conformance.context.UnreadableShape` when the value is not where any
 documented-compatible reading would put it; the caller records a question and skips the rule.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from conformance.context import UnreadableShape
+from conformance.findings import Finding, InferredFinding
 from conformance.http.exchange import Exchange
+from conformance.verdicts import verdict
+
+
+class Judgements:
+    """Verdicts of several rules on the same evidence: all recorded, then the first finding raised.
+
+    A documented rule's finding is raised before an inferred one's; the others are named in its notes.
+    """
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def verdict(
+        self, rules: str | Iterable[str], *, ok: bool, received: Any, documented: Any, exchange: Exchange | None = None
+    ) -> None:
+        for rule in (rules,) if isinstance(rules, str) else rules:
+            try:
+                verdict(rule, ok=ok, received=received, documented=documented, exchange=exchange)
+            except Finding as finding:
+                self.findings.append(finding)
+
+    def equal(
+        self, rules: str | Iterable[str], received: Any, documented: Any, exchange: Exchange | None = None
+    ) -> None:
+        self.verdict(rules, ok=received == documented, received=received, documented=documented, exchange=exchange)
+
+    def close(self) -> None:
+        """Raise the first finding (a documented rule's before an inferred one's), naming the others."""
+        if not self.findings:
+            return
+        ordered = sorted(self.findings, key=lambda finding: isinstance(finding, InferredFinding))
+        first = ordered[0]
+        for other in ordered[1:]:
+            first.add_note(f"Also violated: {other.rule_id}")
+        self.findings = []
+        raise first
+
+
+def judge_all(
+    rules: Iterable[str], *, ok: bool, received: Any, documented: Any, exchange: Exchange | None = None
+) -> None:
+    """One piece of evidence judged under every rule of ``rules``; the first finding raised after all are recorded."""
+    judgements = Judgements()
+    judgements.verdict(rules, ok=ok, received=received, documented=documented, exchange=exchange)
+    judgements.close()
 
 
 def find_list(value: Any, key: str) -> list[Any] | None:

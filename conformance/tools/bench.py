@@ -75,8 +75,10 @@ LIBRARIES = (
 RATE_LIMIT_ENV = {f"CONFORMANCE_{vendor}_RATE_LIMIT": "1000000" for vendor in ("CAPILLARY", "THANX", "JUSPAY")}
 EXCHANGE_COUNTING = (
     "exchange attachments in <report-dir>/allure-results/*-result.json (steps walked recursively); "
-    "one per HTTP exchange of the project's client (control API included), phase from the attached JSON"
+    "one per HTTP exchange of the project's client (control API included), phase and API from the attached JSON; "
+    "per API: its vendor calls, and the control-API (provisioner) calls of the tests that called it"
 )
+CONTROL_API = "control"  # conformance.targets.CONTROL: the sandbox's control API, the provisioner's calls
 
 
 # ------------------------------------------------------------------------------------------ utilities
@@ -192,25 +194,45 @@ def conformance_run(report_dir: Path, *args: str, pytest_args: Sequence[str] = (
 
 def exchange_phases(allure_dir: Path, keep: Callable[[dict[str, Any]], bool] = lambda result: True) -> Counter[str]:
     """Exchanges per phase (test, setup, readback, control) in the Allure results of ``keep``-selected tests."""
-    phases: Counter[str] = Counter()
+    return exchange_counts(allure_dir, keep)[0]
 
-    def walk(node: dict[str, Any]) -> None:
+
+def exchange_counts(
+    allure_dir: Path, keep: Callable[[dict[str, Any]], bool] = lambda result: True
+) -> tuple[Counter[str], dict[str, dict[str, int]]]:
+    """Exchanges per phase, and per API: its ``vendor`` calls, and the ``control`` (provisioner) calls of its tests.
+
+    A control-API exchange is the provisioner's for the test that made it, so it is counted for the API
+    whose vendor calls that test made most (``control`` alone when the test made none).
+    """
+    phases: Counter[str] = Counter()
+    per_api: dict[str, Counter[str]] = {}
+
+    def walk(node: dict[str, Any], apis: list[str]) -> None:
         for attachment in node.get("attachments", []):
             if attachment.get("name") != "exchange":
                 continue
             try:
                 rendered = json.loads((allure_dir / str(attachment["source"])).read_text(encoding="utf-8"))
                 phases[str(rendered.get("phase", "unknown"))] += 1
+                apis.append(str(rendered.get("api") or CONTROL_API))
             except (OSError, ValueError, KeyError):
                 phases["unknown"] += 1
         for step in node.get("steps", []):
-            walk(step)
+            walk(step, apis)
 
     for path in sorted(allure_dir.glob("*-result.json")):
         result = json.loads(path.read_text(encoding="utf-8"))
-        if keep(result):
-            walk(result)
-    return phases
+        if not keep(result):
+            continue
+        apis: list[str] = []
+        walk(result, apis)
+        vendors = Counter(api for api in apis if api != CONTROL_API)
+        owner = vendors.most_common(1)[0][0] if vendors else CONTROL_API
+        for api in apis:
+            counted = per_api.setdefault(owner if api == CONTROL_API else api, Counter())
+            counted["control" if api == CONTROL_API else "vendor"] += 1
+    return phases, {api: dict(sorted(counted.items())) for api, counted in sorted(per_api.items())}
 
 
 def is_property_result(result: dict[str, Any]) -> bool:
@@ -307,6 +329,8 @@ class SuiteRun:
     load_end: float
     red: list[str] = field(default_factory=list)
     verified_rules: int = 0
+    per_api: dict[str, dict[str, int]] = field(default_factory=dict)  # api → {"vendor": n, "control": m}
+    verified_per_api: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -419,7 +443,7 @@ class Bench:
             )
             done = timed(command, report / "log", env)
         junit = read_junit(report / "junit.xml")
-        phases = exchange_phases(report / "allure-results")
+        phases, per_api = exchange_counts(report / "allure-results")
         exchanges = sum(phases.values())
         if config.target == "replay" and not config.deselect_red_replays and not self.red_replays:
             self.red_replays = list(junit.red)
@@ -435,6 +459,8 @@ class Bench:
             load_end=done.load_end,
             red=junit.red[:20],
             verified_rules=bench_goals.verified_rules(report),
+            per_api=per_api,
+            verified_per_api=bench_goals.verified_per_api(report),
         )
 
     # --------------------------------------------------------------------------- property layer
@@ -726,6 +752,7 @@ def markdown(report: dict[str, Any]) -> str:
     if report.get("profile"):
         top = ", ".join(f"{k} {v:.0%}" for k, v in list(report["profile"]["own_time_by_package"].items())[:6])
         lines.append(f"Profile of a serial reference run (own time by package): {top}.")
+    lines += bench_goals.exchanges_per_api(report)
     lines += bench_goals.markdown(report)
     lines += [f"Warning: {warning}" for warning in report["warnings"]]
     return "\n".join(lines)

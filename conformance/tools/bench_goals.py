@@ -20,11 +20,20 @@ NOT_MEASURED = "not measured"
 
 def verified_rules(report_dir: Path) -> int:
     """Rules the run's matrix records as verified (0 when the run wrote no matrix)."""
+    return sum(verified_per_api(report_dir).values())
+
+
+def verified_per_api(report_dir: Path) -> dict[str, int]:
+    """Verified rules per API in the run's matrix (empty when the run wrote no matrix)."""
     try:
         matrix = json.loads((report_dir / "conformance.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return 0
-    return sum(1 for row in matrix.get("rows", []) if row.get("verdict") == "verified")
+        return {}
+    counts: dict[str, int] = {}
+    for row in matrix.get("rows", []):
+        if row.get("verdict") == "verified":
+            counts[str(row.get("api"))] = counts.get(str(row.get("api")), 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def timed_session(command: list[str], cwd: Path, log: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -95,6 +104,25 @@ def goals(report: dict[str, Any]) -> list[dict[str, Any]]:
     add("`conformance serve --judge-client`, 50 concurrent, req/s (median)", value, f"{value} req/s",
         "≥ 1,500 req/s", value is not None and value >= 1500)  # fmt: skip
     return rows
+
+
+def exchanges_per_api(report: dict[str, Any]) -> list[str]:
+    """The live target's exchanges per API (last run): what each vendor's rate limit pays, and the setup beside it."""
+    live = _suite(report, "live")
+    last: dict[str, Any] = live["runs"][-1] if live else {}
+    per_api = last.get("per_api")
+    if not per_api:
+        return []
+    verified = last.get("verified_per_api") or {}
+    lines = ["", "Exchanges per API on the live target (last run):", "",
+             "| API | vendor calls | provisioner calls (control API) | total | verified rules | per verified rule |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    for api, counts in per_api.items():
+        vendor, control = counts.get("vendor", 0), counts.get("control", 0)
+        rules = verified.get(api, 0)
+        per_rule = f"{(vendor + control) / rules:.2f}" if rules else "—"
+        lines.append(f"| {api} | {vendor} | {control} | {vendor + control} | {rules} | {per_rule} |")
+    return lines
 
 
 def markdown(report: dict[str, Any]) -> list[str]:

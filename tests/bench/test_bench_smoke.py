@@ -19,12 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY_SCENARIO = "test_revoking_an_active_mandate_revokes_it"
 
 
-def write_allure_result(directory: Path, name: str, full_name: str, phases: list[str]) -> None:
+def write_allure_result(
+    directory: Path, name: str, full_name: str, phases: list[str], apis: list[str] | None = None
+) -> None:
     """An Allure result whose steps attach one rendered exchange per phase, nested like allure-pytest does."""
     steps = []
     for index, phase in enumerate(phases):
         source = f"{name}-{index}-attachment.json"
-        (directory / source).write_text(json.dumps({"phase": phase, "api": "juspay"}))
+        api = apis[index] if apis else "juspay"
+        (directory / source).write_text(json.dumps({"phase": phase, "api": api}))
         steps.append({"name": f"{phase}: GET /x → 200", "attachments": [{"name": "exchange", "source": source}]})
     nested = [{"name": "outer", "steps": steps[1:], "attachments": [{"name": "curl", "source": "none.txt"}]}]
     result = {"name": name, "fullName": full_name, "steps": steps[:1] + nested}
@@ -39,6 +42,21 @@ def test_exchanges_are_counted_per_phase_from_the_allure_results(tmp_path: Path)
 
     assert bench.exchange_phases(tmp_path) == {"test": 2, "setup": 1, "control": 1, "readback": 1}
     assert bench.exchange_phases(tmp_path, bench.is_property_result) == {"test": 2, "setup": 1}
+
+
+def test_exchanges_are_counted_per_api_with_the_provisioner_calls_of_each_api_s_tests(tmp_path: Path) -> None:
+    write_allure_result(tmp_path, "a", "x#test_a", ["setup", "test", "readback"], ["control", "juspay", "juspay"])
+    write_allure_result(tmp_path, "b", "x#test_b", ["setup", "setup", "test"], ["control", "control", "thanx"])
+    write_allure_result(tmp_path, "c", "x#test_c", ["setup"], ["control"])  # no vendor call: counted as control
+
+    phases, per_api = bench.exchange_counts(tmp_path)
+
+    assert sum(phases.values()) == 7
+    assert per_api == {
+        "control": {"control": 1},
+        "juspay": {"control": 1, "vendor": 2},
+        "thanx": {"control": 2, "vendor": 1},
+    }
 
 
 def test_junit_outcomes_and_red_nodeids(tmp_path: Path) -> None:

@@ -46,6 +46,27 @@ def test_ratios_come_from_medians_of_the_same_bench_and_goals_are_judged() -> No
     )
 
 
+def test_the_live_exchanges_are_tabled_per_api_with_their_verified_rules() -> None:
+    run = {
+        "per_api": {"juspay": {"vendor": 30, "control": 10}, "thanx": {"vendor": 5}},
+        "verified_per_api": {"juspay": 10},
+    }
+    report = {"suite": [{"name": "live", "runs": [run]}]}
+
+    lines = bench_goals.exchanges_per_api(report)
+
+    assert "| juspay | 30 | 10 | 40 | 10 | 4.00 |" in lines
+    assert "| thanx | 5 | 0 | 5 | 0 | — |" in lines
+    assert bench_goals.exchanges_per_api({}) == []
+
+
+def test_verified_rules_are_counted_per_api_from_the_matrix(tmp_path: Path) -> None:
+    rows = [{"api": "juspay", "verdict": "verified"}, {"api": "thanx", "verdict": "violated"},
+            {"api": "juspay", "verdict": "verified"}]  # fmt: skip
+    (tmp_path / "conformance.json").write_text(json.dumps({"rows": rows}))
+    assert bench_goals.verified_per_api(tmp_path) == {"juspay": 2}
+
+
 def test_an_empty_report_measures_nothing_and_claims_nothing() -> None:
     assert all(row["met"] is None and row["measured"] == "not measured" for row in bench_goals.goals({}))
 

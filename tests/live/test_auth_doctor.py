@@ -46,7 +46,9 @@ def test_a_whole_run_passes_with_two_second_oauth_tokens_refreshed_mid_run(
         "--provisioner",
         "control",
         "--apis",
-        "capillary-badges,capillary-rewards",
+        # The three Capillary APIs: enough calls that two workers outlive a token (a run of fewer exchanges
+        # can finish inside one token's two seconds).
+        "capillary-badges,capillary-points,capillary-rewards",
         "-n",
         "2",
     )
@@ -61,7 +63,7 @@ def test_a_whole_run_passes_with_two_second_oauth_tokens_refreshed_mid_run(
     refused = [r for r in vendor_requests(log) if r["status"] == 401 and r["path"] != "/v3/oauth/token/generate"]
     matrix = json.loads((tmp_path / "reports" / "conformance.json").read_text())
     assert matrix["totals"]["all"]["violated"] == 0
-    auth_tests = 4  # the negative-auth scenarios (missing and wrong credential) of the two APIs
+    auth_tests = 6  # the negative-auth scenarios (missing and wrong credential) of the three APIs
     assert len(refused) <= auth_tests, "an expired token reached the sandbox"
     leaked = [p for p in (tmp_path / "reports").rglob("*") if p.is_file() and b"cap-oauth-" in p.read_bytes()]
     assert leaked == [], "a generated token reached the reports"

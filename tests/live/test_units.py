@@ -124,6 +124,9 @@ def test_the_plan_counts_from_the_reference_recordings() -> None:
     assert plan.revoked == 1
     assert plan.needs["juspay mandate ACTIVE"] == 1
     assert plan.unknown_tests == []
+    # The revoke and its check_status read-back reach the vendor; the mandate's setup and the routing-id
+    # read of the control API are the provisioner's calls, counted beside them.
+    assert (plan.exchanges, plan.control) == (2, 2)
 
 
 def test_a_touched_entry_names_the_resource_and_outcome() -> None:

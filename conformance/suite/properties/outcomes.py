@@ -107,6 +107,9 @@ class Reach:
     success: int = 0
     negative: int = 0
     rejected: int = 0
+    # Generated cases whose request was the same as one this test had already sent: judged on that
+    # answer, not sent again (support.send).
+    deduplicated: int = 0
 
     @property
     def share(self) -> float:
@@ -130,6 +133,10 @@ class ReachLedger:
             else:
                 reach.positive += 1
                 reach.success += int(reached)
+
+    def deduplicated(self, operation: str) -> None:
+        with self.lock:
+            self.counts.setdefault(operation, Reach()).deduplicated += 1
 
     def drain(self) -> dict[str, dict[str, int]]:
         """The counts since the last drain, as plain data for a test report."""

@@ -3,14 +3,22 @@
 A generated revoke of a random id only ever meets "not found". So, per example, the test asks
 the provisioner for a fresh resource and substitutes ONLY the fields that name it (``ID_FIELDS``);
 every other generated field is sent as generated. In a negative case an id field that is itself
-malformed (wrong type, missing) is left alone, so the mutation still reaches the target.
+malformed (wrong type, missing) is left alone, so the mutation still reaches the target. A case
+with no id field to substitute gets no resource (it would name none), and a precondition of the
+whole operation (the rewards org's REVOKE_ENABLE) is set once per test, not per example.
+
+A resource the previous example left as provisioned is the next example's: one the target refused
+with its documented rejection (a refusal changes nothing, as the scenarios verify) or a call that
+asked for no revoke (Juspay's check_status). ``run_case`` settles each example with :func:`settle`;
+a revoke that may have taken effect never hands its resource on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Hashable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from conformance.context import ScenarioContext
 from conformance.provisioners.capillary_badges import BadgesProvisioner
@@ -59,7 +67,32 @@ def _header(case: Any, name: str) -> tuple[str, Any] | None:
     return None
 
 
+T = TypeVar("T")
+# Per test: resources the last examples left untouched, by (operation, kind), and the one the current example uses.
+SPARE: weakref.WeakKeyDictionary[ScenarioContext, dict[tuple[str, Hashable], Any]] = weakref.WeakKeyDictionary()
+TAKEN: weakref.WeakKeyDictionary[ScenarioContext, tuple[tuple[str, Hashable], Any]] = weakref.WeakKeyDictionary()
+
+
+def resource(ctx: ScenarioContext, operation: str, kind: Hashable, make: Callable[[], T]) -> T:
+    """An untouched resource of ``kind`` left by an earlier example of this test, else a new one from ``make``."""
+    key = (operation, kind)
+    spare = SPARE.setdefault(ctx, {}).pop(key, None)
+    made: T = spare if spare is not None else make()
+    TAKEN[ctx] = (key, made)
+    return made
+
+
+def settle(ctx: ScenarioContext, *, untouched: bool) -> None:
+    """After an example was sent: its resource waits for the next example when the target left it untouched."""
+    taken = TAKEN.pop(ctx, None)
+    if taken is not None and untouched:
+        key, made = taken
+        SPARE.setdefault(ctx, {})[key] = made
+
+
 INT64 = range(-(2**63), 2**63)
+# Tests (one tenant each) whose rewards org already has REVOKE_ENABLE set: every example of the test shares it.
+REVOKE_ENABLED: weakref.WeakSet[ScenarioContext] = weakref.WeakSet()
 
 
 def fresh_reward(ctx: ScenarioContext, case: Any) -> None:
@@ -67,16 +100,30 @@ def fresh_reward(ctx: ScenarioContext, case: Any) -> None:
     # txnId is an int64: a generated value outside it is the negative case's mutation, kept as sent.
     if body is None or not is_int(body.get("txnId")) or body["txnId"] not in INT64:
         return
-    provisioner = ctx.provisioner(RewardsProvisioner)
-    provisioner.set_revoke_enabled(True)
-    body["txnId"] = provisioner.reward_txn([("ISSUED", 100)]).txn_id
+    enable_revoke_once(ctx)
+    made = ctx.provisioner(RewardsProvisioner).reward_txn
+    body["txnId"] = resource(ctx, "revokeUserReward", "ISSUED 100", lambda: made([("ISSUED", 100)])).txn_id
+
+
+def enable_revoke_once(ctx: ScenarioContext) -> None:
+    """Set the rewards org's REVOKE_ENABLE for this test's tenant, once for all of its examples."""
+    if ctx not in REVOKE_ENABLED:
+        ctx.provisioner(RewardsProvisioner).set_revoke_enabled(True)
+        REVOKE_ENABLED.add(ctx)
+
+
+def names_an_earn(body: dict[str, Any]) -> bool:
+    """Whether the case carries a field the substitution below replaces: an id string, or a customerId."""
+    customer = body.get("customerId")
+    ids = (body.get("badgeMetaId"), body.get("earnedBadgeId"))
+    return any(isinstance(value, str) for value in ids) or isinstance(customer, str) or is_int(customer)
 
 
 def fresh_badge_earn(ctx: ScenarioContext, case: Any) -> None:
     body = _body(case)
-    if body is None:
+    if body is None or not names_an_earn(body):
         return
-    earn = ctx.provisioner(BadgesProvisioner).badge_earn()
+    earn = resource(ctx, "revokeEarn", "active", ctx.provisioner(BadgesProvisioner).badge_earn)
     if isinstance(body.get("badgeMetaId"), str):
         body["badgeMetaId"] = earn.badge_meta_id
     if isinstance(body.get("earnedBadgeId"), str):
@@ -105,21 +152,29 @@ def _points(value: Any) -> Decimal:
     return amount
 
 
-def fresh_redemption(ctx: ScenarioContext, case: Any) -> None:
-    body = _body(case)
-    if body is None:
-        return
-    redemption = ctx.provisioner(PointsProvisioner).points_redemption(
-        points=float(_points(body.get("pointsToBeReversed")))
-    )
-    if isinstance(body.get("redemptionId"), str):
-        body["redemptionId"] = redemption.redemption_id
+def _identifier(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The generated {type, value} identifier when both are strings (the form the substitution rewrites)."""
     identifier = body.get("identifier")
     if (
         isinstance(identifier, dict)
         and isinstance(identifier.get("type"), str)
         and isinstance(identifier.get("value"), str)
     ):
+        return identifier
+    return None
+
+
+def fresh_redemption(ctx: ScenarioContext, case: Any) -> None:
+    body = _body(case)
+    if body is None or not (isinstance(body.get("redemptionId"), str) or _identifier(body) is not None):
+        return
+    points = float(_points(body.get("pointsToBeReversed")))
+    redeem = ctx.provisioner(PointsProvisioner).points_redemption
+    redemption = resource(ctx, "reversePoints", points, lambda: redeem(points=points))
+    if isinstance(body.get("redemptionId"), str):
+        body["redemptionId"] = redemption.redemption_id
+    identifier = _identifier(body)
+    if identifier is not None:
         key = IDENTIFIER_KEYS.get(identifier["type"].lower())
         if key is not None and key in redemption.identifiers:
             body["identifier"] = {**identifier, "value": str(redemption.identifiers[key])}
@@ -128,7 +183,9 @@ def fresh_redemption(ctx: ScenarioContext, case: Any) -> None:
 
 
 def fresh_thanx_job(ctx: ScenarioContext, case: Any) -> None:
-    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
+    job = resource(
+        ctx, "revokeIssuanceJob", "completed", lambda: ctx.provisioner(ThanxProvisioner).thanx_job("completed")
+    )
     case.path_parameters = {**(case.path_parameters or {}), "id": job.id}
     body = _body(case)
     if body is not None and isinstance(body.get("merchant_id"), str):
@@ -136,7 +193,7 @@ def fresh_thanx_job(ctx: ScenarioContext, case: Any) -> None:
 
 
 def fresh_mandate(ctx: ScenarioContext, case: Any) -> None:
-    mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
+    mandate = resource(ctx, "mandateCommand", "ACTIVE", lambda: ctx.provisioner(JuspayProvisioner).mandate("ACTIVE"))
     case.path_parameters = {**(case.path_parameters or {}), "mandate_id": mandate.mandate_id}
     header = _header(case, "x-routing-id")
     if header is not None and isinstance(header[1], str):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import weakref
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -249,8 +250,37 @@ def generation_meta(case: Any, generation: Generation) -> dict[str, Any]:
     return meta
 
 
+# Methods whose repetition changes nothing on the target (RFC 9110 safe methods): an identical request sent
+# again in the same test can only get the same answer, so it is judged on the first one instead.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+RequestKey = tuple[str, str, tuple[tuple[str, str], ...], bytes]
+# Per test (one tenant each): the answers of the safe requests it sent, by request key.
+SENT: weakref.WeakKeyDictionary[ScenarioContext, dict[RequestKey, Exchange]] = weakref.WeakKeyDictionary()
+
+
+def request_key(request: httpx.Request) -> RequestKey:
+    """What the target sees of a request: method, URL with query, every header, body."""
+    headers = tuple(sorted((name.lower(), value) for name, value in request.headers.items()))
+    return request.method, str(request.url), headers, request.read()
+
+
+def already_sent(ctx: ScenarioContext, request: httpx.Request) -> tuple[RequestKey | None, Exchange | None]:
+    """The earlier answer to the same safe request in this test (generated cases repeat: Schemathesis'
+    examples and fuzzing meet the same parameterless GET many times), and the request's key."""
+    if request.method not in SAFE_METHODS or REPLAYED.get() is not None:
+        return None, None
+    key = request_key(request)
+    return key, SENT.setdefault(ctx, {}).get(key)
+
+
 def send(ctx: ScenarioContext, api: str, case: Any, generation: Generation | None = None) -> Exchange:
-    """Send ``case`` through the API's client; the registered checks run on the exchange as observers."""
+    """Send ``case`` through the API's client; the registered checks run on the exchange as observers.
+
+    A safe request identical to one this test already sent is not sent again: the case is judged on the
+    earlier answer and counted as ``deduplicated`` in the success-reach ledger (success-reach.json).
+    """
+    from conformance.suite.properties.outcomes import LEDGER
+
     client = ctx.client(api)
     # Schemathesis' own reproductions (curl in failure messages) must name the target too.
     case.operation.schema.config.update(base_url=client.base_url)
@@ -258,8 +288,15 @@ def send(ctx: ScenarioContext, api: str, case: Any, generation: Generation | Non
     # operation, and no check of the operation may judge its answer.
     declared = case.method.upper() == case.operation.method.upper()
     operation = operation_id(case) if declared else f"{operation_id(case)} (undeclared {case.method.upper()})"
-    exchange = client.send(build_request(ctx, api, case), operation=operation, phase="test")
+    request = build_request(ctx, api, case)
+    key, earlier = already_sent(ctx, request)
+    if earlier is not None:
+        LEDGER.deduplicated(operation_id(case))
+        return earlier
+    exchange = client.send(request, operation=operation, phase="test")
     exchange.meta = generation_meta(case, generation or Generation.of(ctx, api, case))
+    if key is not None and exchange.response is not None:
+        SENT.setdefault(ctx, {})[key] = exchange
     if exchange.response is None:
         raise AssertionError(f"{case.operation.label}: no response ({exchange.error})\n{exchange.curl()}")
     return exchange
@@ -359,7 +396,7 @@ def skip_unserved_setup(ctx: ScenarioContext, api: str, operation: str, exchange
 def run_case(ctx: ScenarioContext, api: str, case: Any) -> Exchange:
     """One generated (or replayed) example: fresh resource (revokes), send, count the outcome, judge built-ins."""
     from conformance.suite.properties.outcomes import LEDGER, SUCCESS, documented_rejection, is_revoke_attempt
-    from conformance.suite.properties.resources import provision
+    from conformance.suite.properties.resources import provision, settle
 
     operation = operation_id(case)
     generation = REPLAYED.get() or Generation.of(ctx, api, case)
@@ -368,6 +405,8 @@ def run_case(ctx: ScenarioContext, api: str, case: Any) -> Exchange:
     exchange = send(ctx, api, case, generation)
     skip_unserved_setup(ctx, api, operation, exchange)
     rejected = documented_rejection(api, operation, exchange)
+    # A refused example, or one that asked for no revoke, left its resource as provisioned: the next may take it.
+    settle(ctx, untouched=rejected or not is_revoke_attempt(operation, exchange))
     if negative:
         LEDGER.record(operation, negative=True, reached=rejected)
     elif not is_negative(case) and is_revoke_attempt(operation, exchange):

@@ -8,6 +8,7 @@ Capillary rewards: issue → revoke → revoke again (the second is refused with
 from __future__ import annotations
 
 import contextlib
+import weakref
 from typing import Any
 
 import hypothesis
@@ -20,6 +21,7 @@ from conformance.http.exchange import Exchange
 from conformance.provisioners.capillary_badges import BadgesProvisioner
 from conformance.provisioners.capillary_rewards import RewardsProvisioner
 from conformance.provisioners.thanx import ThanxJob, ThanxProvisioner
+from conformance.suite.properties.resources import enable_revoke_once
 from conformance.suite.properties.support import RUN
 from conformance.suite.readbacks import issual_states
 from conformance.suite.scenarios.thanx_steps import control_campaign
@@ -48,6 +50,17 @@ THANX_IDENTIFIERS = st.lists(
     min_size=1,
     max_size=4,
 )
+
+
+# Per test (one tenant each): the merchant and campaign variant its examples issue from; a campaign can issue
+# any number of times, so the examples share it.
+CAMPAIGNS: weakref.WeakKeyDictionary[ScenarioContext, tuple[str, str]] = weakref.WeakKeyDictionary()
+
+
+def _thanx_campaign(ctx: ScenarioContext) -> tuple[str, str]:
+    if ctx not in CAMPAIGNS:
+        CAMPAIGNS[ctx] = _thanx_setup(ctx)
+    return CAMPAIGNS[ctx]
 
 
 def _thanx_setup(ctx: ScenarioContext) -> tuple[str, str]:
@@ -117,7 +130,7 @@ def _read_job(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
 @hypothesis.given(identifiers=THANX_IDENTIFIERS)
 @SEQUENCE_SETTINGS
 def test_thanx_issue_get_revoke_get(ctx: ScenarioContext, identifiers: list[dict[str, str]]) -> None:
-    merchant_id, campaign_variant = _thanx_setup(ctx)
+    merchant_id, campaign_variant = _thanx_campaign(ctx)
     campaign_id, variant_id = campaign_variant.split("/")
     body = {
         "campaign_id": campaign_id,
@@ -190,9 +203,8 @@ def issued_transaction(ctx: ScenarioContext, reward_id: int, request_id: str) ->
     """(customer id, transaction id) of a freshly issued reward: from the control API under the control
     provisioner, else through setBrandConfig and issueUserReward."""
     if ctx.settings.provisioner_for(REWARDS) == "control":
-        provisioner = ctx.provisioner(RewardsProvisioner)
-        provisioner.set_revoke_enabled(True)
-        txn = provisioner.reward_txn([("ISSUED", float(reward_id % 1000))])
+        enable_revoke_once(ctx)  # the examples share the test's tenant, and so its org's flag
+        txn = ctx.provisioner(RewardsProvisioner).reward_txn([("ISSUED", float(reward_id % 1000))])
         return txn.customer_id, txn.txn_id
     client = ctx.client(REWARDS)
     flag = {"configKeyName": "REVOKE_ENABLE", "configKeyValue": "true", "brandId": 1, "label": "Revoke enable"}

@@ -1,184 +1,25 @@
-"""Request-side rules: the suite's own client sends each request the way the page shows, and the vendor takes it.
+"""JUSPAY-STATUS-BEFORE-RESEND: after a lost revoke answer the suite's client asks check_status before sending again.
 
-A client-request rule is a claim about the caller. No server can break it (each is in the deviations'
-UNBREAKABLE list); the client gate judges a client library's traffic by it. Here the suite is the client:
-every story shows the suite's request in the documented form *and* the vendor answering it the documented
-way, so a request form the vendor does not accept, or a request the suite stopped sending in that form,
-is a violation. Credential values never enter a verdict: only whether the configured one was sent.
+A client-request rule (deviations' UNBREAKABLE list) judged on a story of its own: no other scenario loses
+an answer. The other request rules are judged on the calls their APIs' scenarios send anyway
+(:mod:`conformance.suite.scenarios.request_rules`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from urllib.parse import parse_qs
 
 import pytest
 
 from conformance.context import ScenarioContext, response_field
-from conformance.errors import PreconditionUnavailable
 from conformance.http.exchange import Exchange, Phase
-from conformance.provisioners.capillary_badges import BadgeEarn, BadgesProvisioner
-from conformance.provisioners.capillary_rewards import RewardsProvisioner
 from conformance.provisioners.juspay import JuspayProvisioner, Mandate
-from conformance.provisioners.thanx import ThanxJob, ThanxProvisioner
 from conformance.suite.scenarios import juspay_steps
-from conformance.suite.scenarios.thanx_steps import read_job
+from conformance.suite.scenarios.request_rules import calls_of, form_field
 from conformance.verdicts import verdict
 
 pytestmark = pytest.mark.conformance
-
-THANX = "thanx"
-BADGES = "capillary-badges"
-REWARDS = "capillary-rewards"
 JUSPAY = "juspay"
-SUPPORTED_IDENTIFIERS = ("email", "mobile", "externalId", "cardNumber")
-IMPLICIT_REVOKE_VALUE = "True"  # the only value the page's sample request shows
-
-
-def calls_of(ctx: ScenarioContext, api: str) -> list[Exchange]:
-    """The vendor calls of ``api`` the test made (provisioning through the control API is not a vendor call)."""
-    return [ex for ex in ctx.exchanges if ex.api == api and ex.phase not in ("setup", "control")]
-
-
-def header(exchange: Exchange, name: str) -> str | None:
-    value = exchange.request.headers.get(name)
-    return None if value is None else str(value)
-
-
-def sent_as(sent: str | None, configured: str) -> str:
-    """How a credential-bearing header compares with the configured credential, without its value."""
-    if sent is None:
-        return "absent"
-    if not sent.strip():
-        return "empty"
-    return "the configured value" if configured and sent == configured else "another value"
-
-
-# --- Thanx ------------------------------------------------------------------------------------------------
-
-
-def thanx_revoke(ctx: ScenarioContext, job: ThanxJob) -> Exchange:
-    return ctx.client(THANX).call(
-        "POST",
-        f"/partner/issuance_jobs/{job.id}/revoke",
-        operation="revokeIssuanceJob",
-        json={"merchant_id": job.merchant_id},
-    )
-
-
-def thanx_calls_accepted(ctx: ScenarioContext) -> list[Exchange]:
-    """Read a completed job, revoke it (202) and read it again (200): three partner calls the vendor takes."""
-    job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
-    read_job(ctx, job)
-    thanx_revoke(ctx, job)
-    read_job(ctx, job)
-    return calls_of(ctx, THANX)
-
-
-THANX_ACCEPTED = {"revokeIssuanceJob": 202, "getIssuanceJob": 200}
-
-
-def expect_thanx_header(rule: str, exchange: Exchange, compared: str, documented: str) -> None:
-    accepted = THANX_ACCEPTED.get(exchange.operation or "")
-    verdict(
-        rule,
-        ok=compared == "the configured value" and exchange.status == accepted,
-        received={"operation": exchange.operation, "sent": compared, "status": exchange.status},
-        documented={"sent": documented, "status": accepted},
-        exchange=exchange,
-    )
-
-
-@pytest.mark.rules("THANX-CLIENTID-SENT")
-def test_every_partner_call_carries_the_client_id_and_is_accepted(ctx: ScenarioContext) -> None:
-    client_id = ctx.client(THANX).credentials.get("client_id", "")
-    for exchange in thanx_calls_accepted(ctx):
-        compared = sent_as(header(exchange, "x-clientid"), client_id)
-        expect_thanx_header("THANX-CLIENTID-SENT", exchange, compared, "X-ClientId: the configured client_id")
-
-
-@pytest.mark.rules("THANX-BEARER-AUTH")
-def test_every_partner_call_authenticates_with_the_bearer_token_and_is_accepted(ctx: ScenarioContext) -> None:
-    token = ctx.client(THANX).credentials.get("access_token", "")
-    for exchange in thanx_calls_accepted(ctx):
-        scheme, _, credential = (header(exchange, "authorization") or "").partition(" ")
-        compared = sent_as(credential if scheme == "Bearer" else None, token)
-        expect_thanx_header(
-            "THANX-BEARER-AUTH", exchange, compared, "Authorization: Bearer the configured access_token"
-        )
-
-
-# --- Capillary badges --------------------------------------------------------------------------------------
-
-
-def badge_revoke_by(ctx: ScenarioContext, earn: BadgeEarn, identifier: str) -> Exchange:
-    body = {
-        "badgeMetaId": earn.badge_meta_id,
-        "customerId": earn.identifiers[identifier],
-        "earnedBadgeId": earn.earned_badge_id,
-    }
-    return ctx.client(BADGES).call(
-        "POST",
-        "/api_gateway/v1/badges/customer/revokeEarn",
-        operation="revokeEarn",
-        json=body,
-        headers={"X-CAP-CUSTOMER-IDENTIFIER": identifier},
-    )
-
-
-@pytest.mark.rules("BADGE-IDENTIFIER-SUPPORTED-VALUES")
-def test_each_identifier_value_the_suite_sends_is_a_supported_one_the_vendor_resolves(ctx: ScenarioContext) -> None:
-    revoked = 0
-    for identifier in SUPPORTED_IDENTIFIERS:
-        earn = ctx.provisioner(BadgesProvisioner).badge_earn()
-        if identifier not in earn.identifiers:
-            continue  # the provisioner did not report this identifier of the customer
-        response = badge_revoke_by(ctx, earn, identifier)
-        sent = header(response, "x-cap-customer-identifier")
-        # Accepted is HTTP 200; what the answer says (isActive, the echo) is other rules' to judge.
-        verdict(
-            "BADGE-IDENTIFIER-SUPPORTED-VALUES",
-            ok=sent in SUPPORTED_IDENTIFIERS and response.status == 200,
-            received={"X-CAP-CUSTOMER-IDENTIFIER": sent, "status": response.status},
-            documented={"X-CAP-CUSTOMER-IDENTIFIER": f"one of {', '.join(SUPPORTED_IDENTIFIERS)}", "status": 200},
-            exchange=response,
-        )
-        revoked += 1
-    if not revoked:
-        raise PreconditionUnavailable("a customer's email, mobile, externalId or cardNumber", "none was reported")
-
-
-# --- Capillary rewards -------------------------------------------------------------------------------------
-
-
-@pytest.mark.rules("REWARDS-TXNID-INTEGER")
-def test_the_revoke_names_the_transaction_by_an_integer_txn_id_and_is_accepted(ctx: ScenarioContext) -> None:
-    provisioner = ctx.provisioner(RewardsProvisioner)
-    provisioner.set_revoke_enabled(True)
-    txn = provisioner.reward_txn([("ISSUED", 100)])
-    response = ctx.client(REWARDS).call(
-        "POST",
-        "/api_gateway/rewards/core/v1/user/reward/revoke",
-        operation="revokeUserReward",
-        json={"txnId": txn.txn_id},
-    )
-    try:
-        sent = json.loads(response.request_body_text()).get("txnId")
-    except (ValueError, AttributeError):
-        sent = None
-    integer = isinstance(sent, int) and not isinstance(sent, bool)
-    code = response_field(response, "status", "code")
-    verdict(
-        "REWARDS-TXNID-INTEGER",
-        ok=integer and sent == txn.txn_id and response.status == 200 and code == 200,
-        received={"txnId": sent, "type": type(sent).__name__, "status": response.status, "status.code": code},
-        documented={"txnId": txn.txn_id, "type": "int", "status": 200, "status.code": 200},
-        exchange=response,
-    )
-
-
-# --- Juspay ------------------------------------------------------------------------------------------------
 
 
 def mandate_command(
@@ -195,27 +36,6 @@ def revoke(ctx: ScenarioContext, mandate: Mandate) -> Exchange:
 
 def check_status(ctx: ScenarioContext, mandate: Mandate) -> Exchange:
     return mandate_command(ctx, mandate, {"command": "check_status"}, phase="readback")
-
-
-def form_field(exchange: Exchange, name: str) -> str | None:
-    values = parse_qs(exchange.request_body_text()).get(name)
-    return values[0] if values else None
-
-
-@pytest.mark.rules("JUSPAY-IMPLICIT-REVOKE-VALUE")
-def test_an_implicit_revoke_is_asked_with_true_and_revokes(ctx: ScenarioContext) -> None:
-    mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
-    fields = {"command": "revoke", "should_do_implicit_revoke": IMPLICIT_REVOKE_VALUE}
-    response = mandate_command(ctx, mandate, fields)
-    sent = form_field(response, "should_do_implicit_revoke")
-    status = response_field(response, "mandate_status")
-    verdict(
-        "JUSPAY-IMPLICIT-REVOKE-VALUE",
-        ok=sent == IMPLICIT_REVOKE_VALUE and response.status == 200 and status == "REVOKED",
-        received={"should_do_implicit_revoke": sent, "status": response.status, "mandate_status": status},
-        documented={"should_do_implicit_revoke": IMPLICIT_REVOKE_VALUE, "status": 200, "mandate_status": "REVOKED"},
-        exchange=response,
-    )
 
 
 def revoke_after_a_lost_answer(ctx: ScenarioContext, mandate: Mandate) -> None:
@@ -284,7 +104,9 @@ def test_after_a_lost_revoke_answer_the_client_reads_check_status_before_sending
     if fault is not None:
         ctx.provisioner(JuspayProvisioner).fault(fault, delay_ms=0)
     revoke_after_a_lost_answer(ctx, mandate)
-    final = check_status(ctx, mandate)
+    # The end state: the client's own last check_status when nothing was sent after it, else one more read.
+    command, last = commands_for(ctx, mandate)[-1]
+    final = last if command == "check_status" else check_status(ctx, mandate)
     commands = commands_for(ctx, mandate)
     # The documented consequence: whichever revoke took effect, the mandate ends REVOKED.
     verdict(

@@ -13,6 +13,7 @@ from conformance.context import ScenarioContext, response_field
 from conformance.errors import PreconditionUnavailable
 from conformance.http.exchange import Exchange
 from conformance.provisioners.thanx import ThanxJob, ThanxProvisioner
+from conformance.suite.readbacks import Judgements
 from conformance.suite.scenarios.thanx_steps import control_campaign, read_job, state_of
 from conformance.verdicts import expect_equal, observe, verdict
 
@@ -155,9 +156,8 @@ def in_order(states: list[Any]) -> bool:
     return -1 not in ranks and ranks == sorted(ranks) and len({s for s in states if s in FINISHED}) <= 1
 
 
-@pytest.mark.rules("THANX-ISSUE-202-PENDING")
-def test_issuing_rewards_creates_a_pending_job(ctx: ScenarioContext) -> None:
-    response = issue(ctx, campaign(ctx), identifiers(ctx), key_for(ctx, "issue"))
+def expect_pending(response: Exchange) -> None:
+    """THANX-ISSUE-202-PENDING on an issue's answer: 202, a pending job with nothing processed yet."""
     job = response_field(response, "issuance_job") or {}
     received = {
         "status": response.status,
@@ -171,10 +171,11 @@ def test_issuing_rewards_creates_a_pending_job(ctx: ScenarioContext) -> None:
     )
 
 
-@pytest.mark.rules("THANX-JOB-LIFECYCLE")
-def test_an_issued_job_moves_from_pending_to_finished_and_only_then_is_revocable(ctx: ScenarioContext) -> None:
+@pytest.mark.rules("THANX-ISSUE-202-PENDING", "THANX-JOB-LIFECYCLE")
+def test_an_issued_job_is_pending_then_finishes_and_only_then_is_revocable(ctx: ScenarioContext) -> None:
     setup = campaign(ctx)
     issued = issue(ctx, setup, identifiers(ctx), key_for(ctx, "lifecycle"))
+    expect_pending(issued)
     job = job_of(issued, setup)
     early = ctx.client(API).call(
         "POST",
@@ -194,13 +195,8 @@ def test_an_issued_job_moves_from_pending_to_finished_and_only_then_is_revocable
     )
 
 
-@pytest.mark.rules("THANX-SUMMARY-ON-COMPLETED")
-def test_a_completed_job_carries_a_summary_of_its_failures(ctx: ScenarioContext) -> None:
-    setup = campaign(ctx)
-    job = job_of(issue(ctx, setup, identifiers(ctx), key_for(ctx, "summary")), setup)
-    final, _ = finish(ctx, job)
-    if state_of(final) != "completed":
-        raise PreconditionUnavailable("a completed Thanx issuance job", f"the issue ended {state_of(final)!r}")
+def expect_summary(judgements: Judgements, final: Exchange) -> None:
+    """THANX-SUMMARY-ON-COMPLETED on a completed job's read: its summary, with the one identifier naming no user."""
     summary = response_field(final, "issuance_job", "summary")
     failures = summary.get("failures") if isinstance(summary, dict) else None
     ok = (
@@ -210,7 +206,7 @@ def test_a_completed_job_carries_a_summary_of_its_failures(ctx: ScenarioContext)
         and len(failures) == 1
         and all(isinstance(f, dict) and all(k in f for k in SUMMARY_FAILURE_FIELDS) for f in failures)
     )
-    verdict(
+    judgements.verdict(
         "THANX-SUMMARY-ON-COMPLETED",
         ok=ok,
         received=summary,
@@ -221,14 +217,21 @@ def test_a_completed_job_carries_a_summary_of_its_failures(ctx: ScenarioContext)
 
 
 @pytest.mark.rules(
-    "THANX-REVOKE-COMPLETED-202", "THANX-202-STATE-REVOKING", "THANX-ID-ECHO", "THANX-EVENTUALLY-REVOKED"
+    "THANX-SUMMARY-ON-COMPLETED",
+    "THANX-REVOKE-COMPLETED-202",
+    "THANX-202-STATE-REVOKING",
+    "THANX-ID-ECHO",
+    "THANX-EVENTUALLY-REVOKED",
 )
-def test_an_issued_job_once_completed_is_revoked_and_becomes_revoked(ctx: ScenarioContext) -> None:
+def test_an_issued_job_once_completed_carries_its_summary_is_revoked_and_becomes_revoked(ctx: ScenarioContext) -> None:
     setup = campaign(ctx)
     job = job_of(issue(ctx, setup, identifiers(ctx), key_for(ctx, "revoke")), setup)
     completed, _ = finish(ctx, job)
     if state_of(completed) != "completed":
         raise PreconditionUnavailable("a completed Thanx issuance job", f"the issue ended {state_of(completed)!r}")
+    # The read that shows the job completed also shows its summary; judged now, raised after the revoke's rules.
+    summary = Judgements()
+    expect_summary(summary, completed)
     response = ctx.client(API).call(
         "POST",
         f"/partner/issuance_jobs/{job.id}/revoke",
@@ -248,6 +251,7 @@ def test_an_issued_job_once_completed_is_revoked_and_becomes_revoked(ctx: Scenar
         documented="revoking, then eventually revoked",
     )
     expect_equal("THANX-EVENTUALLY-REVOKED", state_of(final), "revoked", final)
+    summary.close()
 
 
 @pytest.mark.rules("THANX-IDEMPOTENCY-REPLAY")
