@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -11,42 +11,61 @@ import pytest
 from conformance.findings import Finding, InferredFinding
 from conformance.http.exchange import Exchange
 from conformance.http.redact import Redactor
-from conformance.provisioners.base import Provisioner
-from conformance.provisioners.capillary_badges import BadgeEarn
-from conformance.provisioners.capillary_rewards import RewardTxn
+from conformance.provisioners.base import ApiProvisioner
+from conformance.provisioners.capillary_badges import BadgeEarn, BadgesProvisioner
+from conformance.provisioners.capillary_rewards import RewardsProvisioner, RewardTxn
 from conformance.rules import active_rules
 from conformance.suite.properties import support
 from conformance.suite.properties.resources import provision, settle
 from conformance.suite.readbacks import Judgements
 from conformance.verdicts import Recorder, recording
 
+P = TypeVar("P", bound=ApiProvisioner)
 DOCUMENTED = "JUSPAY-REVOKE-ACTIVE"
 ASSUMED = "BADGE-AUTH-REQUIRED"
 
 
-class CountingProvisioner(Provisioner):
+class Calls:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
+
+class CountingRewards(RewardsProvisioner):
+    def __init__(self, made: Calls) -> None:
+        self.made = made
+
     def set_revoke_enabled(self, enabled: bool) -> None:
-        self.calls.append("flag")
+        self.made.calls.append("flag")
 
     def reward_txn(self, rewards: list[tuple[str, float]]) -> RewardTxn:
-        self.calls.append("txn")
-        return RewardTxn(100 + len(self.calls), 555)
+        self.made.calls.append("txn")
+        return RewardTxn(100 + len(self.made.calls), 555)
+
+
+class CountingBadges(BadgesProvisioner):
+    def __init__(self, made: Calls) -> None:
+        self.made = made
 
     def badge_earn(self, *, active: bool = True) -> BadgeEarn:
-        self.calls.append("earn")
-        n = len(self.calls)
+        self.made.calls.append("earn")
+        n = len(self.made.calls)
         return BadgeEarn(f"meta-{n}", f"earn-{n}", 555, {"email": "c@example.com"})
 
 
 class Context:
-    def __init__(self) -> None:
-        self.made = CountingProvisioner()
+    """A test's context as the resources see it: one provisioner per API protocol, counting what they make."""
 
-    def provisioner(self, api: str) -> Provisioner:
-        return self.made
+    def __init__(self) -> None:
+        self.made = Calls()
+        self.provisioners: dict[type[ApiProvisioner], ApiProvisioner] = {
+            RewardsProvisioner: CountingRewards(self.made),
+            BadgesProvisioner: CountingBadges(self.made),
+        }
+
+    def provisioner(self, protocol: type[P]) -> P:
+        made = self.provisioners[protocol]
+        assert isinstance(made, protocol)
+        return made
 
 
 def earn_case(**body: Any) -> Any:
