@@ -73,6 +73,8 @@ LIBRARIES = (
 # The live target spaces calls per vendor (1.5/s for Capillary by default): lifted so the figure
 # measures the suite and the server, not the limiter (whose file lock is still taken per call).
 RATE_LIMIT_ENV = {f"CONFORMANCE_{vendor}_RATE_LIMIT": "1000000" for vendor in ("CAPILLARY", "THANX", "JUSPAY")}
+# What the timed sessions run (`python -m MODULE`): the noxfile's mutants and tests sessions.
+SESSION_MODULES = {"mutants": "conformance.tools.mutants", "tests": "pytest"}
 EXCHANGE_COUNTING = (
     "exchange attachments in <report-dir>/allure-results/*-result.json (steps walked recursively); "
     "one per HTTP exchange of the project's client (control API included), phase and API from the attached JSON; "
@@ -814,10 +816,11 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         if args.sessions:
             env = clean_env()
             sys.stderr.write(f"bench: the mutation run (load {load1()})\n")
-            command = [sys.executable, "-m", "conformance.mutants", "--report-dir", str(work / "mutants")]
+            command = [sys.executable, "-m", SESSION_MODULES["mutants"], "--report-dir", str(work / "mutants")]
             sessions["mutants"] = bench_goals.timed_session(command, REPO_ROOT, work / "mutants.log", env)
             sys.stderr.write(f"bench: the quick test session (load {load1()})\n")
-            command = [sys.executable, "-m", "pytest", "-n", "2", "-m", "not slow", "-q", "-p", "no:cacheprovider"]
+            command = [sys.executable, "-m", SESSION_MODULES["tests"], "-n", "2", "-m", "not slow", "-q"]
+            command += ["-p", "no:cacheprovider"]
             sessions["tests_session"] = bench_goals.timed_session(command, REPO_ROOT, work / "tests.log", env)
         profile = None
         reference = next((runs_ for c, runs_ in suite_runs.items() if c.name == "reference" and runs_), None)

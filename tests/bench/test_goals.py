@@ -89,3 +89,14 @@ def test_serve_throughput_sends_every_revoke_twice_through_the_judge() -> None:
     assert sum(result["statuses"].values()) == result["requests"]
     assert result["requests_per_s"] > 0
     assert result["p99_ms"] >= result["p50_ms"] > 0
+
+
+def test_the_timed_sessions_run_modules_that_exist() -> None:
+    import importlib.util
+
+    from conformance.tools.bench import SESSION_MODULES
+
+    for name, module in SESSION_MODULES.items():
+        assert importlib.util.find_spec(module) is not None, f"the {name} session runs python -m {module}"
+    noxfile = (Path(__file__).resolve().parents[2] / "noxfile.py").read_text()
+    assert f'"{SESSION_MODULES["mutants"]}"' in noxfile, "the bench times what nox -s mutants runs"
