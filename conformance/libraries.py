@@ -6,12 +6,19 @@ rewritten bytecode can be cached (``PYTHONDONTWRITEBYTECODE``, a read-only insta
 process, the controller's and each xdist worker's. Unmarked and imported first, they load from their
 bytecode; only the libraries' own internal ``assert`` statements lose pytest's detailed messages. The
 suite's modules are rewritten as before.
+
+Also a pytest plugin, loaded with ``-p conformance.libraries`` ahead of the project's plugin (``conformance
+run`` and the mutation run pass it, and xdist hands it on to every worker): as it registers, before
+pytest loads any other plugin, it unmarks the libraries and the project's own package and imports the
+libraries' plugins.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+
+import pytest
 
 # The libraries' packages, and pytest's warning for them (and only them): they are imported on purpose, and
 # so is this project's package, which starts pytest (pytest marks it too where it finds the project's
@@ -48,13 +55,16 @@ def preload() -> None:
             continue
 
 
-def unmark(hook: object) -> None:
-    """Take the libraries' packages back from pytest's rewrite hook (as far as this pytest has them)."""
+def unmark(hook: object, packages: tuple[str, ...] = LIBRARY_PACKAGES) -> None:
+    """Take ``packages`` back from pytest's rewrite hook (as far as this pytest has them).
+
+    Test modules and conftest files stay rewritten whatever the marks: pytest rewrites them by name.
+    """
     marked = getattr(hook, "_must_rewrite", None)  # absent under --assert=plain (or another pytest)
     cache = getattr(hook, "_marked_for_rewrite_cache", None)
     if not isinstance(marked, set) or not isinstance(cache, dict):
         return
-    marked.difference_update({name for name in marked if name.startswith(LIBRARY_PACKAGES)})
+    marked.difference_update({name for name in marked if name.startswith(packages)})
     cache.clear()
 
 
@@ -63,3 +73,10 @@ def installed_hook() -> object | None:
     from _pytest.assertion.rewrite import AssertionRewritingHook
 
     return next((finder for finder in sys.meta_path if isinstance(finder, AssertionRewritingHook)), None)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Called as this plugin registers (pytest_addoption is historic), so before the project's plugin and the
+    # libraries' entry points are imported: what they import loads unrewritten, in every process alike.
+    unmark(installed_hook(), (*LIBRARY_PACKAGES, "conformance"))
+    preload()

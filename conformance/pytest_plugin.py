@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from conformance import libraries
 from conformance.apis import APIS, api_named_in, api_of_rule
 from conformance.context import ScenarioContext
 from conformance.errors import ConformanceError, ExitCode, PreconditionUnavailable
@@ -29,7 +28,7 @@ from conformance.http.exchange import Exchange
 from conformance.recording import ReplayMiss, cassette_for, cassette_path
 from conformance.reporting.outcome import RunState
 from conformance.rules import Rule, active_rules
-from conformance.settings import OPTIONS, Settings, build_settings, from_cli, report_dir_hint, xdist_worker
+from conformance.settings import OPTIONS, Settings, build_settings, from_cli, report_dir_hint
 from conformance.stash import SETTINGS_KEY, worker_name
 from conformance.targets import Target, open_target
 from conformance.verdicts import Recorder, VerdictRecord, recording
@@ -51,11 +50,6 @@ OUTCOME_SINK = "conformance-outcome-sink"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    if xdist_worker() != "main":
-        # A worker starts as plain pytest, without the runner: the same libraries, unrewritten (called as the
-        # plugin registers, before pytest loads the libraries' own plugins).
-        libraries.unmark(libraries.installed_hook())
-        libraries.preload()
     group = parser.getgroup("conformance", "vendor API conformance")
     for option in OPTIONS:
         if option.kind == "bool":

@@ -56,6 +56,8 @@ class RunOptions:
         args = [
             str(SUITE_DIR),
             "-p",
+            "conformance.libraries",  # first: see conformance.libraries
+            "-p",
             "conformance.pytest_plugin",
             "-c",
             str(SUITE_DIR / "conformance.ini"),
@@ -104,7 +106,7 @@ def run(options: RunOptions) -> int:
     # What is loaded so far (the libraries, the project) lives as long as the process: the collector need
     # not walk it again in every full collection (pytest's own at its end among them).
     gc.freeze()
-    code = int(pytest.main(options.pytest_args(settings.report_dir), plugins=[sink, LibraryImports()]))
+    code = int(pytest.main(options.pytest_args(settings.report_dir), plugins=[sink]))
     if sink.code is not None:
         if sink.reason and not sink.printed:
             print(f"conformance: exit {sink.code}: {sink.reason}")  # noqa: T201
@@ -114,20 +116,6 @@ def run(options: RunOptions) -> int:
     final = mapped.get(code, INTERNAL if code != OK else OK)
     print(f"conformance: exit {final}: pytest ended with exit code {code}", file=sys.stderr)  # noqa: T201
     return final
-
-
-class LibraryImports:
-    """Handed to pytest as a plugin: once pytest has marked the plugin packages for assertion rewriting,
-    the libraries' are unmarked, so the modules they import later load from their bytecode as well."""
-
-    __name__ = "conformance-library-imports"
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_load_initial_conftests(self, early_config: pytest.Config) -> None:
-        from _pytest.assertion.rewrite import assertstate_key
-
-        state = early_config.stash.get(assertstate_key, None)
-        libraries.unmark(getattr(state, "hook", None))
 
 
 def exit_code_for(pytest_code: int, report_dir: Path, baseline: Path | None) -> tuple[int, str]:

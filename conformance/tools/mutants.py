@@ -45,7 +45,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "conformance" / "suite"
 SEEDS = (20261122, 20261123, 20261124)
 PROFILES = ("faithful", "alternate")
-PLUGINS = ("conformance.pytest_plugin", "_hypothesis_pytestplugin", "schemathesis.pytest.plugin")
+PLUGINS = (
+    "conformance.libraries",
+    "conformance.pytest_plugin",
+    "_hypothesis_pytestplugin",
+    "schemathesis.pytest.plugin",
+)
 CAUGHT = ("violated", "violated-inferred")
 LOOP_OUT = "deviations.json"
 RUN_TIMEOUT_S = 900
