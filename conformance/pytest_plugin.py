@@ -364,7 +364,7 @@ def conformance_target(conformance_settings: Settings) -> Iterator[Target]:
     # A ConformanceError here (unreachable, missing settings) fails the test's setup; its report carries the
     # error's exit code and the run stops: see pytest_runtest_makereport.
     state_dir = conformance_settings.report_dir / ".state"
-    with open_target(conformance_settings, state_dir) as target:
+    with open_target(conformance_settings, state_dir, join_sandbox=False) as target:
         from conformance.live.doctor import preflight_once
 
         preflight_once(target)  # live targets: the doctor first, before any id is handed out

@@ -204,8 +204,12 @@ def refuse_production(settings: Settings, urls: dict[str, str]) -> None:
 
 
 @contextlib.contextmanager
-def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
-    """Resolve ``settings`` into a usable Target, starting the reference sandbox when asked to."""
+def open_target(settings: Settings, state_dir: Path, *, join_sandbox: bool = True) -> Iterator[Target]:
+    """Resolve ``settings`` into a usable Target, starting the reference sandbox when asked to.
+
+    ``join_sandbox=False`` does not wait for the sandbox's server to wind down at the end (a test
+    session's target, whose process ends with it).
+    """
     # A replay's answers come from the cassette each test plays (conformance.recording.player), never a socket.
     transport = ReplayTransport() if settings.target == "replay" else None
     http = httpx.Client(timeout=settings.timeout_s, follow_redirects=False, transport=transport)
@@ -219,7 +223,7 @@ def open_target(settings: Settings, state_dir: Path) -> Iterator[Target]:
                 app = create_app(seed=settings.seed, deviation=settings.deviation, gap_profile=settings.gap_profile)
             except ValueError as exc:  # an unknown --deviation: the message lists the known names
                 raise UsageError(str(exc)) from None
-            base = stack.enter_context(run_in_thread(app))
+            base = stack.enter_context(run_in_thread(app, join=join_sandbox))
             sandbox = app.state.sandbox
             urls = dict.fromkeys([*APIS, CONTROL], base)
             creds = _fetch_sandbox_credentials(http, base)

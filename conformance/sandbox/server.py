@@ -39,9 +39,13 @@ def _accepts(host: str, port: int) -> bool:
 
 @contextmanager
 def run_in_thread(
-    app: Starlette | Callable[..., Awaitable[None]], host: str = "127.0.0.1", port: int = 0
+    app: Starlette | Callable[..., Awaitable[None]], host: str = "127.0.0.1", port: int = 0, *, join: bool = True
 ) -> Iterator[str]:
-    """Run ``app`` under uvicorn in a daemon thread; yield its base URL once it accepts connections."""
+    """Run ``app`` under uvicorn in a daemon thread; yield its base URL once it accepts connections.
+
+    On exit the server is told to stop; ``join=False`` does not wait for it (uvicorn's shutdown sleeps a
+    fixed 0.2 s), for a caller whose process ends with it anyway.
+    """
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="sandbox-uvicorn", daemon=True)
@@ -62,7 +66,8 @@ def run_in_thread(
         yield f"http://{host}:{bound}"
     finally:
         server.should_exit = True
-        thread.join(timeout=STARTUP_TIMEOUT_S)
+        if join:
+            thread.join(timeout=STARTUP_TIMEOUT_S)
 
 
 def serve(
