@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,12 +11,21 @@ import httpx
 import pytest
 
 from conformance.tools.stcli import ServeProcess, serving
+from tests.recording.conftest import run_conformance
 
 
 def request_log(server: ServeProcess, *, clear: bool = False) -> dict[str, Any]:
     """The sandbox's own record of the requests it served and the OAuth tokens it issued."""
     method = "DELETE" if clear else "GET"
     return dict(httpx.request(method, f"{server.base_url}/_sandbox/requests", timeout=5).json())
+
+
+def run_live(
+    tmp: Path, base_url: str, provisioner: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``conformance run --target live`` against ``base_url``, preconditions made by ``provisioner``."""
+    live = ("--target", "live", "--base-url", base_url, "--provisioner", provisioner)
+    return run_conformance(tmp, *live, *args, env=env)
 
 
 def vendor_requests(log: dict[str, Any]) -> list[dict[str, Any]]:

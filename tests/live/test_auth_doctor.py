@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from conformance.tools.stcli import ServeProcess
-from tests.live.conftest import request_log, vendor_requests
-from tests.recording.conftest import REPO, run_conformance
+from tests.live.conftest import request_log, run_live, vendor_requests
+from tests.recording.conftest import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -37,13 +37,9 @@ def test_a_whole_run_passes_with_two_second_oauth_tokens_refreshed_mid_run(
 ) -> None:
     request_log(oauth_served, clear=True)
     started = time.monotonic()
-    result = run_conformance(
+    result = run_live(
         tmp_path,
-        "--target",
-        "live",
-        "--base-url",
         oauth_served.base_url,
-        "--provisioner",
         "control",
         "--apis",
         # The three Capillary APIs: enough calls that two workers outlive a token (a run of fewer exchanges
@@ -101,13 +97,9 @@ def test_a_run_against_an_unreachable_host_consumes_no_id(tmp_path: Path) -> Non
     manifest.write_text(
         yaml.safe_dump({"juspay_mandates": {"ACTIVE": [{"mandate_id": f"m{i}", "customer_id": "c"} for i in range(4)]}})
     )
-    result = run_conformance(
+    result = run_live(
         tmp_path,
-        "--target",
-        "live",
-        "--base-url",
         "http://127.0.0.1:9",
-        "--provisioner",
         "manifest",
         "--manifest",
         str(manifest),

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from conformance.tools.stcli import ServeProcess
-from tests.live.conftest import request_log
-from tests.recording.conftest import run_conformance
+from tests.live.conftest import request_log, run_live
 
 pytestmark = pytest.mark.slow
 
@@ -28,13 +27,9 @@ def most_in_one_second(stamps: list[float]) -> int:
 
 def test_rate_limit_holds_across_workers_and_touched_matches_the_sandbox(tmp_path: Path, served: ServeProcess) -> None:
     request_log(served, clear=True)
-    result = run_conformance(
+    result = run_live(
         tmp_path,
-        "--target",
-        "live",
-        "--base-url",
         served.base_url,
-        "--provisioner",
         "control",
         "--apis",
         "thanx",

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from conformance.tools.stcli import ServeProcess
+from tests.live.conftest import run_live
 from tests.recording.conftest import run_conformance
 
 pytestmark = pytest.mark.slow
@@ -21,13 +22,9 @@ def test_a_stale_id_is_skipped_not_violated(tmp_path: Path, served: ServeProcess
     manifest = tmp_path / "manifest.yaml"
     listed = {"id": job["issuance_job"]["id"], "merchant_id": job["merchant_id"]}
     manifest.write_text(yaml.safe_dump({"thanx_jobs": {"failed": [listed]}}))
-    result = run_conformance(
+    result = run_live(
         tmp_path,
-        "--target",
-        "live",
-        "--base-url",
         served.base_url,
-        "--provisioner",
         "manifest",
         "--manifest",
         str(manifest),
@@ -53,13 +50,9 @@ def test_generated_cases_get_only_the_ids_scenarios_leave(tmp_path: Path, served
     manifest = tmp_path / "manifest.yaml"
     entries = [{"mandate_id": m["mandate_id"], "customer_id": m["customer_id"]} for m in mandates]
     manifest.write_text(yaml.safe_dump({"juspay_mandates": {"ACTIVE": entries}}))
-    result = run_conformance(
+    result = run_live(
         tmp_path,
-        "--target",
-        "live",
-        "--base-url",
         served.base_url,
-        "--provisioner",
         "manifest",
         "--manifest",
         str(manifest),
