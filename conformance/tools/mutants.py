@@ -283,6 +283,8 @@ def uncovered_rules() -> list[str]:
 
 
 def faithful_row(profile: str, seed: int, run: RunResult) -> dict[str, Any]:
+    """A faithful run proves "no false violation" only when it completed and passed: any other exit is an error."""
+    error = run.error or (f"the faithful run exited {run.exit_code}, not 0" if run.exit_code != 0 else "")
     return {
         "profile": profile,
         "seed": seed,
@@ -290,7 +292,7 @@ def faithful_row(profile: str, seed: int, run: RunResult) -> dict[str, Any]:
         "exit_code": run.exit_code,
         "seconds": round(run.seconds, 1),
         "defects": run.defects,
-        **({"error": run.error} if run.error else {}),
+        **({"error": error} if error else {}),
     }
 
 

@@ -64,3 +64,9 @@ def test_an_unknown_profile_or_deviation_is_refused() -> None:
         mutants.chosen("bogus")
     assert mutants.chosen_profiles("alternate") == ["alternate"]
     assert mutants.PROFILES == ("faithful", "alternate")
+
+
+@pytest.mark.parametrize(("exit_code", "alarm"), [(0, False), (5, True), (130, True), (4, True)])
+def test_a_faithful_run_that_did_not_pass_is_never_read_as_no_false_violation(exit_code: int, alarm: bool) -> None:
+    row = mutants.faithful_row("faithful", 1, RunResult("f", exit_code, 1.0))
+    assert ("error" in row) is alarm
