@@ -189,7 +189,7 @@ class RunCollector:
         except ConformanceError as exc:
             self.state.run_errors.append((exc.exit_code, f"no conformance matrix: {exc}"))
             catalogue = {}
-        self.matrix = self._build(catalogue) if catalogue else None
+        self.matrix = self.build(catalogue) if catalogue else None
         verdict = decide(
             int(exitstatus), self.matrix, self.state, self.settings.baseline, min_index=self.settings.min_index
         )
@@ -199,7 +199,8 @@ class RunCollector:
             self.matrix.outcome = verdict.outcome
         self.summary = self._write(verdict.outcome)
 
-    def _build(self, catalogue: dict[str, Rule]) -> Matrix:
+    def build(self, catalogue: dict[str, Rule]) -> Matrix:
+        """The matrix of the reports collected so far."""
         return build_matrix(
             catalogue,
             self.data.records,

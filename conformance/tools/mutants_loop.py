@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,13 @@ import pytest
 
 from conformance.files import write_text_atomic
 from conformance.pytest_plugin import item_api
-from conformance.reporting.matrix import CaseOutcome, Matrix, build_matrix
+from conformance.reporting.matrix import Matrix
 from conformance.reporting.outcome import RunState, decide
+from conformance.reporting.run import RunCollector
 from conformance.rules import active_rules
 from conformance.sandbox import redeviate
 from conformance.sandbox.deviations import DEVIATIONS
 from conformance.stash import SETTINGS_KEY
-from conformance.verdicts import VerdictRecord
 
 CAUGHT = ("violated", "violated-inferred")
 # The run's own report consumers: they see the faithful part only, so its outputs are that run's.
@@ -46,53 +45,52 @@ def pytest_configure(config: pytest.Config) -> None:
     out = config.getoption("mutants_out")
     if out:
         names = [name for name in str(config.getoption("mutants_deviations")).split(",") if name]
-        config.pluginmanager.register(Loop(Path(out), names), "conformance-mutants-loop")
+        config.pluginmanager.register(Loop(config, Path(out), names), "conformance-mutants-loop")
 
 
-@dataclass
 class Bucket:
-    """The reports of one pass: the faithful one, or one deviation's."""
+    """The reports of one pass (the faithful one, or one deviation's), collected as the run's collector does."""
 
-    records: list[VerdictRecord] = field(default_factory=list)
-    bindings: dict[str, list[str]] = field(default_factory=dict)
-    outcomes: dict[str, CaseOutcome] = field(default_factory=dict)
-    failed: bool = False
-    error: str = ""
+    def __init__(self, config: pytest.Config) -> None:
+        self.collector = RunCollector(config, config.stash[SETTINGS_KEY], RunState(), suite_run=True)
+        self.error = ""
 
     def add(self, report: pytest.TestReport) -> None:
-        payload = getattr(report, "conformance", None)
-        if not isinstance(payload, dict):
-            return
-        self.records += [VerdictRecord.model_validate(r) for r in payload.get("records", [])]
-        if "rules" in payload:
-            self.bindings[report.nodeid] = list(payload["rules"])
-        if report.failed:
-            self.failed = True
-            kind = "failed" if report.when == "call" else "error"
-            self.outcomes[report.nodeid] = CaseOutcome(outcome=kind, finding=payload.get("failure") == "finding")
-        elif report.skipped and report.nodeid not in self.outcomes:
-            self.outcomes[report.nodeid] = CaseOutcome(outcome="skipped")
-        elif report.passed and report.when == "call" and report.nodeid not in self.outcomes:
-            self.outcomes[report.nodeid] = CaseOutcome(outcome="passed")
+        self.collector.pytest_runtest_logreport(report)
 
-    def matrix(self, config: pytest.Config) -> Matrix:
-        settings = config.stash[SETTINGS_KEY]
-        return build_matrix(
-            active_rules(), self.records, self.bindings, outcomes=self.outcomes, target="reference",
-            seed=settings.seed, strict=True,
-        )  # fmt: skip
+    @property
+    def failed(self) -> bool:
+        return any(outcome.outcome in ("failed", "error") for outcome in self.collector.data.outcomes.values())
+
+    def matrix(self) -> Matrix:
+        return self.collector.build(active_rules())
 
 
 class Loop:
-    def __init__(self, out: Path, deviations: list[str]) -> None:
+    def __init__(self, config: pytest.Config, out: Path, deviations: list[str]) -> None:
+        self.config = config
         self.out = out
         self.deviations = deviations
-        self.bucket = Bucket()
+        self.bucket: Bucket | None = None
         self.sandbox: Any = None
         self.current: str | None = None
 
+    def _next_bucket(self) -> Bucket:
+        """The reports so far; later reports go to a new bucket."""
+        done, self.bucket = self.bucket, Bucket(self.config)
+        assert done is not None
+        return done
+
+    def _current_bucket(self) -> Bucket:
+        assert self.bucket is not None
+        return self.bucket
+
+    def pytest_sessionstart(self) -> None:
+        self.bucket = Bucket(self.config)  # the run's settings are known from here on
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.bucket.add(report)
+        if self.bucket is not None:
+            self.bucket.add(report)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
@@ -102,7 +100,9 @@ class Loop:
                 self.sandbox = target.sandbox
             if target.sandbox is not self.sandbox or getattr(target.sandbox, "deviation", None) != self.current:
                 # The session's sandbox was started again (its fixtures torn down): this run proves nothing.
-                self.bucket.error = f"{item.nodeid} ran against a sandbox without the deviation {self.current}"
+                self._current_bucket().error = (
+                    f"{item.nodeid} ran against a sandbox without the deviation {self.current}"
+                )
         return (yield)
 
     @pytest.hookimpl(tryfirst=True)
@@ -112,8 +112,7 @@ class Loop:
         items = list(session.items)
         # The faithful part keeps the session's fixtures up (the sandbox above all) for what follows.
         self._run(session, items, keep_up=bool(self.deviations))
-        faithful, self.bucket = self.bucket, Bucket()
-        judged = tests_by_rule(faithful.matrix(session.config))
+        judged = tests_by_rule(self._next_bucket().matrix())
         plugins = session.config.pluginmanager
         aside = [(name, plugins.unregister(name=name)) for name in SET_ASIDE if plugins.get_plugin(name)]
         results: dict[str, Any] = {}
@@ -156,10 +155,10 @@ class Loop:
             self._run(session, items, keep_up=keep_up)
         finally:
             self.current = None
-        bucket, self.bucket = self.bucket, Bucket()
+        bucket = self._next_bucket()
         if bucket.error:
             return {"error": bucket.error}
-        matrix = bucket.matrix(session.config)
+        matrix = bucket.matrix()
         final = decide(int(bucket.failed), matrix, RunState(), None, min_index=None)
         return {
             "verdicts": {row.rule_id: row.verdict for row in matrix.rows if row.verdict != "untested"},
