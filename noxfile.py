@@ -154,6 +154,14 @@ def mutants(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def explore(session: nox.Session) -> None:
+    """Generate ten times the default cases per operation, coverage phase on, against the reference sandbox."""
+    ensure_venv()
+    args = ["-k", "properties", "--max-examples", "50", "--property-coverage", "--report-dir", "reports/explore"]
+    session.run(tool("conformance"), "run", *args, *session.posargs)
+
+
+@nox.session(python=False)
 def bench(session: nox.Session) -> None:
     """Benchmark wall time and throughput per target and of the property layer vs st; writes reports/bench.json."""
     ensure_venv()

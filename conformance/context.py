@@ -162,7 +162,7 @@ class ScenarioContext:
         """
         deadline = deadline_s if deadline_s is not None else self.settings.poll_deadline()
         started = time.monotonic()
-        interval = self.settings.poll_interval_s
+        interval = self.settings.poll_interval()
         notice = waits.Poll(what, deadline)  # one progress line once the poll has lasted a few seconds
         # A replay reads what was recorded: its pauses pass on a clock of their own, never on the wall.
         replaying, paused = self.settings.target == "replay", 0.0

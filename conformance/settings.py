@@ -117,7 +117,7 @@ class Settings(BaseModel):
     cassette_name: str | None = setting(None, "cassette set under the cassette dir (default: per target)", flag="--cassette-name")
     timeout_s: float = setting(15.0, "HTTP timeout per request, in seconds", flag="--request-timeout")
     poll_deadline_s: float | None = setting(None, "how long to wait for async work, in seconds (default: per target)", flag="--poll-deadline")
-    poll_interval_s: float = setting(0.05, "pause between polls of async work, in seconds", flag="--poll-interval")
+    poll_interval_s: float | None = setting(None, "pause between polls of async work, in seconds (default: per target)", flag="--poll-interval")
     allow_production: bool = setting(False, "allow hosts the specs mark as production (revokes are real)", flag="--allow-production")
     strict: bool = setting(False, "violations of inferred and assumed rules (violated-inferred) gate the run too", flag="--strict-inferred", env="CONFORMANCE_STRICT")
     baseline: Path | None = setting(None, "YAML of accepted deviations (rule, reason, expires)", flag="--baseline")
@@ -129,7 +129,7 @@ class Settings(BaseModel):
     max_destructive: int | None = setting(None, "cap on revokes and reversals per run (default: 25 when a host is not loopback)", flag="--max-destructive", metavar="N")
     plan: bool = setting(False, "print per API what the run would create, revoke and use; send nothing", flag="--plan")
     doctor: bool = setting(True, "run the read-only pre-flight first on a live target", flag="--doctor")
-    max_examples: int | None = setting(None, "generated cases per operation (default: 12 on the reference target, 5 elsewhere)", flag="--max-examples", metavar="N")
+    max_examples: int | None = setting(None, "generated cases per operation (default: 5 on every target)", flag="--max-examples", metavar="N")
     # fmt: on
     vendors: dict[str, VendorSettings] = Field(default_factory=dict)
 
@@ -160,6 +160,12 @@ class Settings(BaseModel):
         if self.poll_deadline_s is not None:
             return self.poll_deadline_s
         return 600.0 if self.is_networked and not self.base_url else 10.0
+
+    def poll_interval(self) -> float:
+        # The embedded sandbox moves async work on by reads, not by time: pausing there only costs wall time.
+        if self.poll_interval_s is not None:
+            return self.poll_interval_s
+        return 0.005 if self.uses_reference_sandbox else 0.05
 
     def shard_slice(self) -> tuple[int, int] | None:
         """``(K, N)`` of ``--shard K/N`` (checked when the settings are built)."""

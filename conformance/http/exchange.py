@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +82,3 @@ class Exchange:
             "elapsed_ms": round(self.elapsed_ms, 1),
             **({"meta": self.meta} if self.meta else {}),
         }
-
-    def render(self) -> str:
-        return json.dumps(self.as_dict(), indent=2, sort_keys=True)

@@ -23,8 +23,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from filelock import FileLock
-from vcr.serialize import deserialize
-from vcr.serializers import yamlserializer
 
 from conformance.apis import APIS, REPO_ROOT, revoking
 from conformance.errors import PreconditionUnavailable, UsageError
@@ -186,6 +184,9 @@ def merge_into(total: ApiPlan, part: ApiPlan, factor: float) -> None:
 
 def count_recording(plan: dict[str, ApiPlan], api: str, path: Path, meta: Path) -> None:
     rows = json.loads(meta.read_text(encoding="utf-8"))["exchanges"]
+    from vcr.serialize import deserialize  # only --plan reads recordings: not on every run's import path
+    from vcr.serializers import yamlserializer
+
     requests, responses = deserialize(path.read_text(encoding="utf-8"), yamlserializer)
     creates, vendor_made, listed_kinds = control_creates(), vendor_creates(), manifest_kinds()
     for row in rows:

@@ -7,14 +7,16 @@ import os
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
 from conformance import yamlcache
 from conformance.errors import UsageError
 from conformance.speccheck.walk import escape, iter_schemas, join, resolve_pointer, unescape
+
+if TYPE_CHECKING:
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
 # What a remembered "this spec passed" depends on besides the spec: the validator and these checks' code.
 _VALIDATOR_VERSION = (
@@ -249,6 +251,9 @@ def check_types(path: Path, doc: dict[str, Any]) -> None:
 
 def validate_openapi(path: Path, doc: dict[str, Any]) -> None:
     """Validate against the OpenAPI 3.1 (or 3.0) specification with openapi-spec-validator."""
+    # Imported here: a spec validated before (by content) is not validated again, so most runs never need it.
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
     version = str(doc.get("openapi", ""))
     validator_class: type[OpenAPIV31SpecValidator] | type[OpenAPIV30SpecValidator]
     if version.startswith("3.1."):

@@ -46,8 +46,10 @@ from conformance.verdicts import hygiene
 TRANSPORT_HEADERS = frozenset({"user-agent", "accept-encoding", "accept", "connection", "x-schemathesis-testcaseid"})
 # Credentials are the client's alone: generated values for the security schemes are never sent.
 AUTH_HEADERS = frozenset({"authorization", "x-cap-api-oauth-token", "x-clientid"})
-LIVE_MAX_EXAMPLES = 5
-REFERENCE_MAX_EXAMPLES = 12
+# The same on every target: a reference run sends the cases a live run sends and a recording holds, so
+# the one run predicts the other (--plan) and a replay re-judges all of it. Deeper exploration is asked
+# for (--max-examples N, --property-coverage); CI runs such a pass against the reference sandbox.
+MAX_EXAMPLES = 5
 # The coverage phase costs ~40 deterministic boundary cases per operation; it runs on the reference
 # target only when asked (--property-coverage, CONFORMANCE_PROPERTY_COVERAGE=1) to keep the layer well under 25 s.
 
@@ -59,16 +61,11 @@ class RunConfig:
     seed: int = Settings().seed
     target: str = "reference"
     coverage: bool = False
-    max_examples: int | None = None  # --max-examples; None: the per-target defaults below
+    max_examples: int | None = None  # --max-examples; None: MAX_EXAMPLES
 
     @property
     def is_live(self) -> bool:
         return self.target in ("live", "record")
-
-    @property
-    def live_budget(self) -> bool:
-        """Live-sized example counts: on a live target, and in replay, which plays what record sent."""
-        return self.target in ("live", "record", "replay")
 
 
 RUN = RunConfig()
@@ -90,7 +87,7 @@ def schema_config() -> Any:
             "generation": {
                 "database": "none",
                 "mode": "all",
-                "max-examples": RUN.max_examples or (LIVE_MAX_EXAMPLES if RUN.is_live else REFERENCE_MAX_EXAMPLES),
+                "max-examples": RUN.max_examples or MAX_EXAMPLES,
                 "no-shrink": RUN.is_live,
             },
             "phases": {name: {"enabled": name in phases} for name in ("examples", "coverage", "fuzzing", "stateful")},
@@ -112,6 +109,7 @@ def load_schema(api: str) -> Any:
     schema.location = path.absolute().as_uri()
     schema.config.update(base_url="http://conformance.invalid")
     SCHEMA_API[id(schema)] = api
+    schema.hooks.register_hook_with_name(collect_check_results, "after_validate")
     return schema
 
 
@@ -340,6 +338,35 @@ def schema_owned(exchange: Exchange) -> bool:
     return schema_rule_id(exchange.api, operation, str(exchange.status)) in active_rules()
 
 
+# The per-check outcomes of the validate_response call in progress, filled by the schemas' after_validate hook.
+CHECK_RESULTS: ContextVar[list[Any] | None] = ContextVar("check_results", default=None)
+
+
+def collect_check_results(context: Any, case: Any, response: Any, results: list[Any]) -> None:
+    """Schemathesis' documented ``after_validate`` hook: one entry per check run, one per failure it kept."""
+    collected = CHECK_RESULTS.get()
+    if collected is not None:
+        collected.extend(results)
+
+
+def failures_by_check(case: Any, exchange: Exchange, checks: list[Callable[..., Any]]) -> dict[str, list[Any]]:
+    """Every built-in check run once on the answer, its kept failures named by the check that raised them."""
+    assert exchange.response is not None
+    results: list[Any] = []
+    token = CHECK_RESULTS.set(results)
+    try:
+        case.validate_response(exchange.response, checks=checks, headers=dict(exchange.request.headers))
+    except FailureGroup:
+        pass  # the hook saw each failure with its check's name (a failure class may belong to several checks)
+    finally:
+        CHECK_RESULTS.reset(token)
+    failed: dict[str, list[Any]] = {}
+    for result in results:
+        if result.failure is not None:
+            failed.setdefault(result.name, []).append(result.failure)
+    return failed
+
+
 def judge_builtin(case: Any, exchange: Exchange, documented_rejection: bool) -> Judgement:
     """Run every built-in check on the response; hygiene per the table, the rest are failures.
 
@@ -349,31 +376,17 @@ def judge_builtin(case: Any, exchange: Exchange, documented_rejection: bool) -> 
     as ``documented_rejection`` since the target never saw the mutation.
     """
     judgement = Judgement()
-    assert exchange.response is not None
-    headers = dict(exchange.request.headers)
     checks = [c for c in builtin_checks() if not (c.__name__ == SCHEMA_CHECK and schema_owned(exchange))]
-    try:
-        case.validate_response(exchange.response, checks=checks, headers=headers)
-    except FailureGroup:
-        pass  # attribute each failure to its check below (a failure class may belong to several checks)
-    else:
-        return judgement
-    for builtin in builtin_checks():
-        name = builtin.__name__
-        if name == SCHEMA_CHECK and schema_owned(exchange):
+    for name, failures in failures_by_check(case, exchange, checks).items():
+        if name in NEGATIVE_CHECKS and documented_rejection:
             continue
-        try:
-            case.validate_response(exchange.response, checks=[builtin], headers=headers)
-        except FailureGroup as group:
-            if name in NEGATIVE_CHECKS and documented_rejection:
-                continue
-            message = "; ".join(f.title for f in group.exceptions)
-            reason = hygiene_reason(name, exchange.api)
-            if reason is None:
-                judgement.failures.append(f"{name}: {group}")
-                continue
-            hygiene(hygiene_id(name), check=name, message=f"{case.operation.label}: {message}", exchange=exchange)
-            judgement.hygiene.append(name)
+        reason = hygiene_reason(name, exchange.api)
+        if reason is None:
+            judgement.failures.append(f"{name}: " + "; ".join(str(failure) for failure in failures))
+            continue
+        message = "; ".join(failure.title for failure in failures)
+        hygiene(hygiene_id(name), check=name, message=f"{case.operation.label}: {message}", exchange=exchange)
+        judgement.hygiene.append(name)
     return judgement
 
 

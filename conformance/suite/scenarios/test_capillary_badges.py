@@ -308,7 +308,7 @@ def test_a_revoke_without_valid_credentials_is_refused_with_401(ctx: ScenarioCon
 def test_two_concurrent_revokes_of_one_earn_succeed_once(ctx: ScenarioContext) -> None:
     provisioner = ctx.provisioner(BadgesProvisioner)
     earn = provisioner.badge_earn()
-    provisioner.fault("delay", delay_ms=150)
+    provisioner.fault("delay", delay_ms=25)
     answers = ctx.concurrently(lambda: revoke(ctx, earn), lambda: revoke(ctx, earn))
     outcomes = sorted((answer.status or 0, error_codes(answer)) for answer in answers)
     verdict(

@@ -411,7 +411,7 @@ def test_a_reversal_without_valid_credentials_is_refused_with_401(ctx: ScenarioC
 def test_two_concurrent_full_reversals_credit_the_points_once(ctx: ScenarioContext) -> None:
     provisioner = ctx.provisioner(PointsProvisioner)
     redemption = provisioner.points_redemption(points=80)
-    provisioner.fault("delay", delay_ms=150)
+    provisioner.fault("delay", delay_ms=25)
     answers = ctx.concurrently(lambda: reverse(ctx, redemption), lambda: reverse(ctx, redemption))
     outcomes = [(answer.status, response_field(answer, "pointsReversed"), error_codes(answer)) for answer in answers]
     succeeded = [points for _, points, codes in outcomes if points is not None and not codes]

@@ -348,7 +348,7 @@ def test_a_revoke_without_valid_credentials_is_refused(ctx: ScenarioContext, aut
 @pytest.mark.rules("REWARDS-RACE-ONE-SUCCESS")
 def test_two_concurrent_revokes_succeed_once_and_refund_once(ctx: ScenarioContext) -> None:
     txn = enabled_txn(ctx, [("ISSUED", 100)])
-    ctx.provisioner(RewardsProvisioner).fault("delay", delay_ms=150)
+    ctx.provisioner(RewardsProvisioner).fault("delay", delay_ms=25)
     answers = ctx.concurrently(lambda: revoke(ctx, txn), lambda: revoke(ctx, txn))
     codes = sorted(code for code in (response_field(a, "status", "code") for a in answers) if isinstance(code, int))
     expect_equal("REWARDS-RACE-ONE-SUCCESS", codes, [200, 13003], answers[-1])

@@ -250,7 +250,7 @@ def test_a_revoke_without_x_merchantid_is_refused(ctx: ScenarioContext) -> None:
 @pytest.mark.rules("JUSPAY-RACE-ONE-SUCCESS")
 def test_of_two_concurrent_revokes_exactly_one_succeeds(ctx: ScenarioContext) -> None:
     mandate = ctx.provisioner(JuspayProvisioner).mandate("ACTIVE")
-    ctx.provisioner(JuspayProvisioner).fault("delay", delay_ms=150)
+    ctx.provisioner(JuspayProvisioner).fault("delay", delay_ms=25)
     responses = ctx.concurrently(lambda: revoke(ctx, mandate), lambda: revoke(ctx, mandate))
     outcomes = sorted(
         ([r.status, status_of(r) if r.status == 200 else None] for r in responses), key=lambda o: o[0] or 0

@@ -333,7 +333,7 @@ def test_a_rate_limited_revoke_gets_429_and_succeeds_when_retried(ctx: ScenarioC
 @pytest.mark.rules("THANX-RACE-ONE-SUCCESS")
 def test_of_two_concurrent_revokes_exactly_one_is_accepted(ctx: ScenarioContext) -> None:
     job = ctx.provisioner(ThanxProvisioner).thanx_job("completed")
-    ctx.provisioner(ThanxProvisioner).fault("delay", delay_ms=150)
+    ctx.provisioner(ThanxProvisioner).fault("delay", delay_ms=25)
     responses = ctx.concurrently(lambda: revoke(ctx, job), lambda: revoke(ctx, job))
     statuses = sorted(r.status or 0 for r in responses)
     expect_equal("THANX-RACE-ONE-SUCCESS", statuses, [202, 422], responses[0])
