@@ -158,7 +158,8 @@ def test_a_stale_id_goes_to_the_ledger_and_the_next_one_is_handed_out(tmp_path: 
 
 
 @pytest.mark.parametrize(
-    ("target", "given", "expected"), [("reference", None, 5), ("live", None, 5), ("reference", 40, 40), ("live", 40, 40)]
+    ("target", "given", "expected"),
+    [("reference", None, 5), ("live", None, 5), ("reference", 40, 40), ("live", 40, 40)],
 )
 def test_max_examples_sets_the_generated_cases_per_operation(target: str, given: int | None, expected: int) -> None:
     from conformance.suite.properties import support
