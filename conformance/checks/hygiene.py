@@ -2,7 +2,9 @@
 
 A built-in check judges generic HTTP behaviour. Where no vendor page promises that behaviour, a
 failure of the check is recorded with ``hygiene()`` under ``HYGIENE-<CHECK-NAME>`` and never
-fails a test; every failure of a check (or of a check on an API) not listed here fails the test.
+fails a test: what a page does promise is a rule, judged by its own check or scenario, so a target
+that breaks it is a violation (exit 1), never a defect of the suite. A failure of a check (or of a
+check on an API) not listed here fails the test as a defect of the suite: the table must say what it means.
 ``NOT_RUN`` lists the built-ins the property layer does not run at all, and why.
 """
 
@@ -79,6 +81,43 @@ HYGIENE: tuple[HygieneEntry, ...] = (
         ("juspay",),
         "x-routing-id is tagged Required but the prose only recommends it (JUSPAY-CONFLICT-ROUTING-ID-REQUIRED, "
         "JUSPAY-GAP-MISSING-ROUTING-ID): a target that accepts a request without it breaks no documented rule.",
+    ),
+)
+
+# Every built-in that can fail outside Schemathesis' stateful phase (which the layer does not run) has an
+# entry for every API it can fail on; a failure of any other check (a newer Schemathesis' own) fails the
+# test as a defect of the suite until this table says what it means.
+HYGIENE += (
+    HygieneEntry(
+        "not_a_server_error",
+        ALL_APIS,
+        "No page says how a request it does not describe (a generated id, a mutated body or header) is answered, "
+        "and none promises that nothing answers 5xx: a server error is generic HTTP behaviour, recorded and shown "
+        "with its reproduction. The documented requests (provisioned resources, the documented refusals) are "
+        "sent by the scenarios, where a 5xx instead of the documented answer violates that answer's rule.",
+    ),
+    HygieneEntry(
+        "content_type_conformance",
+        (*CAPILLARY, "thanx"),
+        "No Capillary or Thanx page states the media type of its answers; their samples are JSON bodies. The "
+        "body is judged by the schema rules and the envelope rules (BADGE-ENVELOPE, POINTS-ENVELOPE, "
+        "REWARDS-HTTP-200, THANX-ENVELOPE), which parse it whatever its Content-Type says.",
+    ),
+    HygieneEntry(
+        "missing_required_header",
+        ("thanx",),
+        "Accept-Version is the one required header besides the credentials (judged by the auth scenarios). The "
+        "page asks the client to send v4.0 (THANX-ACCEPT-VERSION, a rule on the client's requests) and says only "
+        "'Any other value … undefined behavior' (THANX-GAP-ACCEPT-VERSION) of the server's side, so a target that "
+        "answers a request without it breaks no documented rule.",
+    ),
+    HygieneEntry(
+        "response_schema_conformance",
+        ALL_APIS,
+        "An answer of an operation under test at a status with a schema rule is judged by that rule "
+        "(<API>-SCHEMA-<OPERATION>-<STATUS>), which then owns this check. What is left are the setup "
+        "operations (preconditions from vendor-setup.md, not revokes) and statuses no page gives a body for: "
+        "a mismatch there is shown, and a setup answer the suite cannot use makes its scenario skip.",
     ),
 )
 

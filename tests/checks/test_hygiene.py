@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
+import pytest
 from schemathesis.checks import CHECKS, load_all_checks
 
 from conformance.apis import APIS
@@ -30,8 +32,55 @@ def test_hygiene_ids_have_the_rule_id_shape() -> None:
     assert re.fullmatch(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$", hygiene_id("status_code_conformance"))
 
 
-def test_checks_outside_the_table_are_findings() -> None:
-    assert hygiene_reason("response_schema_conformance", "thanx") is None
-    assert hygiene_reason("not_a_server_error", "capillary-rewards") is None
+def test_checks_outside_the_table_fail_the_test() -> None:
+    assert hygiene_reason("response_headers_conformance", "thanx") is None
+    assert hygiene_reason("use_after_free", "juspay") is None
+    # Juspay documents the statuses of what it describes: an answer outside them is drift, judged by drift.
     assert hygiene_reason("status_code_conformance", "juspay") is None
+    assert hygiene_reason("missing_required_header", "capillary-points") is None
     assert hygiene_reason("negative_data_rejection", "capillary-rewards") is not None
+
+
+@pytest.mark.parametrize("api", sorted(APIS))
+def test_what_no_page_promises_is_hygiene_on_every_api(api: str) -> None:
+    # A foreign server answering a generated request with a 5xx or an undocumented media type, or a setup
+    # operation's body of another shape, breaks no documented claim: never a defect of the suite (exit 4).
+    for check in ("not_a_server_error", "content_type_conformance", "response_schema_conformance"):
+        assert hygiene_reason(check, api) is not None, check
+
+
+def test_every_required_header_the_client_does_not_own_has_an_entry() -> None:
+    from conformance import yamlcache
+    from conformance.suite.properties.support import AUTH_HEADERS
+
+    for api in APIS:
+        spec = yamlcache.load_path(APIS[api].spec_path)
+        components = (spec.get("components") or {}).get("parameters") or {}
+        for item in spec["paths"].values():
+            for operation in item.values():
+                if not isinstance(operation, dict):
+                    continue
+                for parameter in operation.get("parameters") or []:
+                    if "$ref" in parameter:
+                        parameter = components[parameter["$ref"].rsplit("/", 1)[-1]]
+                    required_header = parameter.get("in") == "header" and parameter.get("required")
+                    if required_header and parameter["name"].lower() not in AUTH_HEADERS:
+                        assert hygiene_reason("missing_required_header", api) is not None, (api, parameter["name"])
+
+
+def test_a_server_error_on_a_generated_case_is_recorded_as_hygiene_not_failed() -> None:
+    from conformance.suite.properties import support
+    from tests.checks.exchanges import make_exchange, recorder
+
+    schema = support.load_schema("juspay")
+    operation = schema.find_operation_by_label("POST /mandates/{mandate_id}")
+    case = operation.Case(path_parameters={"mandate_id": "m1"}, body={"command": "revoke"})
+    exchange = make_exchange("juspay", "mandateCommand", path="/mandates/m1", status=503, raw=b"<html>busy</html>")
+    assert exchange.response is not None
+    exchange.response.headers["content-type"] = "text/html"
+    exchange.response.elapsed = datetime.timedelta(milliseconds=3)  # what a sent request's answer carries
+    with recorder() as rec:
+        judgement = support.judge_builtin(case, exchange, documented_rejection=False)
+    assert judgement.failures == []
+    assert "not_a_server_error" in judgement.hygiene
+    assert "HYGIENE-NOT-A-SERVER-ERROR" in {record.rule_id for record in rec.records}
