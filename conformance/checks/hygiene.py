@@ -21,11 +21,14 @@ class HygieneEntry:
     check: str
     apis: tuple[str, ...]
     reason: str
+    # Only for a generated request that breaks the documented request schema (Schemathesis' negative mode).
+    negative_only: bool = False
 
 
 # Every built-in that can fail outside Schemathesis' stateful phase (which the layer does not run) has an
-# entry for the APIs where no page promises what it checks. Juspay's status_code_conformance has none: the
-# page documents the statuses of the requests it describes, and drift judges an answer outside them.
+# entry for the APIs where no page promises what it checks. Juspay's status_code_conformance has one for
+# invalid requests only: the page documents the statuses of the requests it describes, and drift judges
+# an answer outside them to a valid one.
 HYGIENE: tuple[HygieneEntry, ...] = (
     HygieneEntry(
         "negative_data_rejection",
@@ -94,6 +97,14 @@ HYGIENE: tuple[HygieneEntry, ...] = (
         "sent by the scenarios, where a 5xx instead of the documented answer violates that answer's rule.",
     ),
     HygieneEntry(
+        "status_code_conformance",
+        ("juspay",),
+        "The Juspay page documents 200, 400 and 401 for the requests it describes (JUSPAY-UNKNOWN-400: 'Mandate "
+        "not found', JUSPAY-REVOKE-REVOKED-400, JUSPAY-BAD-KEY-401), which the scenarios judge. How it answers a "
+        "request that breaks the documented request schema (a mutated path, body or header) it does not say.",
+        negative_only=True,
+    ),
+    HygieneEntry(
         "content_type_conformance",
         (*CAPILLARY, "thanx"),
         "No Capillary or Thanx page states the media type of its answers; their samples are JSON bodies. The "
@@ -124,10 +135,13 @@ NOT_RUN: dict[str, str] = {
 }
 
 
-def hygiene_reason(check: str, api: str) -> str | None:
-    """The documented reason a failure of ``check`` on ``api`` is hygiene, or None when it is a finding."""
+def hygiene_reason(check: str, api: str, *, negative: bool = False) -> str | None:
+    """The documented reason a failure of ``check`` on ``api`` is hygiene, or None when it is a finding.
+
+    ``negative``: the request broke the documented request schema on purpose (a generated negative case).
+    """
     for entry in HYGIENE:
-        if entry.check == check and api in entry.apis:
+        if entry.check == check and api in entry.apis and (negative or not entry.negative_only):
             return entry.reason
     return None
 

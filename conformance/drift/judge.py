@@ -275,7 +275,7 @@ def _status(ctx: _Context) -> list[Observation]:
         return []
     documented = f"one of {', '.join(ctx.op.documented_statuses())}"
     gaps = ctx.gaps_observed()
-    reason = hygiene_reason("status_code_conformance", ctx.op.api) if status < 500 else None
+    reason = hygiene_reason("status_code_conformance", ctx.op.api, negative=ctx.fuzzed) if status < 500 else None
     if gaps or reason or ctx.fuzzed:
         gap = gaps[0].rule_id if gaps else ""
         why = (

@@ -84,3 +84,20 @@ def test_a_server_error_on_a_generated_case_is_recorded_as_hygiene_not_failed() 
     assert judgement.failures == []
     assert "not_a_server_error" in judgement.hygiene
     assert "HYGIENE-NOT-A-SERVER-ERROR" in {record.rule_id for record in rec.records}
+
+
+def test_an_undocumented_juspay_status_is_hygiene_only_for_a_request_that_broke_its_schema() -> None:
+    from conformance.suite.properties import support
+    from tests.checks.exchanges import make_exchange, recorder
+
+    schema = support.load_schema("juspay")
+    operation = schema.find_operation_by_label("POST /mandates/{mandate_id}")
+    case = operation.Case(path_parameters={"mandate_id": "m1"}, body={"command": "revoke"})
+    for negative, failed in ((True, False), (False, True)):
+        exchange = make_exchange("juspay", "mandateCommand", path="/mandates/m1", status=422, body={"error": "x"})
+        assert exchange.response is not None
+        exchange.response.elapsed = datetime.timedelta(milliseconds=3)
+        with recorder():
+            judgement = support.judge_builtin(case, exchange, documented_rejection=False, negative=negative)
+        assert any(f.startswith("status_code_conformance") for f in judgement.failures) is failed
+        assert ("status_code_conformance" in judgement.hygiene) is not failed

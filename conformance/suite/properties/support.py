@@ -368,13 +368,14 @@ def failures_by_check(case: Any, exchange: Exchange, checks: list[Callable[..., 
     return failed
 
 
-def judge_builtin(case: Any, exchange: Exchange, documented_rejection: bool) -> Judgement:
+def judge_builtin(case: Any, exchange: Exchange, documented_rejection: bool, *, negative: bool = False) -> Judgement:
     """Run every built-in check on the response; hygiene per the table, the rest are failures.
 
     A negative case answered with the vendor's documented rejection (a status.code in a 200
     envelope, an errors item, a 4xx) is rejected, whatever negative_data_rejection expects; so is
     a neutralised one (its only mutation was in headers the client sets), which the caller passes
-    as ``documented_rejection`` since the target never saw the mutation.
+    as ``documented_rejection`` since the target never saw the mutation. ``negative``: the target saw
+    a request that broke the documented request schema (the table's ``negative_only`` entries apply).
     """
     judgement = Judgement()
     checks = [c for c in builtin_checks() if not (c.__name__ == SCHEMA_CHECK and schema_owned(exchange))]
@@ -383,7 +384,7 @@ def judge_builtin(case: Any, exchange: Exchange, documented_rejection: bool) -> 
             continue
         if name == STATUS_CHECK and (exchange.status or 0) >= 500:
             continue  # a 5xx is undocumented everywhere: one fact, judged once, by not_a_server_error
-        reason = hygiene_reason(name, exchange.api)
+        reason = hygiene_reason(name, exchange.api, negative=negative)
         if reason is None:
             judgement.failures.append(f"{name}: " + "; ".join(str(failure) for failure in failures))
             continue
@@ -393,8 +394,8 @@ def judge_builtin(case: Any, exchange: Exchange, documented_rejection: bool) -> 
     return judgement
 
 
-def validate(case: Any, exchange: Exchange, documented_rejection: bool) -> Judgement:
-    judgement = judge_builtin(case, exchange, documented_rejection)
+def validate(case: Any, exchange: Exchange, documented_rejection: bool, *, negative: bool = False) -> Judgement:
+    judgement = judge_builtin(case, exchange, documented_rejection, negative=negative)
     if judgement.failures:
         raise AssertionError("\n\n".join(judgement.failures) + f"\n\nReproduce with:\n    {exchange.curl()}")
     return judgement
@@ -435,7 +436,8 @@ def run_case(ctx: ScenarioContext, api: str, case: Any) -> Exchange:
         reached = succeeded(exchange) if succeeded else (exchange.status or 0) < 300 and not rejected
         LEDGER.record(operation, negative=False, reached=reached)
     # A neutralised negative case is sent as a valid one: negative_data_rejection has nothing to judge.
-    validate(case, exchange, (negative and rejected) or (is_negative(case) and not negative))
+    # ``negative``: the target saw the request break its schema (a neutralised case's mutation never left).
+    validate(case, exchange, (negative and rejected) or (is_negative(case) and not negative), negative=negative)
     return exchange
 
 
